@@ -1,0 +1,55 @@
+"""Errors of the ODK Central client: the exception type says whether a retry can help."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CentralError(Exception):
+    """Base of every error the Central client raises; carries the HTTP answer when there was one."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        code: str | None = None,
+        body: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        # Central's own error code, e.g. "409.6" (sent as a JSON number, kept as text).
+        self.code = code
+        self.body = body
+
+
+class CentralRetryableError(CentralError):
+    """The request may succeed later: 429, 502/503/504, a timeout or a refused connection."""
+
+
+class CentralPermanentError(CentralError):
+    """Retrying the same request will not help (4xx other than 429, 500, 501)."""
+
+
+class CentralAuthError(CentralPermanentError):
+    """Login failed or the credentials are not accepted (401, 403)."""
+
+
+class CentralNotFound(CentralPermanentError):
+    """The project, form, draft, attachment or submission does not exist (404)."""
+
+
+class CentralConflict(CentralPermanentError):
+    """A 409 other than the two named below."""
+
+
+class CentralDuplicateForm(CentralConflict):
+    """A form with this xmlFormId already exists in the project (409.3)."""
+
+
+class CentralVersionConflict(CentralConflict):
+    """The version string was already published for this form (409.6)."""
+
+
+class CentralUnsupported(CentralPermanentError):
+    """Central does not implement the requested OData feature (501.x)."""
