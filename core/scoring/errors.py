@@ -1,0 +1,17 @@
+"""Errors raised by the scoring package."""
+
+
+class ScoringError(Exception):
+    """Base class for every scoring error."""
+
+
+class RulesError(ScoringError):
+    """A rules file is missing, unreadable or has a bad key or value."""
+
+
+class PeriodError(ScoringError, ValueError):
+    """A period string or period kind is not understood."""
+
+
+class IdentityError(ScoringError, ValueError):
+    """A family number (no_kk) is not a valid 16-digit number."""
