@@ -1,0 +1,144 @@
+"""One typed Settings object, read from `PANTAU_*` environment variables (and `.env`) once."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES_DIR = Path(__file__).resolve().parent / "rules"
+
+
+class SettingsError(Exception):
+    """A setting has a value Pantau cannot start with; the message names it."""
+
+
+def _default_var() -> Path:
+    return ROOT / "var"
+
+
+class Settings(BaseSettings):
+    """Everything Pantau reads from its environment. Defaults are the embedded ones."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PANTAU_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    var_dir: Path = Field(default_factory=_default_var)
+    database_url: str = ""
+    broker_url: str = ""
+    secret_key: SecretStr = SecretStr("dev-only-not-secret")
+    env: str = "development"
+    log_level: str = "INFO"
+
+    # Where rules files live (IMP rubric, KRS factors, alert routing); a district may point
+    # this at its own copy.
+    rules_dir: Path = RULES_DIR
+    forms_dir: Path = ROOT / "xlsforms"
+    build_dir: Path = ROOT / "build" / "forms"
+
+    # Webhook auth (issue 6): Basic and/or a secret header; either suffices.
+    webhook_username: str = ""
+    webhook_password: SecretStr = SecretStr("")
+    webhook_token: SecretStr = SecretStr("")
+    webhook_max_bytes: int = 2_000_000
+
+    # Remote servers (issue 5).
+    kobo_url: str = ""
+    kobo_token: SecretStr = SecretStr("")
+    central_url: str = ""
+    central_email: str = ""
+    central_password: SecretStr = SecretStr("")
+    central_project: int = 1
+    public_url: str = "http://127.0.0.1:5000"
+    http_timeout: float = 30.0
+
+    # Family identity: key for the keyed hash of KK/NIK numbers.
+    pseudonym_key: SecretStr = SecretStr("")
+
+    # Mail (alerts); the demo runs a local SMTP sink on this port.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    mail_from: str = "pantau@localhost"
+
+    # Periodic jobs, in seconds.
+    pull_interval: int = 300
+    sweep_interval: int = 3600
+    broker_cleanup_interval: int = 600
+    scoring_period: str = "month"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError(
+                "must be a sqlite:/// or postgresql+psycopg:// URL, e.g. "
+                "postgresql+psycopg://pantau:secret@db.example/pantau"
+            )
+        return value
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_url(cls, value: str) -> str:
+        if value and not value.startswith(("sqla+sqlite", "sqla+postgresql", "redis", "rediss")):
+            raise ValueError("must be a redis:// URL or sqla+sqlite:///path (embedded)")
+        return value
+
+    @field_validator("kobo_url", "central_url", "public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("scoring_period")
+    @classmethod
+    def _period(cls, value: str) -> str:
+        if value not in ("month", "quarter"):
+            raise ValueError("must be 'month' or 'quarter'")
+        return value
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Settings:
+        # Embedded defaults derive from var_dir so tests can point everything at a tmp dir.
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'pantau.db'}"
+        if not self.broker_url:
+            self.broker_url = f"sqla+sqlite:///{self.var_dir / 'broker.db'}"
+        if self.env == "production" and self.secret_key.get_secret_value() == "dev-only-not-secret":
+            raise ValueError("PANTAU_SECRET_KEY must be set in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the application database is the embedded SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def pseudonym_secret(self) -> bytes:
+        """Key for pseudonymising family numbers (falls back to the app secret key)."""
+        key = self.pseudonym_key.get_secret_value() or self.secret_key.get_secret_value()
+        return key.encode()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate settings; raise SettingsError with one line per bad value."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = "PANTAU_" + "_".join(str(p) for p in err["loc"]).upper() if err["loc"] else ""
+            msg = err["msg"].removeprefix("Value error, ")
+            lines.append(f"{name}: {msg}" if name else msg)
+        raise SettingsError("; ".join(lines)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings of this process, read once."""
+    return load_settings()

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Start/stop a private PostgreSQL and Redis on loopback ports, without systemd.
+# Usage: source scripts/services.sh; services_start DIR; ...; services_stop
+set -euo pipefail
+
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+PANTAU_PG_PORT=${PANTAU_PG_PORT:-55432}
+PANTAU_REDIS_PORT=${PANTAU_REDIS_PORT:-56379}
+
+services_start() {
+  SERVICES_DIR=$1
+  mkdir -p "$SERVICES_DIR"
+  chmod 755 "$SERVICES_DIR"
+  local pgdata="$SERVICES_DIR/pg"
+  if [ "$(id -u)" = 0 ]; then RUN_PG=(runuser -u postgres --); else RUN_PG=(); fi
+  mkdir -p "$pgdata" && chmod 700 "$pgdata"
+  [ "$(id -u)" = 0 ] && chown postgres:postgres "$pgdata"
+  "${RUN_PG[@]}" "$PG_BIN/initdb" -D "$pgdata" -U postgres -A trust --no-sync -E UTF8 >"$SERVICES_DIR/initdb.log" 2>&1
+  "${RUN_PG[@]}" "$PG_BIN/pg_ctl" -D "$pgdata" -w -l "$pgdata/server.log" \
+    -o "-p $PANTAU_PG_PORT -c listen_addresses=127.0.0.1 -k $pgdata -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start >/dev/null
+  redis-server --port "$PANTAU_REDIS_PORT" --bind 127.0.0.1 --daemonize yes --save '' --appendonly no \
+    --dir "$SERVICES_DIR" --pidfile "$SERVICES_DIR/redis.pid" --logfile "$SERVICES_DIR/redis.log"
+  for _ in $(seq 50); do redis-cli -p "$PANTAU_REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  export PANTAU_TEST_PG_URL="postgresql+psycopg://postgres@127.0.0.1:$PANTAU_PG_PORT/postgres"
+  export PANTAU_TEST_REDIS_URL="redis://127.0.0.1:$PANTAU_REDIS_PORT"
+  export PANTAU_TEST_PG_CTL="${RUN_PG[*]} $PG_BIN/pg_ctl -D $pgdata"
+}
+
+services_stop() {
+  [ -n "${SERVICES_DIR:-}" ] || return 0
+  local pgdata="$SERVICES_DIR/pg"
+  if [ "$(id -u)" = 0 ]; then RUN_PG=(runuser -u postgres --); else RUN_PG=(); fi
+  "${RUN_PG[@]}" "$PG_BIN/pg_ctl" -D "$pgdata" -m immediate stop >/dev/null 2>&1 || true
+  redis-cli -p "$PANTAU_REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+  rm -rf "$SERVICES_DIR"
+}

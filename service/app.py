@@ -1,0 +1,98 @@
+"""Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from flask import Flask, g, request
+
+from config.settings import Settings, get_settings
+from core.db import make_engine, make_session_factory
+from service.errors import register_errors
+from service.logs import configure_logging
+from service.metrics import Metrics
+from workers.celery_app import make_celery
+
+log = logging.getLogger("pantau.access")
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the web app for settings (the process's own when None)."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key.get_secret_value(),
+        MAX_CONTENT_LENGTH=settings.webhook_max_bytes,
+        JSON_SORT_KEYS=False,
+    )
+    engine = make_engine(settings)
+    app.extensions["pantau.settings"] = settings
+    app.extensions["pantau.engine"] = engine
+    app.extensions["pantau.sessions"] = make_session_factory(engine)
+    app.extensions["pantau.celery"] = make_celery(settings)
+    app.extensions["pantau.metrics"] = Metrics()
+
+    _install_request_hooks(app)
+    register_errors(app)
+
+    from service.health import bp as health_bp
+
+    app.register_blueprint(health_bp)
+    _register_optional_blueprints(app)
+    return app
+
+
+def _register_optional_blueprints(app: Flask) -> None:
+    import importlib
+
+    for module in ("service.webhooks", "service.api"):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name == module:
+                continue
+            raise
+        app.register_blueprint(mod.bp)
+
+
+def _install_request_hooks(app: Flask) -> None:
+    metrics: Metrics = app.extensions["pantau.metrics"]
+
+    @app.before_request
+    def _start() -> None:
+        # Honour a request id from a proxy so logs join up across hops.
+        g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response):  # noqa: ANN001, ANN202
+        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        elapsed = time.perf_counter() - getattr(g, "started", time.perf_counter())
+        metrics.requests.labels(endpoint, request.method, str(response.status_code)).inc()
+        metrics.latency.labels(endpoint).observe(elapsed)
+        response.headers["X-Request-Id"] = g.request_id
+        log.info(
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status_code,
+            extra={
+                "event": "request",
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round(elapsed * 1000, 2),
+            },
+        )
+        return response
+
+    @app.teardown_appcontext
+    def _close_session(exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            if exc is not None:
+                session.rollback()
+            session.close()

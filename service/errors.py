@@ -1,0 +1,63 @@
+"""Map every error to a JSON response in one place: no HTML pages, no stack traces to clients."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, jsonify
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import HTTPException
+
+from core.errors import PantauError
+
+log = logging.getLogger("pantau.service")
+
+
+class ApiError(PantauError):
+    """An error with an HTTP status and a message meant for the client."""
+
+    def __init__(self, status: int, message: str, code: str = "error") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+
+
+def _body(status: int, code: str, message: str):  # noqa: ANN202
+    resp = jsonify(
+        {"error": {"code": code, "message": message}, "request_id": getattr(g, "request_id", None)}
+    )
+    resp.status_code = status
+    return resp
+
+
+def register_errors(app: Flask) -> None:
+    """Install the JSON error handlers on app."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):  # noqa: ANN202
+        return _body(exc.status, exc.code, exc.message)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):  # noqa: ANN202
+        code = (exc.name or "error").lower().replace(" ", "_")
+        resp = _body(exc.code or 500, code, exc.description or exc.name)
+        if exc.code == 405 and exc.valid_methods:
+            resp.headers["Allow"] = ", ".join(exc.valid_methods)
+        return resp
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(PoolTimeout)
+    def _db_unavailable(exc: Exception):  # noqa: ANN202
+        # The database is down, locked or out of connections: a retry later can succeed, and
+        # 503 is what Kobo's REST Services retry (500 is not).
+        log.warning("database unavailable: %s", exc.__class__.__name__)
+        resp = _body(503, "database_unavailable", "Database unavailable, try again later")
+        resp.headers["Retry-After"] = "30"
+        return resp
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):  # noqa: ANN202
+        log.exception("unhandled error")
+        return _body(500, "internal_error", "Internal error; it has been logged")

@@ -1,0 +1,44 @@
+"""Structured logs: one JSON object a line, with the request id when there is one."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+
+try:
+    from flask import g, has_request_context
+except ImportError:  # pragma: no cover - workers log without Flask
+    has_request_context = None  # type: ignore[assignment]
+
+
+class JsonFormatter(logging.Formatter):
+    """Render a record as one JSON line."""
+
+    def format(self, record: logging.LogRecord) -> str:  # noqa: D102
+        out = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        if has_request_context is not None and has_request_context():
+            out["request_id"] = getattr(g, "request_id", None)
+        for key in ("event", "status", "path", "method", "duration_ms", "submission_id"):
+            if hasattr(record, key):
+                out[key] = getattr(record, key)
+        if record.exc_info:
+            out["exc"] = self.formatException(record.exc_info)
+        return json.dumps(out, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Send every logger's records to stderr as JSON lines (idempotent)."""
+    root = logging.getLogger()
+    if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root.handlers[:] = [handler]
+    root.setLevel(level)

@@ -1,0 +1,87 @@
+"""Celery application factory, queues and the beat schedule."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+from celery import Celery
+from kombu import Exchange, Queue
+
+from config.settings import Settings, get_settings
+
+# Queue names are constants: web, workers and deployment units agree on them.
+QUEUE_INTAKE = "intake"
+QUEUE_SCORING = "scoring"
+QUEUE_ALERTS = "alerts"
+QUEUE_MAINTENANCE = "maintenance"
+QUEUES = (QUEUE_INTAKE, QUEUE_SCORING, QUEUE_ALERTS, QUEUE_MAINTENANCE)
+
+
+def broker_file(settings: Settings) -> Path | None:
+    """The SQLite file behind the embedded broker, or None for a server broker."""
+    if settings.broker_url.startswith("sqla+sqlite:///"):
+        return Path(settings.broker_url.removeprefix("sqla+sqlite:///"))
+    return None
+
+
+def _prepare_sqlite_broker(path: Path) -> None:
+    # WAL is a property of the database file: set it once here and every connection kombu
+    # opens later (web and worker) gets concurrent readers and one writer without
+    # "database is locked" under load.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+
+
+def make_celery(settings: Settings | None = None) -> Celery:
+    """Build the Celery app for settings (the process's own when None)."""
+    settings = settings or get_settings()
+    app = Celery("pantau", set_as_current=False)
+    path = broker_file(settings)
+    if path is not None:
+        _prepare_sqlite_broker(path)
+        # The polling interval is a class attribute: passing it in broker_transport_options
+        # would hand it to create_engine() and crash the worker.
+        from kombu.transport.sqlalchemy import Transport
+
+        Transport.polling_interval = 0.1
+    app.conf.update(
+        broker_url=settings.broker_url,
+        broker_connection_retry_on_startup=True,
+        broker_connection_timeout=3,
+        task_ignore_result=True,  # results go to our own tables, not a result backend
+        result_backend=None,
+        task_default_queue=QUEUE_INTAKE,
+        task_queues=[Queue(q, Exchange(q), routing_key=q) for q in QUEUES],
+        task_default_exchange=QUEUE_INTAKE,
+        task_default_routing_key=QUEUE_INTAKE,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        timezone="UTC",
+        beat_schedule=beat_schedule(settings),
+    )
+    app.conf.pantau_settings = settings
+    app.autodiscover_tasks(["workers"], related_name="tasks", force=True)
+    return app
+
+
+def beat_schedule(settings: Settings) -> dict:
+    """Periodic jobs; each takes a lock so two beats or slow runs never overlap."""
+    schedule = {
+        "heartbeat": {
+            "task": "pantau.heartbeat",
+            "schedule": timedelta(seconds=60),
+            "options": {"queue": QUEUE_MAINTENANCE},
+        },
+    }
+    if broker_file(settings) is not None:
+        schedule["broker-cleanup"] = {
+            "task": "pantau.broker_cleanup",
+            "schedule": timedelta(seconds=settings.broker_cleanup_interval),
+            "options": {"queue": QUEUE_MAINTENANCE},
+        }
+    return schedule
