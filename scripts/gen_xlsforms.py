@@ -739,7 +739,9 @@ def keluarga_risiko() -> dict:
             ("Tanggal pengukuran", "Date of measurement"),
             required=True,
             default="today()",
-            constraint=f"{NOT_FUTURE} and . >= ${{tgl_lahir_anak}} and {AGE_DAYS.format('.')} <= 60",
+            constraint=(
+                f"{NOT_FUTURE} and . >= ${{tgl_lahir_anak}} and {AGE_DAYS.format('.')} <= 60"
+            ),
             message=(
                 "Tanggal ukur setelah lahir, tidak di masa depan, paling lama 60 hari lalu.",
                 "Measured after birth, not in the future, at most 60 days ago.",
@@ -758,7 +760,7 @@ def keluarga_risiko() -> dict:
             "cara_ukur",
             ("Cara ukur", "How measured"),
             hint=(
-                "Berbaring (panjang badan) untuk anak di bawah 2 tahun, berdiri untuk 2 tahun ke atas.",
+                "Berbaring (panjang badan) di bawah 2 tahun, berdiri mulai 2 tahun.",
                 "Lying (length) under 2 years, standing (height) from 2 years.",
             ),
             required=True,

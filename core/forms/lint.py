@@ -154,9 +154,8 @@ class _Linter:
                 continue
             if not NAME_RE.fullmatch(name):
                 self.add("survey", number, "name", f"name {name!r} is not snake_case")
-            if qtype in RANGED:
-                if not cells.get("constraint"):
-                    self.add("survey", number, "constraint", f"{qtype} {name!r} needs a constraint")
+            if qtype in RANGED and not cells.get("constraint"):
+                self.add("survey", number, "constraint", f"{qtype} {name!r} needs a constraint")
             if cells.get("constraint") and not any(
                 cells.get(f"constraint_message::{lang}") for lang in LANGUAGES
             ):
@@ -299,14 +298,17 @@ class _Linter:
                     "required",
                     f"contract field {field.name!r} must be required",
                 )
-        if field.pattern and field.type == "text":
-            if field.pattern not in cells.get("constraint", ""):
-                self.add(
-                    "survey",
-                    number,
-                    "constraint",
-                    f"contract field {field.name!r} needs constraint regex(., '{field.pattern}')",
-                )
+        if (
+            field.pattern
+            and field.type == "text"
+            and field.pattern not in cells.get("constraint", "")
+        ):
+            self.add(
+                "survey",
+                number,
+                "constraint",
+                f"contract field {field.name!r} needs constraint regex(., '{field.pattern}')",
+            )
 
 
 def lint_form(path: Path, contract: Contract | None) -> list[LintProblem]:

@@ -1,0 +1,172 @@
+"""`pantau forms …`: lint, build and list versions of the XLSForms in xlsforms/."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from core.forms.contract import Contract, load_contract
+from core.forms.errors import FormBuildError, FormError, FormLintError
+
+
+def _contract(settings) -> Contract:  # noqa: ANN001
+    # The contract lives next to the forms, so a district's own forms_dir carries its own.
+    candidate = Path(settings.forms_dir) / "contract.toml"
+    return load_contract(candidate if candidate.exists() else None)
+
+
+def _session_factory(settings):  # noqa: ANN001, ANN202
+    from core.db import make_engine, make_session_factory
+    from core.migrate import upgrade
+
+    engine = make_engine(settings)
+    upgrade(engine)
+    return make_session_factory(engine)
+
+
+@click.group()
+def forms() -> None:
+    """XLSForms: lint, build (pyxform + ODK Validate), versions."""
+
+
+@forms.command("lint")
+@click.argument("names", nargs=-1)
+@click.pass_context
+def lint_cmd(ctx: click.Context, names: tuple[str, ...]) -> None:
+    """Check forms (all in xlsforms/ by default); exit 1 listing `sheet:row` problems."""
+    from cli.main import settings_from
+    from core.forms.lint import form_paths, lint_form
+
+    settings = settings_from(ctx)
+    try:
+        contract = _contract(settings)
+        paths = form_paths(settings.forms_dir, names)
+    except FormError as exc:
+        raise click.ClickException(str(exc)) from exc
+    failed = 0
+    for path in paths:
+        problems = lint_form(path, contract)
+        if problems:
+            failed += 1
+            for p in problems:
+                click.echo(p.format(), err=True)
+        else:
+            click.echo(f"{path.name}: ok")
+    if failed:
+        click.echo(f"{failed} form(s) with problems", err=True)
+        sys.exit(1)
+
+
+@forms.command("build")
+@click.argument("names", nargs=-1)
+@click.option("--no-validate", is_flag=True, help="Skip ODK Validate (not for publishing).")
+@click.option("--by", "built_by", default=None, help="Who built it (default: OS user).")
+@click.pass_context
+def build_cmd(
+    ctx: click.Context, names: tuple[str, ...], no_validate: bool, built_by: str | None
+) -> None:
+    """Build forms to build/forms/<form_id>.xml with CSV media; record changed versions."""
+    from cli.main import settings_from
+    from core.db import session_scope
+    from core.forms.build import build_form, write_attachments
+    from core.forms.lint import form_paths
+
+    settings = settings_from(ctx)
+    try:
+        contract = _contract(settings)
+        paths = form_paths(settings.forms_dir, names)
+    except FormError as exc:
+        raise click.ClickException(str(exc)) from exc
+    out_dir = Path(settings.build_dir)
+    factory = _session_factory(settings)
+    by = built_by or getpass.getuser()
+    failed = 0
+    with session_scope(factory) as session:
+        for media in write_attachments(session, out_dir):
+            click.echo(f"media  {media}")
+        for path in paths:
+            click.echo(f"build  {path.stem} … ", nl=False)
+            try:
+                # One transaction per form: a failure later does not lose earlier versions.
+                with session.begin_nested():
+                    result = build_form(
+                        path,
+                        contract=contract,
+                        out_dir=out_dir,
+                        session=session,
+                        built_by=by,
+                        validate=not no_validate,
+                    )
+            except FormLintError as exc:
+                failed += 1
+                click.echo("lint failed")
+                for p in exc.problems:
+                    click.echo(f"  {p.format()}", err=True)
+                continue
+            except FormBuildError as exc:
+                failed += 1
+                click.echo("failed")
+                click.echo(exc.validator_message, err=True)
+                continue
+            state = "new version" if result.new_version else "unchanged"
+            click.echo(f"{result.version} ({state}) sha256 {result.xform_sha256[:12]}")
+            for warning in result.warnings:
+                click.echo(f"  warning: {warning}", err=True)
+    if failed:
+        click.echo(f"{failed} form(s) failed", err=True)
+        sys.exit(1)
+
+
+@forms.command("versions")
+@click.argument("form_id")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def versions_cmd(ctx: click.Context, form_id: str, as_json: bool) -> None:
+    """List the builds of FORM_ID (newest first) and where each was published."""
+    from cli.main import settings_from
+    from core.db import session_scope
+    from core.forms.build import list_versions
+
+    factory = _session_factory(settings_from(ctx))
+    with session_scope(factory) as session:
+        rows = list_versions(session, form_id)
+    if as_json:
+        data = [
+            {
+                "version": r.version,
+                "built_at": r.built_at.isoformat(),
+                "built_by": r.built_by,
+                "xform_sha256": r.xform_sha256,
+                "xlsform_sha256": r.xlsform_sha256,
+                "publications": r.publications,
+            }
+            for r in rows
+        ]
+        click.echo(json.dumps({"form_id": form_id, "versions": data}, indent=2))
+        return
+    if not rows:
+        click.echo(f"{form_id}: no builds recorded")
+        return
+    click.echo(f"{'version':<12} {'built at (UTC)':<20} {'by':<12} {'xform sha256':<14} published")
+    for r in rows:
+        pubs = ", ".join(
+            f"{p['server']}:{p['server_version_id'] or p['server_form_id']} ({p['status']})"
+            for p in r.publications
+        )
+        click.echo(
+            f"{r.version:<12} {r.built_at:%Y-%m-%d %H:%M}     {r.built_by[:12]:<12} "
+            f"{r.xform_sha256[:12]:<14} {pubs or '-'}"
+        )
+
+
+# `forms publish` (issue 5) is added by its own module: it registers itself on this group with
+# `forms.add_command(publish)`, building through core.forms.build.build_form first.
+
+
+def register(main: click.Group) -> None:
+    """Attach the `forms` group to the `pantau` command."""
+    main.add_command(forms)
