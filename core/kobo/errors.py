@@ -1,0 +1,47 @@
+"""Errors of the KoboToolbox client: the exception type says whether a retry can help."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class KoboError(Exception):
+    """Base of every error the Kobo client raises; carries the HTTP answer when there was one."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        body: Any = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.body = body
+        # Seconds the server asked us to wait (429/503 `Retry-After`), for a task's countdown.
+        self.retry_after = retry_after
+
+
+class KoboRetryableError(KoboError):
+    """The request may succeed later: 429, 502/503/504, a timeout or a refused connection."""
+
+
+class KoboTimeout(KoboRetryableError):
+    """No answer within the client's timeout (or an import still processing at the deadline)."""
+
+
+class KoboPermanentError(KoboError):
+    """Retrying the same request will not help: other 4xx, 500, a malformed answer."""
+
+
+class KoboAuthError(KoboPermanentError):
+    """The token is wrong or lacks permission (401, 403)."""
+
+
+class KoboNotFound(KoboPermanentError):
+    """No such asset, submission, hook or file (404; also what Kobo answers without a token)."""
+
+
+class KoboImportError(KoboPermanentError):
+    """An XLSForm import ended with status `error`; the message is Kobo's."""
