@@ -1,4 +1,4 @@
-"""gunicorn settings for `pantau serve` and `gunicorn -c service/gunicorn_conf.py service.wsgi:app`."""
+"""gunicorn settings for `pantau serve` (also usable as `gunicorn -c service/gunicorn_conf.py`)."""
 
 import multiprocessing
 import os

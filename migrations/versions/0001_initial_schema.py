@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 15:09:13.828917
+Create Date: 2026-11-23 15:13:42.689980
 """
 
 from collections.abc import Sequence
@@ -82,6 +82,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_form_versions_form_id'), ['form_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_form_versions_xform_sha256'), ['xform_sha256'], unique=False)
 
+    op.create_table('heartbeats',
+    sa.Column('name', sa.String(length=60), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('detail', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.PrimaryKeyConstraint('name')
+    )
     op.create_table('job_locks',
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('owner', sa.String(length=120), nullable=False),
@@ -369,6 +375,7 @@ def downgrade() -> None:
     op.drop_table('recipients')
     op.drop_table('pull_cursors')
     op.drop_table('job_locks')
+    op.drop_table('heartbeats')
     with op.batch_alter_table('form_versions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_form_versions_xform_sha256'))
         batch_op.drop_index(batch_op.f('ix_form_versions_form_id'))

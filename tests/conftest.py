@@ -1,0 +1,185 @@
+"""Shared fixtures: settings on a fresh database of each backend, the private Redis, ports."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from config.settings import Settings, load_settings
+from core.db import make_engine, make_session_factory
+from core.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+BACKENDS = ["sqlite", "postgresql"]
+# scripts/test.sh sets this: there, a missing service is a failure, never a silent skip.
+REQUIRE_SERVICES = os.environ.get("PANTAU_TEST_REQUIRE_SERVICES") == "1" or bool(
+    os.environ.get("PANTAU_TEST_PG_URL")
+)
+
+
+def free_port() -> int:
+    """A TCP port free on loopback right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _need(var: str) -> str:
+    value = os.environ.get(var)
+    if value:
+        return value
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{var} is not set: run the suite through `make test`")
+    pytest.skip(f"{var} not set (run through `make test` for PostgreSQL/Redis)")
+
+
+def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    """Settings for a test: everything under tmp_path, embedded defaults unless overridden."""
+    values: dict[str, object] = {
+        "var_dir": tmp_path / "var",
+        "build_dir": tmp_path / "build" / "forms",
+        "secret_key": "test-secret",
+        "webhook_username": "kobo",
+        "webhook_password": "hook-pass",
+        "webhook_token": "hook-token",
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return load_settings(**values)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(load_settings(database_url=f"sqlite:///{path}"))
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _pg_admin_url() -> Iterator[str]:
+    url = _need("PANTAU_TEST_PG_URL")
+    # Migrate once into a template; each test clones it (CREATE DATABASE … TEMPLATE is fast).
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text("DROP DATABASE IF EXISTS pantau_template"))
+        conn.execute(sa.text("CREATE DATABASE pantau_template"))
+    engine = make_engine(load_settings(database_url=url.rsplit("/", 1)[0] + "/pantau_template"))
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    admin.dispose()
+
+
+def _fresh_database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if backend == "sqlite":
+        template = request.getfixturevalue("_sqlite_template")
+        path = tmp_path / "var" / "pantau.db"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(template, path)
+        return f"sqlite:///{path}"
+    admin_url = request.getfixturevalue("_pg_admin_url")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE pantau_template'))
+    admin.dispose()
+
+    def _drop() -> None:
+        eng = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with eng.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        eng.dispose()
+
+    request.addfinalizer(_drop)
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database backend of this test run: each DB test runs on SQLite and on PostgreSQL."""
+    return request.param
+
+
+@pytest.fixture
+def settings(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings on a fresh, migrated database of the current backend."""
+    url = _fresh_database_url(backend, request, tmp_path)
+    return make_settings(tmp_path, database_url=url)
+
+
+@pytest.fixture
+def sqlite_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings on a fresh, migrated SQLite database (for tests where the backend is moot)."""
+    return make_settings(tmp_path, database_url=_fresh_database_url("sqlite", request, tmp_path))
+
+
+@pytest.fixture
+def session_factory(settings: Settings):  # noqa: ANN201
+    """Session factory on the test's database."""
+    engine = make_engine(settings)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """URL of the private Redis started by scripts/test.sh (a fresh logical DB per test)."""
+    import redis
+
+    url = _need("PANTAU_TEST_REDIS_URL")
+    client = redis.Redis.from_url(url + "/1")
+    client.flushdb()
+    client.close()
+    return url + "/1"
+
+
+@pytest.fixture
+def app(settings: Settings):  # noqa: ANN201
+    """The Flask app on the test's database."""
+    from service.app import create_app
+
+    application = create_app(settings)
+    yield application
+    application.extensions["pantau.engine"].dispose()
+
+
+@pytest.fixture
+def client(app):  # noqa: ANN001, ANN201
+    """Flask test client."""
+    return app.test_client()
+
+
+def pantau_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """Environment for a `pantau` subprocess using settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PANTAU_")}
+    for var in ("PANTAU_TEST_PG_URL", "PANTAU_TEST_REDIS_URL"):
+        if var in os.environ:
+            env[var] = os.environ[var]
+    env.update(
+        {
+            "PANTAU_VAR_DIR": str(settings.var_dir),
+            "PANTAU_DATABASE_URL": settings.database_url,
+            "PANTAU_BROKER_URL": settings.broker_url,
+            "PANTAU_SECRET_KEY": settings.secret_key.get_secret_value(),
+            "PANTAU_WEBHOOK_USERNAME": settings.webhook_username,
+            "PANTAU_WEBHOOK_PASSWORD": settings.webhook_password.get_secret_value(),
+            "PANTAU_WEBHOOK_TOKEN": settings.webhook_token.get_secret_value(),
+            "PANTAU_KOBO_URL": settings.kobo_url,
+            "PANTAU_KOBO_TOKEN": settings.kobo_token.get_secret_value(),
+            "PANTAU_LOG_LEVEL": "INFO",
+        }
+    )
+    env.update(extra)
+    return env
+
+
+PANTAU = str(ROOT / ".venv" / "bin" / "pantau")

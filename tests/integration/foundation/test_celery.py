@@ -1,0 +1,42 @@
+import os
+import uuid
+
+import pytest
+
+from core.heartbeat import last_beat
+from tests.conftest import make_settings, pantau_env
+from tests.support.processes import Proc, wait_for
+from workers.celery_app import QUEUE_MAINTENANCE
+
+
+def _roundtrip(settings, session_factory, tmp_path):
+    from service.app import create_app
+
+    worker = Proc(["worker", "--concurrency", "1"], pantau_env(settings), tmp_path / "worker.log")
+    try:
+        app = create_app(settings)  # the web side: it sends through its own Celery app
+        token = uuid.uuid4().hex
+        app.extensions["pantau.celery"].send_task(
+            "pantau.heartbeat", args=[token], queue=QUEUE_MAINTENANCE
+        )
+
+        def seen():
+            with session_factory() as s:
+                beat = last_beat(s, "worker")
+                return beat if beat and beat[1].get("token") == token else None
+
+        _, detail = wait_for(seen, timeout=60, what=f"worker heartbeat\n{worker.output()}")
+        assert detail["pid"] != os.getpid()  # it ran in the worker process, not here
+    finally:
+        worker.stop()
+
+
+def test_task_sent_from_web_runs_in_worker__embedded_broker(settings, session_factory, tmp_path):
+    assert settings.broker_url.startswith("sqla+sqlite")
+    _roundtrip(settings, session_factory, tmp_path)
+
+
+@pytest.mark.redis
+def test_task_sent_from_web_runs_in_worker__redis(settings, session_factory, tmp_path, redis_url):
+    settings = make_settings(tmp_path, database_url=settings.database_url, broker_url=redis_url)
+    _roundtrip(settings, session_factory, tmp_path)
