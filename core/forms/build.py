@@ -63,7 +63,8 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _stamped_xlsx(path: Path, version: str) -> bytes:
+def stamped_xlsform(path: Path, version: str) -> bytes:
+    """The XLSForm bytes with settings.version set; the source file is left untouched."""
     # Work on an in-memory copy: the admin's source file is never modified by a build.
     wb = load_workbook(path)
     if "settings" not in wb.sheetnames:
@@ -86,7 +87,7 @@ def convert_xlsform(path: Path) -> tuple[str, list[str]]:
     warnings: list[str] = []
     try:
         result = convert(
-            xlsform=io.BytesIO(_stamped_xlsx(path, VERSION_PLACEHOLDER)),
+            xlsform=io.BytesIO(stamped_xlsform(path, VERSION_PLACEHOLDER)),
             file_type=".xlsx",
             warnings=warnings,
             pretty_print=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -226,11 +227,14 @@ class _Linter:
         for field in fc.fields.values():
             rows = found.get(field.name, [])
             if not rows:
+                # Point at the likely renamed row, so the admin sees where to look.
+                close = difflib.get_close_matches(field.name, list(found), n=1, cutoff=0.6)
+                hint = f"; renamed to {close[0]!r}?" if close else ""
                 self.add(
                     "survey",
-                    None,
+                    found[close[0]][0][0] if close else None,
                     "name",
-                    f"contract field {field.name!r} ({field.type}) is missing from the form",
+                    f"contract field {field.name!r} ({field.type}) is missing from the form{hint}",
                 )
                 continue
             if len(rows) > 1:
