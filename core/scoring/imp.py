@@ -905,6 +905,7 @@ def assess_imp(
     """Rate the six roles of one IMP for one period; the tier is the lowest role."""
     kind = period_kind(period)
     months = period_months(period)
+    # Callers may pass a whole desa's batch: only this IMP's own submissions are its evidence.
     own = _dedupe(f for f in facts if f.form in IMP_FORMS and f.get("imp") == imp)
     # A child fact with the parent's own code would be counted twice.
     children = _dedupe(f for f in child_facts if f.form in IMP_FORMS and f.get("imp") != imp)
