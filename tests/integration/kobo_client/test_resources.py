@@ -1,0 +1,103 @@
+"""Assets, imports, deployments, media, hooks and submissions through the typed services."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.kobo.client import HookSettings, HookSpec, KoboClient
+from core.kobo.errors import KoboImportError, KoboNotFound, KoboPermanentError
+from tests.support.kobo_sandbox import SandboxServer, sample_xlsform
+
+
+def test_import__is_a_survey_not_a_library_block(client: KoboClient) -> None:
+    uid = client.imports.import_form(sample_xlsform(), name="Survey", interval=0.02)
+
+    asset = client.assets.get(uid)
+
+    assert (asset.asset_type, asset.name) == ("survey", "Survey")
+    assert not asset.is_deployed
+    assert asset.deployed_versions == ()
+
+
+def test_import__a_broken_file_names_kobo_s_message(client: KoboClient) -> None:
+    with pytest.raises(KoboImportError) as caught:
+        client.imports.import_form(b"not a spreadsheet", interval=0.02)
+
+    assert "failed" in str(caught.value)
+
+
+def test_deploy__then_reimport_and_redeploy_the_current_version(client: KoboClient) -> None:
+    uid = client.imports.import_form(sample_xlsform("1"), interval=0.02)
+    first = client.deployments.deploy(uid)
+
+    client.imports.import_form(sample_xlsform("2", extra_question="catatan"), destination=uid)
+    pending = client.assets.get(uid)
+    second = client.deployments.ensure_deployed(pending)
+    asset = client.assets.get(uid)
+
+    assert first.version_id is not None
+    assert pending.needs_redeploy
+    assert second is not None and second.version_id == pending.version_id
+    assert asset.deployed_version_id == asset.version_id == pending.version_id
+    assert [v.uid for v in asset.deployed_versions] == [second.version_id, first.version_id]
+    assert client.deployments.ensure_deployed(asset) is None
+
+
+def test_deploy__twice_with_post_is_refused(client: KoboClient, asset_uid: str) -> None:
+    with pytest.raises(KoboPermanentError) as caught:
+        client.deployments.deploy(asset_uid)
+
+    assert caught.value.status_code == 405
+
+
+def test_files__media_upload_is_listed(client: KoboClient, asset_uid: str) -> None:
+    uploaded = client.files.upload_media(asset_uid, "desa.csv", b"name,label\n3277011001,Cibeber\n")
+
+    [listed] = client.files.list(asset_uid)
+
+    assert listed == uploaded
+    assert (listed.filename, listed.file_type) == ("desa.csv", "form_media")
+    assert listed.hash and listed.hash.startswith("md5:")
+
+
+def test_hooks__ensure_creates_then_leaves_then_updates(client: KoboClient, asset_uid: str) -> None:
+    spec = HookSpec(
+        "pantau",
+        "https://pantau.example/webhooks/kobo",
+        HookSettings("kobo", "hook-only-secret", {"X-Pantau-Token": "t0ken"}),
+    )
+
+    created, how1 = client.hooks.ensure(asset_uid, spec)
+    same, how2 = client.hooks.ensure(asset_uid, spec)
+    moved = HookSpec("pantau", "https://pantau.example/v2/webhooks/kobo", spec.settings)
+    updated, how3 = client.hooks.ensure(asset_uid, moved)
+
+    assert (how1, how2, how3) == ("created", "unchanged", "updated")
+    assert created.uid == same.uid == updated.uid
+    assert updated.endpoint == moved.endpoint
+    assert (updated.export_type, updated.auth_level) == ("json", "basic_auth")
+    assert updated.settings.custom_headers == {"X-Pantau-Token": "t0ken"}
+    assert "hook-only-secret" not in repr(updated)
+    assert client.hooks.logs(asset_uid, updated.uid) == []
+
+
+def test_submissions__submit_read_edit_delete(
+    client: KoboClient, kobo_sandbox: SandboxServer, asset_uid: str
+) -> None:
+    xml, instance_id = kobo_sandbox.instance(asset_uid, {"ibu/nama": "Siti"})
+    assert client.submit_xml(xml).created
+    [entry] = list(client.data.manifest(asset_uid))
+
+    edit, _ = kobo_sandbox.instance(
+        asset_uid, {"ibu/nama": "Siti Aminah"}, deprecated_id=instance_id
+    )
+    assert client.submit_xml(edit).created
+    record = client.data.get_submission(asset_uid, entry.id)
+    [after_edit] = list(client.data.manifest(asset_uid))
+    client.data.delete_submission(asset_uid, entry.id)
+
+    assert record["ibu/nama"] == "Siti Aminah"
+    assert after_edit.id == entry.id and after_edit.uuid != entry.uuid
+    with pytest.raises(KoboNotFound):
+        client.data.get_submission(asset_uid, entry.id)
+    assert list(client.data.manifest(asset_uid)) == []
