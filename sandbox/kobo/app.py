@@ -405,18 +405,23 @@ def create_sandbox_app(
         return _json({"uid": imp["uid"], "status": "processing"}, 201)
 
     def run_import(imp_uid: str, content: bytes, params: dict) -> None:
-        imp = store.get("import", imp_uid) or {}
+        user = (store.get("import", imp_uid) or {}).get("user", config.owner)
         try:
-            result = do_import(content, params, imp.get("user", config.owner))
-            imp.update(status="complete", messages=result)
+            form = parse_xlsform(content)
+            with store.lock:  # the destination asset may be redeployed concurrently
+                update = {"status": "complete", "messages": do_import(form, content, params, user)}
         except Exception as exc:  # noqa: BLE001 - any failure is reported like kpi's import task
-            imp.update(
-                status="error", messages={"error": str(exc), "error_type": type(exc).__name__}
-            )
-        store.put("import", imp_uid, imp)
+            update = {
+                "status": "error",
+                "messages": {"error": str(exc), "error_type": type(exc).__name__},
+            }
+        # Read-modify-write under the lock: a concurrent poll also rewrites this document.
+        with store.lock:
+            imp = store.get("import", imp_uid) or {}
+            imp.update(update)
+            store.put("import", imp_uid, imp)
 
-    def do_import(content: bytes, params: dict, user: str) -> dict:
-        form = parse_xlsform(content)
+    def do_import(form: dict, content: bytes, params: dict, user: str) -> dict:
         now = iso_time()
         dest = params["destination"]
         if dest:
@@ -478,14 +483,15 @@ def create_sandbox_app(
     @app.get("/api/v2/imports/<uid>/")
     @need_api()
     def import_detail(uid: str) -> Response:
-        imp = store.get("import", uid)
-        if imp is None:
-            return _detail(404, "Not found.")
-        status, messages = imp["status"], imp["messages"]
-        if imp.get("polls_left", 0) > 0:
-            imp["polls_left"] -= 1
-            store.put("import", uid, imp)
-            status, messages = "processing", {}
+        with store.lock:
+            imp = store.get("import", uid)
+            if imp is None:
+                return _detail(404, "Not found.")
+            status, messages = imp["status"], imp["messages"]
+            if imp.get("polls_left", 0) > 0:
+                imp["polls_left"] -= 1
+                store.put("import", uid, imp)
+                status, messages = "processing", {}
         return _json(
             {
                 "url": f"{_base()}/api/v2/imports/{uid}/",

@@ -129,9 +129,13 @@ class Faults:
     def take(self, targets: set[str]) -> list[FaultRule]:
         """The rules that fire for this call, consuming counts; exhausted rules are dropped."""
         fired: list[FaultRule] = []
+        answered = False
         with self._lock:
             for rule in self.rules:
                 if rule.target not in targets:
+                    continue
+                # One answer per call: a later status rule waits for the next call.
+                if answered and rule.action != "slow":
                     continue
                 if rule.rate is not None and rule._rng.random() >= rule.rate:
                     continue
@@ -139,5 +143,6 @@ class Faults:
                     continue
                 rule.fired += 1
                 fired.append(rule)
+                answered = answered or rule.action != "slow"
             self.rules = [r for r in self.rules if r.count is None or r.fired < r.count]
         return fired
