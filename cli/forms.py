@@ -130,10 +130,12 @@ def versions_cmd(ctx: click.Context, form_id: str, as_json: bool) -> None:
     from cli.main import settings_from
     from core.db import session_scope
     from core.forms.build import list_versions
+    from core.forms.publish import list_publications
 
     factory = _session_factory(settings_from(ctx))
     with session_scope(factory) as session:
         rows = list_versions(session, form_id)
+        publications = list_publications(session, form_id)
     if as_json:
         data = [
             {
@@ -146,7 +148,12 @@ def versions_cmd(ctx: click.Context, form_id: str, as_json: bool) -> None:
             }
             for r in rows
         ]
-        click.echo(json.dumps({"form_id": form_id, "versions": data}, indent=2))
+        out = {
+            "form_id": form_id,
+            "versions": data,
+            "publications": _publications_json(publications),
+        }
+        click.echo(json.dumps(out, indent=2))
         return
     if not rows:
         click.echo(f"{form_id}: no builds recorded")
@@ -161,10 +168,47 @@ def versions_cmd(ctx: click.Context, form_id: str, as_json: bool) -> None:
             f"{r.version:<12} {r.built_at:%Y-%m-%d %H:%M}     {r.built_by[:12]:<12} "
             f"{r.xform_sha256[:12]:<14} {pubs or '-'}"
         )
+    _echo_publications(publications)
 
 
-# `forms publish` (issue 5) is added by its own module: it registers itself on this group with
-# `forms.add_command(publish)`, building through core.forms.build.build_form first.
+def _publications_json(pubs) -> list[dict]:  # noqa: ANN001
+    return [
+        {
+            "version": p.version,
+            "server": p.server,
+            "server_url": p.server_url,
+            "server_form_id": p.server_form_id,
+            "server_version_id": p.server_version_id,
+            "status": p.status,
+            "published_at": p.published_at.isoformat() if p.published_at else None,
+            "published_by": p.published_by,
+            "forced_reason": p.forced_reason,
+        }
+        for p in pubs
+    ]
+
+
+def _echo_publications(pubs) -> None:  # noqa: ANN001
+    # The history of publications: what each server serves as which of our versions.
+    if not pubs:
+        return
+    click.echo("")
+    click.echo(
+        f"{'published (UTC)':<17} {'server':<8} {'version':<12} {'server version':<24} "
+        f"{'by':<12} forced"
+    )
+    for p in pubs:
+        when = f"{p.published_at:%Y-%m-%d %H:%M}" if p.published_at else "-"
+        click.echo(
+            f"{when:<17} {p.server:<8} {p.version:<12} {(p.server_version_id or '-'):<24} "
+            f"{p.published_by[:12]:<12} {p.forced_reason or '-'}"
+        )
+
+
+# `forms publish` (issue 5) lives in its own module and is attached to this group here.
+from cli.forms_publish import publish_cmd  # noqa: E402
+
+forms.add_command(publish_cmd)
 
 
 def register(main: click.Group) -> None:
