@@ -157,7 +157,7 @@ class PullCursor(Base):
     server: Mapped[str] = mapped_column(String(10))
     asset_uid: Mapped[str] = mapped_column(String(80))
     last_record_id: Mapped[int] = mapped_column(BigInteger, default=0)
-    last_updated_at: Mapped[str | None] = mapped_column(String(40))
+    last_updated_at: Mapped[str | None] = mapped_column(Text)  # Central watermark JSON
     last_pull_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_sweep_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -77,6 +77,21 @@ def beat_schedule(settings: Settings) -> dict:
             "schedule": timedelta(seconds=60),
             "options": {"queue": QUEUE_MAINTENANCE},
         },
+        "process-pending": {
+            "task": "pantau.process_pending",
+            "schedule": timedelta(seconds=60),
+            "options": {"queue": QUEUE_INTAKE},
+        },
+        "pull-all": {
+            "task": "pantau.pull_all",
+            "schedule": timedelta(seconds=settings.pull_interval),
+            "options": {"queue": QUEUE_INTAKE},
+        },
+        "sweep-all": {
+            "task": "pantau.sweep_all",
+            "schedule": timedelta(seconds=settings.sweep_interval),
+            "options": {"queue": QUEUE_INTAKE},
+        },
     }
     if broker_file(settings) is not None:
         schedule["broker-cleanup"] = {

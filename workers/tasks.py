@@ -8,13 +8,23 @@ from datetime import timedelta
 
 from celery import shared_task
 from celery.utils.log import get_task_logger
+from sqlalchemy.exc import OperationalError
 
+from core.central.client import CentralClient
 from core.heartbeat import beat
-from workers.celery_app import broker_file
-from workers.context import settings_of, task_session
+from core.kobo.client import KoboClient
+from core.kobo.errors import KoboRetryableError
+from core.locks import LockBusy
+from core.processing import pending_ids
+from core.processing import process_submission as process_one
+from core.pull import published_assets, pull_central, pull_kobo, sweep_kobo
+from core.runtime import downstream_for
+from workers.celery_app import QUEUE_INTAKE, broker_file
+from workers.context import session_factory, settings_of, task_session
 from workers.maintenance import cleanup_consumed
 
 log = get_task_logger(__name__)
+RETRYABLE = (OperationalError, KoboRetryableError)
 
 
 @shared_task(bind=True, name="pantau.heartbeat", max_retries=0, ignore_result=True)
@@ -33,3 +43,125 @@ def broker_cleanup(self) -> int:
     removed = cleanup_consumed(path, older_than=timedelta(minutes=5))
     log.info("broker cleanup removed %d consumed messages", removed)
     return removed
+
+
+@shared_task(
+    bind=True,
+    name="pantau.process_submission",
+    max_retries=5,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    ignore_result=True,
+)
+def process_submission(self, submission_id: int) -> str:
+    """Turn one stored submission into facts and scores, exactly once."""
+    settings = settings_of(self.app)
+    try:
+        with task_session(self.app) as session:
+            return process_one(session, submission_id, downstream_for(settings))
+    except OperationalError as exc:
+        # Database busy or down: try again later; process_pending is the final safety net.
+        raise self.retry(exc=exc) from exc
+
+
+@shared_task(bind=True, name="pantau.process_pending", max_retries=0, ignore_result=True)
+def process_pending(self, limit: int = 500) -> int:
+    """Process stored submissions nobody processed (broker lost the message, worker killed)."""
+    settings = settings_of(self.app)
+    factory = session_factory(settings)
+    with factory() as session:
+        ids = pending_ids(session, older_than=timedelta(seconds=30), limit=limit)
+    downstream = downstream_for(settings)
+    done = 0
+    for sid in ids:
+        with task_session(self.app) as session:
+            if process_one(session, sid, downstream) != "skipped":
+                done += 1
+    return done
+
+
+def _enqueue(app, ids: list[int]) -> None:  # noqa: ANN001
+    for sid in ids:
+        app.send_task("pantau.process_submission", args=[sid], queue=QUEUE_INTAKE)
+
+
+@shared_task(
+    bind=True, name="pantau.pull_form", max_retries=3, retry_backoff=True, ignore_result=True
+)
+def pull_form(self, server: str, asset_uid: str) -> int:
+    """Pull one published form from its server (Kobo by `_id`, Central by updatedAt)."""
+    settings = settings_of(self.app)
+    factory = session_factory(settings)
+    on_new = lambda ids: _enqueue(self.app, ids)  # noqa: E731
+    try:
+        if server == "central":
+            with CentralClient.from_settings(settings) as client:
+                report = pull_central(
+                    factory, client, asset_uid, secret=settings.pseudonym_secret, on_new=on_new
+                )
+        else:
+            with KoboClient.from_settings(settings) as client:
+                report = pull_kobo(
+                    factory, client, asset_uid, secret=settings.pseudonym_secret, on_new=on_new
+                )
+    except LockBusy:
+        log.info("pull of %s skipped: another pull is running", asset_uid)
+        return 0
+    except RETRYABLE as exc:
+        raise self.retry(exc=exc) from exc
+    return report.created
+
+
+@shared_task(
+    bind=True, name="pantau.sweep_form", max_retries=3, retry_backoff=True, ignore_result=True
+)
+def sweep_form(self, asset_uid: str) -> int:
+    """Find edits and deletions of one Kobo form that no webhook announces."""
+    settings = settings_of(self.app)
+    try:
+        with KoboClient.from_settings(settings) as client:
+            report = sweep_kobo(
+                session_factory(settings),
+                client,
+                asset_uid,
+                secret=settings.pseudonym_secret,
+                downstream=downstream_for(settings),
+                on_new=lambda ids: _enqueue(self.app, ids),
+            )
+    except LockBusy:
+        return 0
+    except RETRYABLE as exc:
+        raise self.retry(exc=exc) from exc
+    return report.edits + report.deleted
+
+
+def _configured(settings, server: str) -> bool:  # noqa: ANN001
+    return bool(settings.kobo_url) if server == "kobo" else bool(settings.central_url)
+
+
+@shared_task(bind=True, name="pantau.pull_all", max_retries=0, ignore_result=True)
+def pull_all(self) -> int:
+    """Queue a pull of every published form on every configured server."""
+    settings = settings_of(self.app)
+    n = 0
+    with task_session(self.app) as session:
+        for server in ("kobo", "central"):
+            if not _configured(settings, server):
+                continue
+            for asset in published_assets(session, server):
+                pull_form.apply_async(args=[server, asset], queue=QUEUE_INTAKE)
+                n += 1
+    return n
+
+
+@shared_task(bind=True, name="pantau.sweep_all", max_retries=0, ignore_result=True)
+def sweep_all(self) -> int:
+    """Queue a sweep of every published Kobo form."""
+    settings = settings_of(self.app)
+    if not settings.kobo_url:
+        return 0
+    with task_session(self.app) as session:
+        assets = published_assets(session, "kobo")
+    for asset in assets:
+        sweep_form.apply_async(args=[asset], queue=QUEUE_INTAKE)
+    return len(assets)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 15:13:42.689980
+Create Date: 2026-11-23 15:18:33.684178
 """
 
 from collections.abc import Sequence
@@ -99,7 +99,7 @@ def upgrade() -> None:
     sa.Column('server', sa.String(length=10), nullable=False),
     sa.Column('asset_uid', sa.String(length=80), nullable=False),
     sa.Column('last_record_id', sa.BigInteger(), nullable=False),
-    sa.Column('last_updated_at', sa.String(length=40), nullable=True),
+    sa.Column('last_updated_at', sa.Text(), nullable=True),
     sa.Column('last_pull_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_sweep_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),

@@ -1,0 +1,232 @@
+"""Intake commands: pull, sweep, and `intake dead-letters|problems|replay`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from cli.common import echo_json, echo_table, sessions
+from cli.main import settings_from
+
+
+def _kobo_client(settings):  # noqa: ANN001, ANN202
+    from core.kobo.client import KoboClient
+    from core.kobo.errors import KoboError
+
+    try:
+        return KoboClient.from_settings(settings)
+    except KoboError as exc:
+        click.echo(f"pantau: {exc}", err=True)
+        sys.exit(2)
+
+
+def _process_now(factory, settings, ids: list[int]) -> None:  # noqa: ANN001
+    # Without a running worker the CLI processes what it stored itself, in the same way.
+    from core.db import session_scope
+    from core.processing import process_submission
+    from core.runtime import downstream_for
+
+    downstream = downstream_for(settings)
+    for sid in ids:
+        with session_scope(factory) as session:
+            process_submission(session, sid, downstream)
+
+
+@click.command()
+@click.argument("form", required=False)
+@click.option("--since", default=None, help="an _id, or a date/time (UTC) like 2026-11-01")
+@click.option("--server", type=click.Choice(["kobo", "central"]), default="kobo", show_default=True)
+@click.pass_context
+def pull(ctx: click.Context, form: str | None, since: str | None, server: str) -> None:
+    """Pull submissions of FORM (our form id or the server's id; all published if omitted)."""
+    settings = settings_from(ctx)
+    from core.locks import LockBusy
+    from core.pull import published_assets, pull_central, pull_kobo
+
+    factory = sessions(settings)
+    with factory() as session:
+        assets = published_assets(session, server, form)
+    if not assets:
+        click.echo(
+            f"pantau: nothing published to {server}{' as ' + form if form else ''}", err=True
+        )
+        sys.exit(1)
+    progress = lambda line: click.echo(f"  {line}", err=True)  # noqa: E731
+    total = 0
+    for asset in assets:
+        try:
+            if server == "central":
+                from core.central.client import CentralClient
+
+                with CentralClient.from_settings(settings) as client:
+                    report = pull_central(
+                        factory,
+                        client,
+                        asset,
+                        secret=settings.pseudonym_secret,
+                        progress=progress,
+                    )
+            else:
+                with _kobo_client(settings) as client:
+                    report = pull_kobo(
+                        factory,
+                        client,
+                        asset,
+                        secret=settings.pseudonym_secret,
+                        since=since,
+                        progress=progress,
+                    )
+        except LockBusy as exc:
+            click.echo(f"  {asset}: skipped, {exc}", err=True)
+            continue
+        _process_now(factory, settings, report.new_ids)
+        total += report.created
+        click.echo(
+            f"{asset}: fetched {report.fetched}, new {report.created}, "
+            f"duplicates {report.duplicates}, refused {report.rejected}"
+        )
+    click.echo(f"pulled {total} new submissions")
+
+
+@click.command()
+@click.argument("form", required=False)
+@click.pass_context
+def sweep(ctx: click.Context, form: str | None) -> None:
+    """Find edits and deletions on Kobo that no webhook announced."""
+    settings = settings_from(ctx)
+    from core.locks import LockBusy
+    from core.pull import published_assets, sweep_kobo
+    from core.runtime import downstream_for
+
+    factory = sessions(settings)
+    with factory() as session:
+        assets = published_assets(session, "kobo", form)
+    if not assets:
+        click.echo(f"pantau: nothing published to kobo{' as ' + form if form else ''}", err=True)
+        sys.exit(1)
+    for asset in assets:
+        try:
+            with _kobo_client(settings) as client:
+                report = sweep_kobo(
+                    factory,
+                    client,
+                    asset,
+                    secret=settings.pseudonym_secret,
+                    downstream=downstream_for(settings),
+                    progress=lambda line: click.echo(f"  {line}", err=True),
+                )
+        except LockBusy as exc:
+            click.echo(f"  {asset}: skipped, {exc}", err=True)
+            continue
+        _process_now(factory, settings, report.new_ids)
+        click.echo(
+            f"{asset}: checked {report.checked}, edits {report.edits}, "
+            f"missing {report.missing}, deleted {report.deleted}"
+        )
+
+
+@click.group()
+def intake() -> None:
+    """What came in: dead letters, problems, replays."""
+
+
+@intake.command("dead-letters")
+@click.option("--json", "as_json", is_flag=True, help="a JSON list, one object a row")
+@click.option("--limit", default=200, show_default=True)
+@click.pass_context
+def dead_letters(ctx: click.Context, as_json: bool, limit: int) -> None:
+    """Payloads refused at the door, with the reason."""
+    from core.intake import list_dead_letters
+
+    with sessions(settings_from(ctx))() as session:
+        rows = list_dead_letters(session, limit)
+    if as_json:
+        echo_json(rows)
+    else:
+        echo_table(rows, ["id", "received_at", "source", "bytes", "reason"])
+
+
+@intake.command("problems")
+@click.option("--json", "as_json", is_flag=True, help="a JSON list, one object a row")
+@click.option("--limit", default=200, show_default=True)
+@click.pass_context
+def problems(ctx: click.Context, as_json: bool, limit: int) -> None:
+    """Stored submissions that failed processing or map to no known form version."""
+    from core.intake import list_problems
+
+    with sessions(settings_from(ctx))() as session:
+        rows = list_problems(session, limit)
+    if as_json:
+        echo_json(rows)
+    else:
+        echo_table(rows, ["id", "instance_id", "form_id", "status", "problem"])
+
+
+def _records(path: Path):  # noqa: ANN202
+    files = sorted(path.rglob("*.json")) if path.is_dir() else [path]
+    for file in files:
+        data = json.loads(file.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and isinstance(data.get("results"), list):
+            data = data["results"]  # a saved page of the data API
+        for rec in data if isinstance(data, list) else [data]:
+            yield file, rec
+
+
+@intake.command("replay")
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.pass_context
+def replay(ctx: click.Context, source: Path) -> None:
+    """Feed exported Kobo JSON (a file or a folder of them) through the intake path."""
+    settings = settings_from(ctx)
+    from core.db import session_scope
+    from core.intake import IntakeRejected, dead_letter, ingest
+
+    factory = sessions(settings)
+    counts = {"created": 0, "duplicate": 0, "refused": 0}
+    new_ids: list[int] = []
+    try:
+        records = list(_records(source))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        click.echo(f"pantau: {source}: not JSON ({exc})", err=True)
+        sys.exit(2)
+    with click.progressbar(records, label="replaying", file=sys.stderr) as bar:
+        for file, rec in bar:
+            with session_scope(factory) as session:
+                if not isinstance(rec, dict):
+                    dead_letter(
+                        session,
+                        source="replay",
+                        reason=f"{file.name}: not an object",
+                        body=json.dumps(rec).encode(),
+                    )
+                    counts["refused"] += 1
+                    continue
+                try:
+                    result = ingest(session, rec, source="replay", secret=settings.pseudonym_secret)
+                except IntakeRejected as exc:
+                    dead_letter(
+                        session,
+                        source="replay",
+                        reason=f"{file.name}: {exc.reason}",
+                        body=json.dumps(rec, ensure_ascii=False).encode(),
+                        content_type="application/json",
+                    )
+                    counts["refused"] += 1
+                    continue
+            counts[result.outcome] += 1
+            if result.needs_processing:
+                new_ids.append(result.submission_id)
+    _process_now(factory, settings, new_ids)
+    click.echo(
+        f"replayed {len(records)} records: {counts['created']} new, "
+        f"{counts['duplicate']} duplicates, {counts['refused']} refused"
+    )
+
+
+def register(main: click.Group) -> None:
+    """Attach pull, sweep and intake to the root group."""
+    for command in (pull, sweep, intake):
+        main.add_command(command)

@@ -1,0 +1,121 @@
+"""`pantau score imp|families`: recompute scores from stored submissions."""
+
+from __future__ import annotations
+
+import click
+
+from cli.common import echo_json, echo_table, sessions
+from cli.main import settings_from
+
+
+def _process_backlog(factory, settings) -> int:  # noqa: ANN001
+    # Scores read facts; facts exist only for processed submissions. Process any backlog first
+    # so the command works without a running worker.
+    from core.db import session_scope
+    from core.processing import pending_ids, process_submission
+    from core.runtime import downstream_for
+
+    downstream = downstream_for(settings)
+    done = 0
+    while True:
+        with factory() as session:
+            ids = pending_ids(session, limit=1000)
+        if not ids:
+            return done
+        for sid in ids:
+            with session_scope(factory) as session:
+                process_submission(session, sid, downstream)
+            done += 1
+
+
+@click.group()
+def score() -> None:
+    """Recompute IMP tiers and family risk from stored submissions."""
+
+
+@score.command("imp")
+@click.option("--period", default=None, help="2026-10 (month) or 2026-Q4 (quarter)")
+@click.option("--wilayah", default=None, help="dotted code prefix, e.g. 32.77")
+@click.option("--json", "as_json", is_flag=True, help="a JSON list, one object per IMP-period")
+@click.pass_context
+def score_imp(ctx: click.Context, period: str | None, wilayah: str | None, as_json: bool) -> None:
+    """Tier (Dasar / Berkembang / Mandiri) of every IMP and period."""
+    settings = settings_from(ctx)
+    from core.assessments import score_imps
+    from core.db import session_scope
+    from core.runtime import rules_for
+
+    factory = sessions(settings)
+    processed = _process_backlog(factory, settings)
+    with session_scope(factory) as session:
+        results = score_imps(session, rules_for(settings), period=period, wilayah=wilayah)
+        rows = [r.to_dict() for r in results]
+    if as_json:
+        echo_json([{k: r[k] for k in ("imp", "period", "tier", "roles")} for r in rows])
+        return
+    if processed:
+        click.echo(f"processed {processed} waiting submissions first", err=True)
+    table = [
+        {
+            "imp": r["imp"],
+            "period": r["period"],
+            "tier": r["tier"],
+            **{role: lvl for role, lvl in r["roles"].items()},
+        }
+        for r in rows
+    ]
+    roles = list(rows[0]["roles"]) if rows else []
+    echo_table(table, ["imp", "period", "tier", *roles])
+
+
+@score.command("families")
+@click.option("--wilayah", default=None, help="dotted code prefix, e.g. 32.77.01")
+@click.option("--json", "as_json", is_flag=True, help="a JSON list, one object per family")
+@click.pass_context
+def score_families_cmd(ctx: click.Context, wilayah: str | None, as_json: bool) -> None:
+    """Risk of stunting (KRS) of every surveyed family, with its children's z-scores."""
+    settings = settings_from(ctx)
+    from core.assessments import score_families
+    from core.db import session_scope
+    from core.runtime import rules_for
+
+    factory = sessions(settings)
+    _process_backlog(factory, settings)
+    with session_scope(factory) as session:
+        rows = score_families(session, rules_for(settings), wilayah=wilayah)
+    out = [
+        {
+            "family": r["family"],
+            "desa": r["desa"],
+            "target": r["target"],
+            "krs": r["krs"],
+            "factors": r["factors"],
+            "children": [
+                {"age_days": c["age_days"], "haz": c["haz"], "category": c["category"]}
+                for c in r["children"]
+            ],
+        }
+        for r in rows
+    ]
+    if as_json:
+        echo_json(out)
+        return
+    echo_table(
+        [
+            {
+                "family": r["family"],
+                "desa": r["desa"],
+                "target": r["target"],
+                "krs": r["krs"],
+                "factors": ",".join(k for k, v in r["factors"].items() if v),
+                "children": len(r["children"]),
+            }
+            for r in out
+        ],
+        ["family", "desa", "target", "krs", "children", "factors"],
+    )
+
+
+def register(main: click.Group) -> None:
+    """Attach `score` to the root group."""
+    main.add_command(score)

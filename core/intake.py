@@ -1,0 +1,392 @@
+"""Store every submission exactly once, whichever path brought it; edits, deletions, dead letters.
+
+The webhook, the pull, the sweep and `pantau intake replay` all call `ingest()`. A submission is
+keyed by its instance id; versions of one record (same server `_id`, or same root instance id)
+form a chain through `meta/deprecatedID`, and exactly one row of a chain is `is_latest`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from core.errors import PantauError
+from core.models import DeadLetter, FormVersion, Publication, Submission, utcnow
+from core.privacy import pseudonymise, redact_bytes
+
+Outcome = Literal["created", "duplicate"]
+
+
+class IntakeRejected(PantauError):
+    """A payload that can never be accepted as it is; it goes to the dead letters."""
+
+    def __init__(self, reason: str, status: int = 400) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+@dataclass(frozen=True)
+class FormRef:
+    """Which of our forms (and which built version) a server's asset/version maps to."""
+
+    form_id: str | None
+    form_version_id: int | None
+    version_known: bool
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What ingest() did: a new row (or not), and whether it needs processing."""
+
+    outcome: Outcome
+    submission_id: int
+    is_latest: bool
+
+    @property
+    def needs_processing(self) -> bool:
+        """A new row that is the current version of its record."""
+        return self.outcome == "created" and self.is_latest
+
+
+# -- parsing a body ------------------------------------------------------------------------------
+
+
+def parse_json_body(body: bytes) -> dict[str, Any]:
+    """Decode a webhook body as a Kobo submission dict, or raise IntakeRejected saying why."""
+    if not body:
+        raise IntakeRejected("empty body: expected a Kobo submission as JSON")
+    try:
+        decoded = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise IntakeRejected(f"body is not valid UTF-8 (byte {exc.start})") from exc
+    try:
+        data = json.loads(decoded)
+    except json.JSONDecodeError as exc:
+        raise IntakeRejected(
+            f"body is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); "
+            "configure the REST Service with type JSON"
+        ) from exc
+    if not isinstance(data, dict):
+        raise IntakeRejected(
+            f"body is a JSON {type(data).__name__}, expected one submission object"
+        )
+    return data
+
+
+def _strip_uuid(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip().removeprefix("uuid:")
+
+
+def identity(raw: dict[str, Any]) -> tuple[str, str, str | None, int | None]:
+    """(instance id, root id, deprecated id, server record id) of a submission dict."""
+    instance = _strip_uuid(raw.get("meta/instanceID")) or _strip_uuid(raw.get("_uuid"))
+    if instance is None:
+        raise IntakeRejected(
+            "no instance id: neither meta/instanceID nor _uuid is present "
+            "(if the REST Service uses subset_fields, add _id, _uuid and meta/instanceID)",
+            status=422,
+        )
+    root = _strip_uuid(raw.get("meta/rootUuid")) or instance
+    deprecated = _strip_uuid(raw.get("meta/deprecatedID"))
+    record = raw.get("_id")
+    record_id = record if isinstance(record, int) and not isinstance(record, bool) else None
+    if record_id is None and isinstance(record, str) and record.isdigit():
+        record_id = int(record)
+    return instance, root, deprecated, record_id
+
+
+def parse_submission_time(raw: dict[str, Any]) -> datetime | None:
+    """Kobo's `_submission_time` (UTC, no offset) as an aware datetime, else None."""
+    value = raw.get("_submission_time")
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# -- form mapping ---------------------------------------------------------------------------------
+
+
+def resolve_form(
+    session: Session, server: str, asset_uid: str | None, version: str | None
+) -> FormRef:
+    """Map a server asset uid and version uid to our form and form version via publications."""
+    if not asset_uid:
+        return FormRef(None, None, False)
+    rows = session.execute(
+        select(Publication.server_version_id, FormVersion.id, FormVersion.form_id)
+        .join(FormVersion, Publication.form_version_id == FormVersion.id)
+        .where(Publication.server == server, Publication.server_form_id == asset_uid)
+        .order_by(Publication.id.desc())
+    ).all()
+    if not rows:
+        return FormRef(None, None, False)
+    form_id = rows[0].form_id
+    for server_version, fv_id, _ in rows:
+        if version and server_version == version:
+            return FormRef(form_id, fv_id, True)
+    return FormRef(form_id, None, False)
+
+
+def known_asset(session: Session, server: str, asset_uid: str | None) -> bool:
+    """Whether we ever published a form as this asset."""
+    return resolve_form(session, server, asset_uid, None).form_id is not None
+
+
+# -- storing ---------------------------------------------------------------------------------------
+
+
+def _lock_record(session: Session, key: str) -> None:
+    # Two versions of one record may arrive at once (webhook retry carrying an edit while the
+    # sweep fetches it). PostgreSQL: an advisory lock serialises them per record. SQLite: the
+    # INSERT below already holds the database's single write lock until commit.
+    if session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:k)"),
+            {"k": int.from_bytes(digest, "big", signed=True)},
+        )
+
+
+def _family_filter(server: str, asset_uid: str | None, root: str, record_id: int | None):  # noqa: ANN202
+    same_root = Submission.root_id == root
+    cond = or_(same_root, Submission.record_id == record_id) if record_id is not None else same_root
+    return (Submission.server == server) & (Submission.asset_uid == asset_uid) & cond
+
+
+def _choose_latest(rows: list[Submission]) -> Submission:
+    # The current version is the one no other version deprecates. With a gap in the chain (an
+    # intermediate edit never reached us) several qualify: an edit beats the original, and
+    # between edits the one received last wins.
+    deprecated = {r.deprecated_id for r in rows if r.deprecated_id}
+    heads = [r for r in rows if r.instance_id not in deprecated and r.status != "deleted"]
+    if not heads:
+        heads = [r for r in rows if r.status != "deleted"] or rows
+    return max(heads, key=lambda r: (r.deprecated_id is not None, r.id))
+
+
+def ingest(
+    session: Session,
+    raw: dict[str, Any],
+    *,
+    source: str,
+    secret: bytes,
+    server: str = "kobo",
+    require_known_form: bool = True,
+) -> IngestResult:
+    """Store one submission dict exactly once and keep its record's version chain consistent.
+
+    Identifying answers (KK/NIK) are pseudonymised with `secret` before anything is stored.
+    Raises IntakeRejected for a payload that can never be stored (no instance id, unknown form).
+    Does not commit: the caller's unit of work does.
+    """
+    raw = pseudonymise(raw, secret)
+    instance, root, deprecated, record_id = identity(raw)
+    asset_uid = (
+        raw.get("_xform_id_string") if isinstance(raw.get("_xform_id_string"), str) else None
+    )
+    version = raw.get("__version__") if isinstance(raw.get("__version__"), str) else None
+    ref = resolve_form(session, server, asset_uid, version)
+    if require_known_form and ref.form_id is None:
+        raise IntakeRejected(
+            f"unknown form: asset {asset_uid!r} was never published through Pantau"
+            if asset_uid
+            else "unknown form: the submission has no _xform_id_string",
+            status=422,
+        )
+
+    _lock_record(session, f"{server}:{asset_uid}:{record_id if record_id is not None else root}")
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(Submission)
+        .values(
+            instance_id=instance,
+            root_id=root,
+            deprecated_id=deprecated,
+            record_id=record_id,
+            server=server,
+            source=source,
+            asset_uid=asset_uid,
+            form_id=ref.form_id,
+            form_version_id=ref.form_version_id,
+            server_version=version,
+            version_known=ref.version_known,
+            raw=raw,
+            submitted_at=parse_submission_time(raw),
+            received_at=utcnow(),
+            status="received",
+            is_latest=False,
+            process_count=0,
+        )
+        .on_conflict_do_nothing(index_elements=[Submission.instance_id])
+        .returning(Submission.id)
+    )
+    new_id = session.execute(stmt).scalar_one_or_none()
+    if new_id is None:
+        existing = session.execute(
+            select(Submission.id, Submission.is_latest).where(Submission.instance_id == instance)
+        ).one()
+        return IngestResult("duplicate", existing.id, existing.is_latest)
+
+    family = list(
+        session.scalars(
+            select(Submission).where(_family_filter(server, asset_uid, root, record_id))
+        )
+    )
+    latest = _choose_latest(family)
+    for row in family:
+        should_be_latest = row.id == latest.id
+        if row.is_latest != should_be_latest:
+            row.is_latest = should_be_latest
+            if not should_be_latest and row.status in ("received", "processed", "failed"):
+                row.status = "superseded"
+    if latest.id != new_id:
+        # An older version arriving late (e.g. the webhook after the sweep fetched the edit).
+        new_row = next(r for r in family if r.id == new_id)
+        new_row.status = "superseded"
+    session.flush()
+    return IngestResult("created", new_id, latest.id == new_id)
+
+
+def make_current(session: Session, submission_id: int) -> bool:
+    """Make this stored version its record's current one (the server says so); True if changed."""
+    row = session.get(Submission, submission_id)
+    if row is None or row.is_latest:
+        return False
+    _lock_record(session, f"{row.server}:{row.asset_uid}:{row.record_id or row.root_id}")
+    for other in session.scalars(
+        select(Submission).where(
+            _family_filter(row.server, row.asset_uid, row.root_id or row.instance_id, row.record_id)
+        )
+    ):
+        if other.id != row.id and other.is_latest:
+            other.is_latest = False
+            if other.status in ("received", "processed", "failed"):
+                other.status = "superseded"
+    row.is_latest = True
+    row.status = "received"  # to be processed as the current version
+    session.flush()
+    return True
+
+
+def mark_deleted(session: Session, server: str, asset_uid: str, record_id: int) -> list[int]:
+    """Mark every stored version of a record deleted upstream; return the ids of latest rows."""
+    latest_ids = list(
+        session.scalars(
+            select(Submission.id).where(
+                Submission.server == server,
+                Submission.asset_uid == asset_uid,
+                Submission.record_id == record_id,
+                Submission.is_latest.is_(True),
+            )
+        )
+    )
+    session.execute(
+        update(Submission)
+        .where(
+            Submission.server == server,
+            Submission.asset_uid == asset_uid,
+            Submission.record_id == record_id,
+        )
+        .values(status="deleted", is_latest=False)
+    )
+    return latest_ids
+
+
+def dead_letter(
+    session: Session,
+    *,
+    source: str,
+    reason: str,
+    body: bytes,
+    content_type: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> int:
+    """Keep a payload we cannot use, with the reason; return its id.
+
+    The body is kept byte for byte except that any 16-digit run (a KK or NIK) is blanked:
+    personal numbers are never stored in clear, even in a payload we could not read.
+    """
+    row = DeadLetter(
+        source=source,
+        reason=reason,
+        body=redact_bytes(body),
+        content_type=content_type,
+        headers=headers or {},
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+# -- what went wrong -------------------------------------------------------------------------------
+
+
+def list_dead_letters(session: Session, limit: int = 200) -> list[dict[str, Any]]:
+    """Recent dead letters, newest first, as JSON-able dicts (body shown as a short preview)."""
+    rows = session.scalars(select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit))
+    return [
+        {
+            "id": r.id,
+            "received_at": r.received_at.isoformat(),
+            "source": r.source,
+            "reason": r.reason,
+            "content_type": r.content_type,
+            "bytes": len(r.body),
+            "preview": r.body[:120].decode("utf-8", "replace"),
+        }
+        for r in rows
+    ]
+
+
+def list_problems(session: Session, limit: int = 200) -> list[dict[str, Any]]:
+    """Stored submissions that failed processing or map to no known form version."""
+    rows = session.scalars(
+        select(Submission)
+        .where(
+            Submission.is_latest.is_(True),
+            or_(Submission.status == "failed", Submission.version_known.is_(False)),
+        )
+        .order_by(Submission.id.desc())
+        .limit(limit)
+    )
+    out = []
+    for r in rows:
+        problem = r.error if r.status == "failed" else None
+        if not r.version_known:
+            note = f"unknown form version {r.server_version!r} of asset {r.asset_uid!r}"
+            problem = f"{problem}; {note}" if problem else note
+        out.append(
+            {
+                "id": r.id,
+                "instance_id": r.instance_id,
+                "record_id": r.record_id,
+                "form_id": r.form_id,
+                "status": r.status,
+                "problem": problem,
+                "received_at": r.received_at.isoformat(),
+            }
+        )
+    return out
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    """How many stored submissions are in each status."""
+    return dict(
+        session.execute(select(Submission.status, func.count()).group_by(Submission.status)).all()
+    )

@@ -1,0 +1,118 @@
+"""`POST /webhooks/kobo`: KoboToolbox REST Services deliver each new submission here.
+
+Store first, answer at once: 202 for a new submission, 200 for a duplicate delivery, 4xx (with a
+dead letter) for a body that can never be accepted, 503 when we cannot store right now (the
+only kind of failure Kobo retries). Scoring happens later, in a worker.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import logging
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.wsgi import get_input_stream
+
+from config.settings import Settings
+from core.intake import IntakeRejected, dead_letter, ingest, parse_json_body
+from service.db import get_session
+from service.errors import ApiError
+
+bp = Blueprint("webhooks", __name__)
+log = logging.getLogger("pantau.webhooks")
+
+
+def _equal(given: str, expected: str) -> bool:
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _authorised(settings: Settings) -> bool:
+    token = settings.webhook_token.get_secret_value()
+    if token and _equal(request.headers.get("X-Pantau-Token", ""), token):
+        return True
+    user, password = settings.webhook_username, settings.webhook_password.get_secret_value()
+    header = request.headers.get("Authorization", "")
+    if user and password and header.startswith("Basic "):
+        try:
+            given_user, _, given_pw = base64.b64decode(header[6:]).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return False
+        # Evaluate both comparisons so timing does not reveal which part was wrong.
+        ok_user, ok_pw = _equal(given_user, user), _equal(given_pw, password)
+        return ok_user and ok_pw
+    return False
+
+
+def _read_body(limit: int) -> tuple[bytes, bool]:
+    # Read at most limit+1 bytes ourselves so an oversized body is refused (and kept, cut short,
+    # as a dead letter) instead of Werkzeug aborting before we can record it.
+    # get_input_stream bounds the read by Content-Length (never blocking past the body).
+    stream = get_input_stream(request.environ, max_content_length=None)
+    body = stream.read(limit + 1)
+    return body[:limit], len(body) > limit
+
+
+@bp.post("/webhooks/kobo")
+def kobo():  # noqa: ANN201
+    """Receive one Kobo submission."""
+    settings: Settings = current_app.extensions["pantau.settings"]
+    metrics = current_app.extensions["pantau.metrics"]
+    if not _authorised(settings):
+        metrics.webhook_auth_failures.inc()
+        raise ApiError(401, "missing or wrong credentials", "unauthorized")
+
+    body, too_big = _read_body(settings.webhook_max_bytes)
+    session = get_session()
+    try:
+        if too_big:
+            raise IntakeRejected(f"body larger than {settings.webhook_max_bytes} bytes", status=413)
+        if request.mimetype not in ("application/json", ""):
+            raise IntakeRejected(
+                f"content type {request.mimetype!r}: configure the REST Service to send JSON",
+                status=415,
+            )
+        raw = parse_json_body(body)
+        result = ingest(session, raw, source="webhook", secret=settings.pseudonym_secret)
+        session.commit()
+    except IntakeRejected as exc:
+        session.rollback()
+        headers = {"User-Agent": request.headers.get("User-Agent", "")}
+        dead_letter(
+            session,
+            source="webhook",
+            reason=exc.reason,
+            body=body,
+            content_type=request.content_type,
+            headers=headers,
+        )
+        session.commit()
+        metrics.webhook_deliveries.labels("rejected").inc()
+        log.info("webhook delivery refused: %s", exc.reason)
+        raise ApiError(exc.status, exc.reason, "rejected") from None
+    except SQLAlchemyError:
+        session.rollback()
+        metrics.webhook_deliveries.labels("unavailable").inc()
+        raise
+
+    if result.outcome == "duplicate":
+        metrics.webhook_deliveries.labels("duplicate").inc()
+        return jsonify({"status": "duplicate", "submission": result.submission_id}), 200
+    metrics.webhook_deliveries.labels("stored").inc()
+    if result.needs_processing:
+        _enqueue(result.submission_id)
+    return jsonify({"status": "accepted", "submission": result.submission_id}), 202
+
+
+def _enqueue(submission_id: int) -> None:
+    # Best effort: the submission is already stored; if the broker is down the periodic
+    # process_pending job picks it up, so the delivery must still succeed.
+    from workers.celery_app import QUEUE_INTAKE
+
+    try:
+        current_app.extensions["pantau.celery"].send_task(
+            "pantau.process_submission", args=[submission_id], queue=QUEUE_INTAKE
+        )
+    except Exception:  # noqa: BLE001 - any broker failure is recoverable later
+        log.warning("could not enqueue submission %s; process_pending will", submission_id)

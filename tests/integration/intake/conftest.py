@@ -1,0 +1,34 @@
+import base64
+
+import pytest
+
+from tests.support.kobo_sandbox import kobo_sandbox  # noqa: F401  (fixture)
+from tests.support.submissions import publish_in_sandbox
+
+AUTH = {"Authorization": "Basic " + base64.b64encode(b"kobo:hook-pass").decode()}
+
+
+@pytest.fixture
+def meeting_form(kobo_sandbox, session_factory):  # noqa: F811
+    with session_factory() as session:
+        return publish_in_sandbox(kobo_sandbox, session, "pertemuan_imp")
+
+
+@pytest.fixture
+def family_form(kobo_sandbox, session_factory):  # noqa: F811
+    with session_factory() as session:
+        return publish_in_sandbox(kobo_sandbox, session, "keluarga_risiko")
+
+
+def submit_and_read(sandbox, form, answers, **kw):
+    """Submit like a phone and read the record back as Kobo's data API (and hook) has it."""
+    xml, instance_id = form.instance(answers, **kw)
+    resp = sandbox.submit(xml)
+    assert resp.status_code == 201, resp.text
+    records = sandbox.api(
+        "GET",
+        f"/api/v2/assets/{form.asset_uid}/data/",
+        params={"query": f'{{"_uuid": "{instance_id.removeprefix("uuid:")}"}}'},
+    ).json()["results"]
+    assert len(records) == 1
+    return records[0]

@@ -1,0 +1,166 @@
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from core.models import DeadLetter, Submission
+from tests.integration.intake.conftest import AUTH, submit_and_read
+from tests.support.submissions import family_answers, meeting_answers
+
+
+def _count(session_factory, model):
+    with session_factory() as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def _post(client, record, headers=AUTH, **kw):
+    body = kw.pop("data", None)
+    if body is None:
+        body = json.dumps(record).encode()
+    return client.post(
+        "/webhooks/kobo",
+        data=body,
+        content_type=kw.pop("content_type", "application/json"),
+        headers=headers,
+        **kw,
+    )
+
+
+def test_webhook__new_submission_is_stored_and_answered_202(
+    client, kobo_sandbox, meeting_form, session_factory
+):
+    record = submit_and_read(kobo_sandbox, meeting_form, meeting_answers())
+    resp = _post(client, record)
+    assert resp.status_code == 202
+    with session_factory() as s:
+        row = s.get(Submission, resp.get_json()["submission"])
+        assert row.instance_id == record["_uuid"]
+        assert row.record_id == record["_id"]
+        assert row.form_id == "pertemuan_imp"
+        assert row.version_known is True
+        assert row.raw["wilayah/imp"] == "PPKBD-32.77.01.1001"
+        assert row.status == "received"
+
+
+def test_webhook__duplicate_delivery_is_stored_once(
+    client, kobo_sandbox, meeting_form, session_factory
+):
+    record = submit_and_read(kobo_sandbox, meeting_form, meeting_answers())
+    assert _post(client, record).status_code == 202
+    second = _post(client, record)
+    assert second.status_code == 200
+    assert second.get_json()["status"] == "duplicate"
+    assert _count(session_factory, Submission) == 1
+
+
+def test_webhook__secret_header_alone_is_enough(client, kobo_sandbox, meeting_form):
+    record = submit_and_read(kobo_sandbox, meeting_form, meeting_answers())
+    assert _post(client, record, headers={"X-Pantau-Token": "hook-token"}).status_code == 202
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-Pantau-Token": "wrong"},
+        {"Authorization": "Basic a29ibzp3cm9uZw=="},  # kobo:wrong
+        {"Authorization": "Basic !!!notbase64"},
+    ],
+)
+def test_webhook__bad_credentials_get_401_and_nothing_is_stored(
+    client, app, headers, session_factory
+):
+    resp = _post(client, {"_uuid": "x"}, headers=headers)
+    assert resp.status_code == 401
+    assert _count(session_factory, Submission) == 0
+    assert _count(session_factory, DeadLetter) == 0
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert "pantau_webhook_auth_failures_total 1.0" in metrics
+
+
+def test_webhook__unknown_version_is_stored_and_flagged(
+    client, kobo_sandbox, meeting_form, session_factory
+):
+    record = submit_and_read(kobo_sandbox, meeting_form, meeting_answers())
+    record["__version__"] = "vNeverPublishedByUs000"
+    assert _post(client, record).status_code == 202
+    with session_factory() as s:
+        row = s.scalars(select(Submission)).one()
+        assert row.version_known is False and row.form_id == "pertemuan_imp"
+
+
+def test_webhook__kk_number_is_pseudonymised_before_storage(
+    client, kobo_sandbox, family_form, session_factory
+):
+    no_kk = "3277010101200012"
+    record = submit_and_read(kobo_sandbox, family_form, family_answers(no_kk))
+    assert record["keluarga/no_kk"] == no_kk  # Kobo sends it in clear
+    assert _post(client, record).status_code == 202
+    with session_factory() as s:
+        stored = s.scalars(select(Submission)).one()
+        assert no_kk not in json.dumps(stored.raw)
+        assert stored.raw["keluarga/no_kk"].startswith("kel_")
+
+
+MALFORMED = [
+    ("not JSON", b"this is not json", "application/json", 400, "not JSON"),
+    ("a JSON array", b'[{"_uuid": "a"}]', "application/json", 400, "JSON list"),
+    ("invalid UTF-8", b'{"_uuid": "\xff\xfe"}', "application/json", 400, "UTF-8"),
+    ("empty", b"", "application/json", 400, "empty"),
+    (
+        "no instance id",
+        b'{"_id": 4, "_xform_id_string": "aXyz"}',
+        "application/json",
+        422,
+        "instance id",
+    ),
+    (
+        "unknown form",
+        b'{"_uuid": "5b7f5e0e", "_xform_id_string": "aNeverSeen"}',
+        "application/json",
+        422,
+        "unknown form",
+    ),
+    ("XML mode", b"<data><a>1</a></data>", "application/xml", 415, "JSON"),
+    ("10 MB", b'{"x": "' + b"a" * (10 * 1024 * 1024) + b'"}', "application/json", 413, "larger"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "body", "ctype", "status", "reason"), MALFORMED, ids=[m[0] for m in MALFORMED]
+)
+def test_webhook__malformed_body_gets_4xx_with_reason_and_a_dead_letter(
+    client, session_factory, case, body, ctype, status, reason
+):
+    resp = _post(client, None, data=body, content_type=ctype)
+    assert resp.status_code == status
+    assert reason in resp.get_json()["error"]["message"]
+    assert _count(session_factory, Submission) == 0
+    with session_factory() as s:
+        letter = s.scalars(select(DeadLetter)).one()
+        assert reason in letter.reason
+        assert letter.source == "webhook"
+        assert letter.body == body[: len(letter.body)] and len(letter.body) > 0 or body == b""
+
+
+def test_webhook__dead_letter_never_keeps_a_kk_number_in_clear(client, session_factory):
+    body = b'{"keluarga/no_kk": "3277010101200012", "broken": '
+    assert _post(client, None, data=body).status_code == 400
+    with session_factory() as s:
+        letter = s.scalars(select(DeadLetter)).one()
+        assert b"3277010101200012" not in letter.body
+        assert letter.body.endswith(b'"broken": ')
+
+
+def test_webhook__database_unavailable_answers_503_not_500(tmp_path, kobo_sandbox):
+    from service.app import create_app
+    from tests.conftest import free_port, make_settings
+
+    settings = make_settings(
+        tmp_path, database_url=f"postgresql+psycopg://x@127.0.0.1:{free_port()}/x"
+    )
+    client = create_app(settings).test_client()
+    resp = _post(client, {"_uuid": "5b7f5e0e", "_xform_id_string": "a1"})
+    assert resp.status_code == 503
+    assert resp.headers["Retry-After"]
+    assert "Traceback" not in resp.get_data(as_text=True)
