@@ -10,6 +10,10 @@ import click
 
 from cli.common import echo_json, echo_table, sessions
 from cli.main import settings_from
+from core.central.errors import CentralError
+from core.kobo.errors import KoboError
+
+RemoteError = (KoboError, CentralError)
 
 
 def _kobo_client(settings):  # noqa: ANN001, ANN202
@@ -26,13 +30,13 @@ def _kobo_client(settings):  # noqa: ANN001, ANN202
 def _process_now(factory, settings, ids: list[int]) -> None:  # noqa: ANN001
     # Without a running worker the CLI processes what it stored itself, in the same way.
     from core.db import session_scope
-    from core.processing import process_submission
+    from core.processing import process_batch
     from core.runtime import downstream_for
 
     downstream = downstream_for(settings)
-    for sid in ids:
+    for start in range(0, len(ids), 200):
         with session_scope(factory) as session:
-            process_submission(session, sid, downstream)
+            process_batch(session, ids[start : start + 200], downstream)
 
 
 @click.command()
@@ -56,6 +60,7 @@ def pull(ctx: click.Context, form: str | None, since: str | None, server: str) -
         sys.exit(1)
     progress = lambda line: click.echo(f"  {line}", err=True)  # noqa: E731
     total = 0
+    failed = False
     for asset in assets:
         try:
             if server == "central":
@@ -82,6 +87,11 @@ def pull(ctx: click.Context, form: str | None, since: str | None, server: str) -
         except LockBusy as exc:
             click.echo(f"  {asset}: skipped, {exc}", err=True)
             continue
+        except RemoteError as exc:
+            # What was committed page by page stays; the next pull resumes from the cursor.
+            click.echo(f"{asset}: pull failed: {exc}", err=True)
+            failed = True
+            continue
         _process_now(factory, settings, report.new_ids)
         total += report.created
         click.echo(
@@ -89,6 +99,8 @@ def pull(ctx: click.Context, form: str | None, since: str | None, server: str) -
             f"duplicates {report.duplicates}, refused {report.rejected}"
         )
     click.echo(f"pulled {total} new submissions")
+    if failed:
+        sys.exit(1)
 
 
 @click.command()
@@ -121,6 +133,9 @@ def sweep(ctx: click.Context, form: str | None) -> None:
         except LockBusy as exc:
             click.echo(f"  {asset}: skipped, {exc}", err=True)
             continue
+        except RemoteError as exc:
+            click.echo(f"{asset}: sweep failed: {exc}", err=True)
+            sys.exit(1)
         _process_now(factory, settings, report.new_ids)
         click.echo(
             f"{asset}: checked {report.checked}, edits {report.edits}, "

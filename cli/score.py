@@ -12,20 +12,19 @@ def _process_backlog(factory, settings) -> int:  # noqa: ANN001
     # Scores read facts; facts exist only for processed submissions. Process any backlog first
     # so the command works without a running worker.
     from core.db import session_scope
-    from core.processing import pending_ids, process_submission
+    from core.processing import pending_ids, process_batch
     from core.runtime import downstream_for
 
     downstream = downstream_for(settings)
     done = 0
     while True:
         with factory() as session:
-            ids = pending_ids(session, limit=1000)
+            ids = pending_ids(session, limit=200)
         if not ids:
             return done
-        for sid in ids:
-            with session_scope(factory) as session:
-                process_submission(session, sid, downstream)
-            done += 1
+        with session_scope(factory) as session:
+            process_batch(session, ids, downstream)
+        done += len(ids)
 
 
 @click.group()

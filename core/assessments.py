@@ -71,14 +71,29 @@ def _child_codes(session: Session, imp: str) -> list[str]:
     return list(session.scalars(select(Institution.code).where(Institution.parent_id == parent)))
 
 
-def _imp_facts(session: Session, codes: Iterable[str], last_month: str) -> list[Facts]:
+def _month_shift(month: str, delta: int) -> str:
+    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + delta
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def _imp_facts(session: Session, codes: Iterable[str], period: str, rules: Rules) -> list[Facts]:
+    # Only what can be evidence for this period: its own months, plus profiles young enough
+    # to still count. Reading an IMP's whole history per recompute would grow without bound.
+    months = period_months(period)
+    first_profile = _month_shift(months[0], -rules.imp.profile_max_age_months)
+    in_period = Fact.period.in_(months)
+    profile = (
+        (Fact.form_id == "profil_imp")
+        & (Fact.period >= first_profile)
+        & (Fact.period <= months[-1])
+    )
     rows = session.scalars(
         select(Fact)
         .join(Submission, Submission.id == Fact.submission_id)
         .where(
             Fact.imp_code.in_(list(codes)),
             Fact.form_id.in_(IMP_FORMS),
-            Fact.period <= last_month,
+            in_period | profile,
             Submission.is_latest.is_(True),
         )
     )
@@ -87,9 +102,8 @@ def _imp_facts(session: Session, codes: Iterable[str], last_month: str) -> list[
 
 def recompute_imp(session: Session, imp: str, period: str, rules: Rules) -> ImpAssessment:
     """Assess one IMP for one period from stored facts; store it and emit a tier-change event."""
-    last_month = period_months(period)[-1]
-    own = _imp_facts(session, [imp], last_month)
-    children = _imp_facts(session, _child_codes(session, imp), last_month)
+    own = _imp_facts(session, [imp], period, rules)
+    children = _imp_facts(session, _child_codes(session, imp), period, rules)
     result = assess_imp(imp, period, own, rules.imp, child_facts=children)
     row = session.scalar(
         select(TierAssessment).where(

@@ -11,9 +11,10 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Literal
 
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import bindparam, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -179,6 +180,38 @@ def _choose_latest(rows: list[Submission]) -> Submission:
     return max(heads, key=lambda r: (r.deprecated_id is not None, r.id))
 
 
+@lru_cache(maxsize=2)
+def _insert_statement(dialect: str):  # noqa: ANN202
+    # Built once per dialect and executed with parameters: building an INSERT … ON CONFLICT
+    # per submission cost more than running it.
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    columns = [
+        "instance_id",
+        "root_id",
+        "deprecated_id",
+        "record_id",
+        "server",
+        "source",
+        "asset_uid",
+        "form_id",
+        "form_version_id",
+        "server_version",
+        "version_known",
+        "raw",
+        "submitted_at",
+        "received_at",
+        "status",
+        "is_latest",
+        "process_count",
+    ]
+    return (
+        insert(Submission)
+        .values({c: bindparam(c, type_=Submission.__table__.c[c].type) for c in columns})
+        .on_conflict_do_nothing(index_elements=[Submission.instance_id])
+        .returning(Submission.id)
+    )
+
+
 def ingest(
     session: Session,
     raw: dict[str, Any],
@@ -210,33 +243,27 @@ def ingest(
         )
 
     _lock_record(session, f"{server}:{asset_uid}:{record_id if record_id is not None else root}")
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = (
-        insert(Submission)
-        .values(
-            instance_id=instance,
-            root_id=root,
-            deprecated_id=deprecated,
-            record_id=record_id,
-            server=server,
-            source=source,
-            asset_uid=asset_uid,
-            form_id=ref.form_id,
-            form_version_id=ref.form_version_id,
-            server_version=version,
-            version_known=ref.version_known,
-            raw=raw,
-            submitted_at=parse_submission_time(raw),
-            received_at=utcnow(),
-            status="received",
-            is_latest=False,
-            process_count=0,
-        )
-        .on_conflict_do_nothing(index_elements=[Submission.instance_id])
-        .returning(Submission.id)
-    )
-    new_id = session.execute(stmt).scalar_one_or_none()
+    params = {
+        "instance_id": instance,
+        "root_id": root,
+        "deprecated_id": deprecated,
+        "record_id": record_id,
+        "server": server,
+        "source": source,
+        "asset_uid": asset_uid,
+        "form_id": ref.form_id,
+        "form_version_id": ref.form_version_id,
+        "server_version": version,
+        "version_known": ref.version_known,
+        "raw": raw,
+        "submitted_at": parse_submission_time(raw),
+        "received_at": utcnow(),
+        "status": "received",
+        "is_latest": False,
+        "process_count": 0,
+    }
+    stmt = _insert_statement(session.get_bind().dialect.name)
+    new_id = session.execute(stmt, params).scalar_one_or_none()
     if new_id is None:
         existing = session.execute(
             select(Submission.id, Submission.is_latest).where(Submission.instance_id == instance)

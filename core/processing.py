@@ -81,8 +81,14 @@ def retract_others(session: Session, submission: Submission, downstream: Downstr
         session.delete(old)
 
 
-def process_submission(session: Session, submission_id: int, downstream: Downstream) -> Outcome:
-    """Turn one stored submission into facts and run downstream steps, once. Does not commit."""
+def process_submission(
+    session: Session, submission_id: int, downstream: Downstream, *, finish: bool = True
+) -> Outcome:
+    """Turn one stored submission into facts and run downstream steps, once. Does not commit.
+
+    With finish=False the caller runs `downstream.done(session)` once for a whole batch (a
+    backlog of meetings of one IMP then recomputes its tier once, not once per meeting).
+    """
     if not _claim(session, submission_id):
         return "skipped"
     submission = session.get(Submission, submission_id)
@@ -97,7 +103,8 @@ def process_submission(session: Session, submission_id: int, downstream: Downstr
             session.flush()
             for step in downstream.on_facts:
                 step(session, submission, facts)
-            downstream.done(session)
+            if finish:
+                downstream.done(session)
     except FactsError as exc:
         # A conversion failure will fail the same way next time: record it, do not retry.
         submission.status = "failed"
@@ -110,6 +117,16 @@ def process_submission(session: Session, submission_id: int, downstream: Downstr
         )
         return "failed"
     return "processed"
+
+
+def process_batch(session: Session, submission_ids: list[int], downstream: Downstream) -> int:
+    """Process several submissions in one unit of work; return how many were processed."""
+    done = 0
+    for sid in submission_ids:
+        if process_submission(session, sid, downstream, finish=False) != "skipped":
+            done += 1
+    downstream.done(session)
+    return done
 
 
 def retract_deleted(session: Session, submission_ids: list[int], downstream: Downstream) -> int:

@@ -73,10 +73,9 @@ def process_pending(self, limit: int = 500) -> int:
         ids = pending_ids(session, older_than=timedelta(seconds=30), limit=limit)
     downstream = downstream_for(settings)
     done = 0
-    for sid in ids:
+    for start in range(0, len(ids), 100):
         with task_session(self.app) as session:
-            if process_one(session, sid, downstream) != "skipped":
-                done += 1
+            done += process_batch(session, ids[start : start + 100], downstream)
     return done
 
 
