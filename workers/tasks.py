@@ -15,7 +15,7 @@ from core.heartbeat import beat
 from core.kobo.client import KoboClient
 from core.kobo.errors import KoboRetryableError
 from core.locks import LockBusy
-from core.processing import pending_ids
+from core.processing import pending_ids, process_batch
 from core.processing import process_submission as process_one
 from core.pull import published_assets, pull_central, pull_kobo, sweep_kobo
 from core.runtime import downstream_for
