@@ -65,12 +65,13 @@ def process_submission(self, submission_id: int) -> str:
 
 
 @shared_task(bind=True, name="pantau.process_pending", max_retries=0, ignore_result=True)
-def process_pending(self, limit: int = 500) -> int:
+def process_pending(self, limit: int = 500, older_than_seconds: int = 30) -> int:
     """Process stored submissions nobody processed (broker lost the message, worker killed)."""
     settings = settings_of(self.app)
     factory = session_factory(settings)
+    # Rows younger than older_than_seconds probably have their own task still in the queue.
     with factory() as session:
-        ids = pending_ids(session, older_than=timedelta(seconds=30), limit=limit)
+        ids = pending_ids(session, older_than=timedelta(seconds=older_than_seconds), limit=limit)
     downstream = downstream_for(settings)
     done = 0
     for start in range(0, len(ids), 100):
