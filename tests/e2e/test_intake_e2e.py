@@ -191,15 +191,9 @@ def test_thousand_submissions_with_duplicates_drops_and_edits_end_exactly_once(s
     }
     assert held == server  # exactly the sandbox's latest version of each record
     assert all(r.process_count == 1 for r in rows)  # each processed once
-    with stack.factory() as s:
-        assert (
-            s.scalar(
-                select(func.count())
-                .select_from(Submission)
-                .where(Submission.status == "superseded")
-            )
-            == 50
-        )
+    # The 50 edits are what we hold (an original that no hook delivered and that the pull
+    # only ever saw edited was never stored, so "superseded" rows can be fewer than 50).
+    assert sum(1 for r in rows if r.deprecated_id) == 50
     # The scenario did what it claims: duplicates and drops happened.
     outcomes = [a.get("outcome") for a in deliveries["attempts"]]
     assert outcomes.count("dropped") > 100
