@@ -93,6 +93,7 @@ def score_families_cmd(ctx: click.Context, wilayah: str | None, as_json: bool) -
                 {"age_days": c["age_days"], "haz": c["haz"], "category": c["category"]}
                 for c in r["children"]
             ],
+            "history": r["history"],
         }
         for r in rows
     ]

@@ -136,7 +136,20 @@ def recompute_imp(session: Session, imp: str, period: str, rules: Rules) -> ImpA
 
 
 def _mark_dirty(session: Session, imp: str, periods: Iterable[str]) -> None:
-    session.info.setdefault(_DIRTY, set()).update((imp, p) for p in periods)
+    # A Sub-PPKBD's or Kelompok KB's activity is evidence for its parent IMP too.
+    periods = list(periods)
+    dirty = session.info.setdefault(_DIRTY, set())
+    dirty.update((imp, p) for p in periods)
+    for parent in _parent_codes(session, imp):
+        dirty.update((parent, p) for p in periods)
+
+
+def _parent_codes(session: Session, imp: str) -> list[str]:
+    parent_id = session.scalar(select(Institution.parent_id).where(Institution.code == imp))
+    if parent_id is None:
+        return []
+    code = session.scalar(select(Institution.code).where(Institution.id == parent_id))
+    return [code, *_parent_codes(session, code)] if code else []
 
 
 def flush_dirty(session: Session, rules: Rules) -> int:
@@ -265,12 +278,16 @@ def score_imps(
         )
     )
     if wilayah:
-        stmt = stmt.where(Fact.desa_code.startswith(wilayah))
+        stmt = stmt.where(_in_wilayah(Fact.desa_code, wilayah))
     pairs: set[tuple[str, str]] = set()
+    parents: dict[str, list[str]] = {}
     for row in session.scalars(stmt):
+        if row.imp_code not in parents:
+            parents[row.imp_code] = _parent_codes(session, row.imp_code)
         for p in periods_for(facts_from_row(row), rules.imp):
             if period is None or p == period:
                 pairs.add((row.imp_code, p))
+                pairs.update((parent, p) for parent in parents[row.imp_code])
     # Profiles project forward up to a year: only score periods that have started.
     current = utcnow().strftime("%Y-%m")
     return [
@@ -280,10 +297,20 @@ def score_imps(
     ]
 
 
+def _in_wilayah(column, wilayah: str):  # noqa: ANN001, ANN202
+    # "32.77" means Kota Cimahi and everything in it, never 32.770… (codes are dotted).
+    code = wilayah.rstrip(".")
+    return (column == code) | column.startswith(code + ".")
+
+
 def score_families(
     session: Session, rules: Rules, wilayah: str | None = None
 ) -> list[dict[str, Any]]:
-    """Recompute every current family survey; return the latest assessment of each family."""
+    """Recompute every current family survey; return each family's latest, with its history.
+
+    `history` lists every survey of the family, oldest first, with each child's z-score, so
+    a TPPS can see whether a child's growth is catching up or falling further behind.
+    """
     stmt = (
         select(Fact, Submission)
         .join(Submission, Submission.id == Fact.submission_id)
@@ -291,15 +318,33 @@ def score_families(
         .order_by(Submission.id)
     )
     if wilayah:
-        stmt = stmt.where(Fact.desa_code.startswith(wilayah))
-    latest: dict[str, FamilyAssessment] = {}
+        stmt = stmt.where(_in_wilayah(Fact.desa_code, wilayah))
+    surveys: dict[str, list[FamilyAssessment]] = {}
     for fact, submission in session.execute(stmt).all():
         result = store_family_assessment(
             session, submission, facts_from_row(fact), rules, emit=False
         )
-        prev = latest.get(result.family)
-        if prev is None or (result.survey_date or utcnow().date()) >= (
-            prev.survey_date or utcnow().date()
-        ):
-            latest[result.family] = result
-    return [a.to_dict() for a in latest.values()]
+        surveys.setdefault(result.family, []).append(result)
+    out = []
+    for results in surveys.values():
+        results.sort(key=lambda a: (a.survey_date or utcnow().date(), a.submission_id))
+        latest = results[-1].to_dict()
+        latest["history"] = [
+            {
+                "survey_date": a.to_dict()["survey_date"],
+                "krs": a.krs,
+                "children": [
+                    {
+                        "sex": c.sex,
+                        "born_on": c.born_on.isoformat() if c.born_on else None,
+                        "age_days": c.age_days,
+                        "haz": c.haz,
+                        "category": c.category,
+                    }
+                    for c in a.children
+                ],
+            }
+            for a in results
+        ]
+        out.append(latest)
+    return out

@@ -95,10 +95,10 @@ def facts_from_row(row: Fact) -> Facts:
 
     def typed(name: str, value: Any, fields: dict) -> Any:
         field = fields.get(name)
+        if name == fc.date_field or (field is not None and field.type == "date"):
+            return date.fromisoformat(value) if isinstance(value, str) else value
         if field is None:
             return value
-        if field.type == "date" or name == fc.date_field:
-            return date.fromisoformat(value) if isinstance(value, str) else value
         if field.type == "repeat" and isinstance(value, list):
             children = fc.in_repeat(name)
             return [{k: typed(k, v, children) for k, v in rowv.items()} for rowv in value]

@@ -176,6 +176,10 @@ def pantau_env(settings: Settings, **extra: str) -> dict[str, str]:
             "PANTAU_KOBO_URL": settings.kobo_url,
             "PANTAU_KOBO_TOKEN": settings.kobo_token.get_secret_value(),
             "PANTAU_LOG_LEVEL": "INFO",
+            "PANTAU_RULES_DIR": str(settings.rules_dir),
+            "PANTAU_FORMS_DIR": str(settings.forms_dir),
+            "PANTAU_BUILD_DIR": str(settings.build_dir),
+            "PANTAU_PUBLIC_URL": settings.public_url,
         }
     )
     env.update(extra)

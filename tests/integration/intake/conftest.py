@@ -1,23 +1,6 @@
 import base64
 
-import pytest
-
-from tests.support.kobo_sandbox import kobo_sandbox  # noqa: F401  (fixture)
-from tests.support.submissions import publish_in_sandbox
-
 AUTH = {"Authorization": "Basic " + base64.b64encode(b"kobo:hook-pass").decode()}
-
-
-@pytest.fixture
-def meeting_form(kobo_sandbox, session_factory):  # noqa: F811
-    with session_factory() as session:
-        return publish_in_sandbox(kobo_sandbox, session, "pertemuan_imp")
-
-
-@pytest.fixture
-def family_form(kobo_sandbox, session_factory):  # noqa: F811
-    with session_factory() as session:
-        return publish_in_sandbox(kobo_sandbox, session, "keluarga_risiko")
 
 
 def submit_and_read(sandbox, form, answers, **kw):
