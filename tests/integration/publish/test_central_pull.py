@@ -1,0 +1,63 @@
+"""ODK Central: published by Pantau, pulled incrementally by updatedAt, edits included."""
+
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from cli.main import main
+from core.forms.publish import publish_to_central
+from core.models import Fact, Submission
+from sandbox.kobo.instance import build_instance_xml
+from tests.conftest import pantau_env
+from tests.integration.publish.conftest import run
+from tests.support.submissions import meeting_answers
+
+
+def _pull(settings):
+    result = CliRunner().invoke(
+        main,
+        ["pull", "--server", "central"],
+        env={
+            **pantau_env(settings),
+            "PANTAU_CENTRAL_URL": settings.central_url,
+            "PANTAU_CENTRAL_EMAIL": settings.central_email,
+            "PANTAU_CENTRAL_PASSWORD": settings.central_password.get_secret_value(),
+            "PANTAU_CENTRAL_PROJECT": str(settings.central_project),
+        },
+    )
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_central_pull__new_then_edited_submission_ends_as_one_current_record(
+    central, central_settings, session_factory
+):
+    published = run(session_factory, publish_to_central, central, "pertemuan_imp", central_settings)
+    xform = (central_settings.build_dir / "pertemuan_imp.xml").read_text()
+    first_xml, first_id = build_instance_xml(xform, meeting_answers(women=4))
+    central.submissions.create("pertemuan_imp", first_xml)
+    other_xml, _ = build_instance_xml(xform, meeting_answers(women=11))
+    central.submissions.create("pertemuan_imp", other_xml)
+
+    assert "new 2" in _pull(central_settings)
+    with session_factory() as s:
+        rows = s.scalars(select(Submission)).all()
+        assert {r.server for r in rows} == {"central"}
+        assert all(r.form_id == "pertemuan_imp" and r.version_known for r in rows)
+        assert all(r.form_version_id is not None for r in rows)
+        assert {r.status for r in rows} == {"processed"}
+    assert "new 0" in _pull(central_settings)  # the boundary row is not stored twice
+
+    edited_xml, edited_id = build_instance_xml(
+        xform, meeting_answers(women=40), deprecated_id=first_id
+    )
+    central.submissions.edit("pertemuan_imp", first_id, edited_xml)
+    assert "new 1" in _pull(central_settings)  # Central's updatedAt shows the edit
+    with session_factory() as s:
+        latest = s.scalars(select(Submission).where(Submission.is_latest.is_(True))).all()
+        assert len(latest) == 2
+        by_instance = {r.instance_id: r for r in s.scalars(select(Submission))}
+        assert by_instance[edited_id.removeprefix("uuid:")].is_latest
+        assert by_instance[first_id.removeprefix("uuid:")].status == "superseded"
+        facts = s.scalars(select(Fact)).all()
+        assert sorted(f.values["hadir_perempuan"] for f in facts) == [11, 40]
+    assert published.version
