@@ -4,8 +4,10 @@
 set -euo pipefail
 
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-PANTAU_PG_PORT=${PANTAU_PG_PORT:-55432}
-PANTAU_REDIS_PORT=${PANTAU_REDIS_PORT:-56379}
+# Free ports unless told otherwise, so two runs (or a developer's own servers) never collide.
+_free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+PANTAU_PG_PORT=${PANTAU_PG_PORT:-$(_free_port)}
+PANTAU_REDIS_PORT=${PANTAU_REDIS_PORT:-$(_free_port)}
 
 services_start() {
   SERVICES_DIR=$1
