@@ -95,7 +95,11 @@ def facts_from_row(row: Fact) -> Facts:
 
     def typed(name: str, value: Any, fields: dict) -> Any:
         field = fields.get(name)
-        if name == fc.date_field or (field is not None and field.type == "date"):
+        # The date field may be a metadata question outside the contract (`today`); a contract
+        # field keeps its own type (profil_imp's date field `periode` is a "YYYY-MM" calculate).
+        if (field is None and name == fc.date_field) or (
+            field is not None and field.type == "date"
+        ):
             return date.fromisoformat(value) if isinstance(value, str) else value
         if field is None:
             return value
