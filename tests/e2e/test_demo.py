@@ -1,12 +1,26 @@
+"""`pantau demo` end to end: sandbox, publish, submissions, worker, summary; re-run; Ctrl-C."""
+
 import json
+import re
 import signal
+import smtplib
+import socket
 import urllib.request
+from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
+from core.db import make_engine, make_session_factory
+from core.demo_data import CRAFTED_TIERS, ppkbd_code, sample_submissions
+from core.kobo.client import KoboClient
+from core.models import Publication, Submission, TierAssessment
 from tests.conftest import free_port, make_settings, pantau_env
 from tests.support.processes import Proc, wait_for
+
+pytestmark = pytest.mark.slow
+SAMPLES = len(sample_submissions(date(2026, 11, 23)))
 
 
 def _processes_with(marker: str) -> list[int]:
@@ -20,32 +34,168 @@ def _processes_with(marker: str) -> list[int]:
     return pids
 
 
-@pytest.mark.slow
-def test_demo__serves_ready_and_stops_cleanly_on_ctrl_c(tmp_path):
-    settings = make_settings(tmp_path)
-    port = free_port()
-    marker = f"PANTAU_VAR_DIR={settings.var_dir}"
-    demo = Proc(["demo", "--port", str(port)], pantau_env(settings), tmp_path / "demo.log")
+def _readyz(port):
     try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
+            return json.load(r)
+    except OSError:
+        return None
 
-        def ready():
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
-                    return json.load(r)
-            except OSError:
-                return None
 
-        body = wait_for(ready, timeout=90, what=f"demo readiness\n{demo.output()}")
-        assert body["checks"]["database"]["ok"] and body["checks"]["broker"]["ok"]
-        wait_for(
-            lambda: f"running at http://127.0.0.1:{port}" in demo.output(),
-            timeout=30,
-            what="the demo to print its URL",
+def _demo_env(var: Path) -> dict[str, str]:
+    lines = (var / "demo.env").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
+
+def _sandbox_state(url: str, token: str) -> dict[str, tuple]:
+    """Per asset: (name, current version, deployed version, how many versions were deployed)."""
+    with KoboClient(url, token) as kobo:
+        assets = [kobo.assets.get(a.uid) for a in kobo.assets.list(asset_type="survey")]
+        return {
+            a.uid: (a.name, a.version_id, a.deployed_version_id, len(a.deployed_versions))
+            for a in assets
+        }
+
+
+def _sandbox_submissions(url: str, token: str) -> int:
+    with KoboClient(url, token) as kobo:
+        return sum(
+            next(kobo.data.iter_pages(a.uid, page_size=1)).count
+            for a in kobo.assets.list(asset_type="survey")
         )
-        demo.signal(signal.SIGINT)
-        assert demo.popen.wait(60) == 0
-        assert "stopped" in demo.output()
-        # web, worker, beat and their pool processes are all gone
-        assert wait_for(lambda: not _processes_with(marker), timeout=20, what="children to exit")
+
+
+def _db_counts(settings):
+    """Submissions by status, publications, and the tiers stored for the demo's month."""
+    month = json.loads((settings.var_dir / "demo-samples.json").read_text())["month"]
+    engine = make_engine(settings)
+    try:
+        with make_session_factory(engine)() as session:
+            by_status = dict(
+                session.execute(
+                    select(Submission.status, func.count()).group_by(Submission.status)
+                ).all()
+            )
+            publications = session.scalar(select(func.count(Publication.id)))
+            tiers = dict(
+                session.execute(
+                    select(TierAssessment.imp_code, TierAssessment.tier).where(
+                        TierAssessment.period == month
+                    )
+                ).all()
+            )
+    finally:
+        engine.dispose()
+    return by_status, publications, tiers
+
+
+def _start(tmp_path, settings, ports, name):
+    web, sandbox, smtp = ports
+    args = ["demo", "--port", str(web), "--sandbox-port", str(sandbox), "--smtp-port", str(smtp)]
+    return Proc(args, pantau_env(settings), tmp_path / f"{name}.log")
+
+
+def _stop_with_ctrl_c(demo: Proc, marker: str) -> None:
+    demo.signal(signal.SIGINT)
+    assert demo.popen.wait(60) == 0, demo.output()
+    assert demo.output().rstrip().endswith("stopped")
+    # web, worker, beat, sandbox, SMTP sink and their pool processes are all gone
+    assert wait_for(lambda: not _processes_with(marker), timeout=20, what="children to exit")
+
+
+def test_demo__runs_the_pipeline_and_a_second_run_adds_nothing(tmp_path):
+    settings = make_settings(tmp_path)
+    ports = (free_port(), free_port(), free_port())
+    web, sandbox_port, smtp_port = ports
+    marker = f"PANTAU_VAR_DIR={settings.var_dir}"
+    running = f"Pantau is running at http://127.0.0.1:{web}"
+
+    demo = _start(tmp_path, settings, ports, "demo1")
+    try:
+        wait_for(lambda: running in demo.output(), timeout=400, what=f"the demo\n{demo.output()}")
+        out = demo.output()
+        body = _readyz(web)
+        assert body and body["checks"]["database"]["ok"] and body["checks"]["broker"]["ok"]
+        # numbered steps, in order
+        steps = re.findall(r"^\[(\d)/(\d)\]", out, flags=re.M)
+        assert [int(n) for n, _ in steps] == list(range(1, len(steps) + 1))
+        # the summary: the three crafted tiers, KRS families per desa, one stunted child
+        assert "Tingkat IMP / IMP tiers" in out
+        for desa, tier in CRAFTED_TIERS.items():
+            assert re.search(rf"{re.escape(ppkbd_code(desa))}\s+\S+\s+{tier.capitalize()}\b", out)
+        assert re.search(r"32\.77\.01\.1001 Melong\s+\d+ dari/of 10 keluarga KRS; 1 anak", out)
+        assert re.search(r"32\.77\.02\.1001 Baros\s+\d+ dari/of 10 keluarga KRS", out)
+        assert "alert e-mail is not implemented yet" in out
+        # secrets are kept in var/demo.env (0600), never printed
+        secrets = _demo_env(settings.var_dir)
+        assert (settings.var_dir / "demo.env").stat().st_mode & 0o777 == 0o600
+        for key in ("PANTAU_WEBHOOK_PASSWORD", "PANTAU_WEBHOOK_TOKEN", "PANTAU_KOBO_TOKEN"):
+            assert secrets[key] and secrets[key] not in out
+        # the SMTP sink is a real SMTP server
+        with smtplib.SMTP("127.0.0.1", smtp_port, timeout=5) as smtp:
+            assert smtp.noop()[0] == 250
+        # the database holds every sample, processed, and the crafted tiers
+        by_status, publications, tiers = _db_counts(settings)
+        assert by_status == {"processed": SAMPLES}
+        assert publications == 5
+        for desa, tier in CRAFTED_TIERS.items():
+            assert tiers[ppkbd_code(desa)] == tier
+        kobo_url = f"http://127.0.0.1:{sandbox_port}"
+        versions = _sandbox_state(kobo_url, secrets["PANTAU_KOBO_TOKEN"])
+        assert len(versions) == 5
+        assert all(v[1] == v[2] and v[3] == 1 for v in versions.values()), versions
+        assert _sandbox_submissions(kobo_url, secrets["PANTAU_KOBO_TOKEN"]) == SAMPLES
+        _stop_with_ctrl_c(demo, marker)
     finally:
         demo.stop()
+
+    # A second run on the same var dir: forms unchanged, nothing submitted again.
+    again = _start(tmp_path, settings, ports, "demo2")
+    try:
+        wait_for(lambda: running in again.output(), timeout=300, what=f"re-run\n{again.output()}")
+        out = again.output()
+        assert out.count("tidak berubah / unchanged") == 5
+        assert "already submitted earlier" in out
+        for desa, tier in CRAFTED_TIERS.items():
+            assert re.search(rf"{re.escape(ppkbd_code(desa))}\s+\S+\s+{tier.capitalize()}\b", out)
+        secrets_again = _demo_env(settings.var_dir)
+        assert secrets_again == secrets
+        kobo_url = f"http://127.0.0.1:{sandbox_port}"
+        assert _sandbox_state(kobo_url, secrets["PANTAU_KOBO_TOKEN"]) == versions
+        assert _sandbox_submissions(kobo_url, secrets["PANTAU_KOBO_TOKEN"]) == SAMPLES
+        assert _db_counts(settings) == (by_status, publications, tiers)
+        _stop_with_ctrl_c(again, marker)
+    finally:
+        again.stop()
+
+
+def test_demo__ctrl_c_during_setup_stops_every_child(tmp_path):
+    settings = make_settings(tmp_path)
+    marker = f"PANTAU_VAR_DIR={settings.var_dir}"
+    demo = _start(tmp_path, settings, (free_port(), free_port(), free_port()), "demo")
+    try:
+        wait_for(lambda: "[5/8]" in demo.output(), timeout=120, what=f"publishing\n{demo.output()}")
+        assert _processes_with(marker)
+        _stop_with_ctrl_c(demo, marker)
+        assert "Pantau is running" not in demo.output()
+    finally:
+        demo.stop()
+
+
+def test_demo__a_failing_step_is_named_with_the_logs_and_exits_non_zero(tmp_path):
+    settings = make_settings(tmp_path)
+    marker = f"PANTAU_VAR_DIR={settings.var_dir}"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        demo = _start(tmp_path, settings, (free_port(), busy, free_port()), "demo")
+        try:
+            assert demo.popen.wait(120) == 1
+        finally:
+            demo.stop()
+    out = demo.output()
+    assert "langkah/step 4/8" in out and "gagal/failed" in out
+    assert f"port {busy} (Kobo sandbox)" in out and "--sandbox-port" in out
+    assert f"log: {settings.var_dir / 'logs'}/*.log" in out
+    assert not _processes_with(marker)
