@@ -52,6 +52,10 @@ class DemoFailed(Exception):
         self.step = step
 
 
+class Interrupted(Exception):
+    """Ctrl-C (SIGINT) or SIGTERM asked the demo to stop."""
+
+
 class Supervisor:
     """Starts child processes in their own process groups and stops them all together."""
 
@@ -177,21 +181,33 @@ class Steps:
         self.total = total
         self.log_dir = log_dir
         self.n = 0
+        # Set by the signal handler. Work stops at the next check, never in the middle of a
+        # publish (ODK Validate's Java and its watchdog thread must finish or be cleaned up).
+        self.stopping = False
+
+    def check(self) -> None:
+        """Raise Interrupted if a stop was asked for."""
+        if self.stopping:
+            raise Interrupted
 
     @contextlib.contextmanager
     def step(self, title: str) -> Iterator[None]:
         """Print `[n/total] title`; turn a failure into DemoFailed naming this step."""
+        self.check()
         self.n += 1
         here = f"{self.n}/{self.total} ({title})"
         click.echo(f"[{self.n}/{self.total}] {title}")
         try:
             yield
-        except DemoFailed as exc:
-            exc.step = exc.step or here
-            raise
-        except KeyboardInterrupt:
+        except Interrupted:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure ends the demo with its step named
+            if self.stopping:
+                # Ctrl-C in a terminal also reaches our own subprocesses (Java): not a failure.
+                raise Interrupted from exc
+            if isinstance(exc, DemoFailed):
+                exc.step = exc.step or here
+                raise
             raise DemoFailed(f"{type(exc).__name__}: {exc}", step=here) from exc
 
 
@@ -243,14 +259,9 @@ def demo(
     )
     sup = Supervisor(env, log_dir)
     steps = Steps(STEPS, log_dir)
-    state = {"stopping": False, "interruptible": True}
 
     def _stop(signum: int, _frame: object) -> None:
-        state["stopping"] = True
-        if state["interruptible"]:
-            # During setup, stop at once (the finally below still stops every child).
-            state["interruptible"] = False
-            raise KeyboardInterrupt
+        steps.stopping = True
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
@@ -258,19 +269,18 @@ def demo(
     try:
         factory = _prepare_database(steps, settings)
         ports = {"web": port, "sandbox": sandbox_port, "smtp": smtp_port}
-        _start_children(steps, sup, state, host, ports, demo_env["PANTAU_KOBO_TOKEN"], var)
+        _start_children(steps, sup, host, ports, demo_env["PANTAU_KOBO_TOKEN"], var)
         from core.kobo.client import KoboClient
 
         with KoboClient.from_settings(settings, timeout=30) as kobo:
             assets = _publish_forms(steps, settings, factory, kobo)
             month = _submit_samples(steps, settings, kobo, assets, var)
-            _wait_processed(steps, factory, kobo, assets, sup, state)
+            _wait_processed(steps, factory, kobo, assets, sup)
         _summary(steps, settings, factory, month, smtp_port, log_dir)
         click.echo(
             f"Pantau is running at {web_url}  (readiness: {web_url}/readyz). Ctrl-C stops it."
         )
-        state["interruptible"] = False
-        while not state["stopping"]:
+        while not steps.stopping:
             if dead := sup.dead():
                 raise DemoFailed(f"{', '.join(dead)} exited", step="berjalan / running")
             time.sleep(0.5)
@@ -281,10 +291,9 @@ def demo(
             err=True,
         )
         code = 1
-    except KeyboardInterrupt:
+    except Interrupted:
         click.echo("stopping…")
     finally:
-        state["interruptible"] = False
         sup.stop()
     click.echo("stopped")
     if code:
@@ -319,7 +328,6 @@ def _prepare_database(steps: Steps, settings: Any) -> Any:  # noqa: ANN401 - a s
 def _start_children(
     steps: Steps,
     sup: Supervisor,
-    state: dict[str, bool],
     host: str,
     ports: dict[str, int],
     token: str,
@@ -348,7 +356,7 @@ def _start_children(
         sup.start("beat", "beat")
 
         def give_up() -> bool:
-            return state["stopping"] or bool(sup.dead())
+            return steps.stopping or bool(sup.dead())
 
         kobo_url = f"http://127.0.0.1:{sandbox_port}"
         for name, probe, where in (
@@ -363,6 +371,7 @@ def _start_children(
             ("web", lambda: http_ok(f"{web_url}/readyz"), web_url),
         ):
             if not wait_until(probe, give_up, timeout=60):
+                steps.check()
                 dead = sup.dead()
                 why = f"{', '.join(dead)} exited" if dead else "not ready after 60 s"
                 raise DemoFailed(f"{name} ({where}): {why}")
@@ -378,6 +387,7 @@ def _publish_forms(steps: Steps, settings: Any, factory: Any, kobo: Any) -> dict
         f"Terbitkan formulir / publish forms to the Kobo sandbox ({settings.kobo_url})"
     ):
         for form_id in DEMO_FORMS:
+            steps.check()
             click.echo(f"  {form_id:<20} build + ODK Validate + publish … ", nl=False)
             session = factory()
             try:
@@ -386,11 +396,11 @@ def _publish_forms(steps: Steps, settings: Any, factory: Any, kobo: Any) -> dict
                 except PublishError as exc:
                     # Keep the build and audit row, as `pantau forms publish` does.
                     session.commit()
-                    click.echo("")
                     raise DemoFailed(f"{form_id}: {exc.step}: {exc.reason}") from exc
                 session.commit()
             except BaseException:
                 session.rollback()
+                click.echo("")  # end the progress line before the error
                 raise
             finally:
                 session.close()
@@ -444,6 +454,7 @@ def _submit_samples(
         }
         created = duplicate = 0
         for i, sample in enumerate(samples, start=1):
+            steps.check()
             xml, _ = build_instance_xml(
                 xforms[sample.form_id], sample.answers, sample.instance_id(month)
             )
@@ -471,7 +482,6 @@ def _wait_processed(
     kobo: Any,  # noqa: ANN401
     assets: dict[str, str],
     sup: Supervisor,
-    state: dict[str, bool],
 ) -> None:
     from sqlalchemy import select
 
@@ -498,8 +508,7 @@ def _wait_processed(
                 break
             if dead := sup.dead():
                 raise DemoFailed(f"{', '.join(dead)} exited")
-            if state["stopping"]:
-                raise KeyboardInterrupt
+            steps.check()
             if time.monotonic() > deadline:
                 raise DemoFailed(
                     f"only {len(done)} of {total} submissions processed after "
