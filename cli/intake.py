@@ -197,10 +197,10 @@ def replay(ctx: click.Context, source: Path) -> None:
     """Feed exported Kobo JSON (a file or a folder of them) through the intake path."""
     settings = settings_from(ctx)
     from core.db import session_scope
-    from core.intake import IntakeRejected, dead_letter, ingest
+    from core.pull import IngestCounts, store_or_dead_letter
 
     factory = sessions(settings)
-    counts = {"created": 0, "duplicate": 0, "refused": 0}
+    counts = IngestCounts()
     new_ids: list[int] = []
     try:
         records = list(_records(source))
@@ -210,34 +210,21 @@ def replay(ctx: click.Context, source: Path) -> None:
     with click.progressbar(records, label="replaying", file=sys.stderr) as bar:
         for file, rec in bar:
             with session_scope(factory) as session:
-                if not isinstance(rec, dict):
-                    dead_letter(
-                        session,
-                        source="replay",
-                        reason=f"{file.name}: not an object",
-                        body=json.dumps(rec).encode(),
-                    )
-                    counts["refused"] += 1
-                    continue
-                try:
-                    result = ingest(session, rec, source="replay", secret=settings.pseudonym_secret)
-                except IntakeRejected as exc:
-                    dead_letter(
-                        session,
-                        source="replay",
-                        reason=f"{file.name}: {exc.reason}",
-                        body=json.dumps(rec, ensure_ascii=False).encode(),
-                        content_type="application/json",
-                    )
-                    counts["refused"] += 1
-                    continue
-            counts[result.outcome] += 1
-            if result.needs_processing:
-                new_ids.append(result.submission_id)
+                sid = store_or_dead_letter(
+                    session,
+                    rec,
+                    "replay",
+                    "kobo",
+                    settings.pseudonym_secret,
+                    counts,
+                    context=file.name,
+                )
+            if sid is not None:
+                new_ids.append(sid)
     _process_now(factory, settings, new_ids)
     click.echo(
-        f"replayed {len(records)} records: {counts['created']} new, "
-        f"{counts['duplicate']} duplicates, {counts['refused']} refused"
+        f"replayed {len(records)} records: {counts.created} new, "
+        f"{counts.duplicates} duplicates, {counts.rejected} refused"
     )
 
 

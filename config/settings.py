@@ -111,6 +111,10 @@ class Settings(BaseSettings):
             self.broker_url = f"sqla+sqlite:///{self.var_dir / 'broker.db'}"
         if self.env == "production" and self.secret_key.get_secret_value() == "dev-only-not-secret":
             raise ValueError("PANTAU_SECRET_KEY must be set in production")
+        if self.env == "production" and not self.pseudonym_key.get_secret_value():
+            # Family keys are HMACs of 16-digit numbers: a guessable key makes them reversible,
+            # and a key shared with the app secret would change whenever that one is rotated.
+            raise ValueError("PANTAU_PSEUDONYM_KEY must be set in production")
         return self
 
     @property

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from core.db import advisory_lock
 from core.facts import facts_from_row
 from core.models import (
     DomainEvent,
@@ -102,6 +103,9 @@ def _imp_facts(session: Session, codes: Iterable[str], period: str, rules: Rules
 
 def recompute_imp(session: Session, imp: str, period: str, rules: Rules) -> ImpAssessment:
     """Assess one IMP for one period from stored facts; store it and emit a tier-change event."""
+    # Two workers scoring the same IMP-period must not each miss the other's new fact: the
+    # second waits here until the first commits, then reads both.
+    advisory_lock(session, f"imp:{imp}:{period}")
     own = _imp_facts(session, [imp], period, rules)
     children = _imp_facts(session, _child_codes(session, imp), period, rules)
     result = assess_imp(imp, period, own, rules.imp, child_facts=children)
@@ -177,6 +181,7 @@ def store_family_assessment(
 ) -> FamilyAssessment:
     """Assess one keluarga_risiko survey, store it, update the family, emit alert events."""
     key = facts.get("no_kk")  # already the pseudonym (core.privacy)
+    advisory_lock(session, f"family:{key}")
     result = assess_family(facts, rules.krs, family=key)
     family = _family_row(session, key, facts)
     session.execute(delete(RiskAssessment).where(RiskAssessment.submission_id == submission.id))

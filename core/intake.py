@@ -7,18 +7,18 @@ form a chain through `meta/deprecatedID`, and exactly one row of a chain is `is_
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Literal
 
-from sqlalchemy import bindparam, func, or_, select, text, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from core.db import advisory_lock
 from core.errors import PantauError
 from core.models import DeadLetter, FormVersion, Publication, Submission, utcnow
 from core.privacy import pseudonymise, redact_bytes
@@ -51,11 +51,14 @@ class IngestResult:
     outcome: Outcome
     submission_id: int
     is_latest: bool
+    # The record's current version when it waits to be processed (usually the new row; an
+    # older row when the new one made it current again), else None.
+    process_id: int | None = None
 
     @property
     def needs_processing(self) -> bool:
-        """A new row that is the current version of its record."""
-        return self.outcome == "created" and self.is_latest
+        """Whether something must now be processed (see process_id)."""
+        return self.process_id is not None
 
 
 # -- parsing a body ------------------------------------------------------------------------------
@@ -76,11 +79,44 @@ def parse_json_body(body: bytes) -> dict[str, Any]:
             f"body is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); "
             "configure the REST Service with type JSON"
         ) from exc
+    except RecursionError as exc:
+        raise IntakeRejected("body is nested too deeply to be a Kobo submission") from exc
     if not isinstance(data, dict):
         raise IntakeRejected(
             f"body is a JSON {type(data).__name__}, expected one submission object"
         )
+    check_storable(data)
     return data
+
+
+MAX_ID_LENGTH = 80  # Submission.instance_id / root_id / deprecated_id columns
+MAX_DEPTH = 20  # Kobo nests repeats in repeats; nothing real comes near this
+
+
+def check_storable(raw: Any, depth: int = 0, path: str = "") -> None:
+    """Refuse what no database column can hold: NUL characters, lone surrogates, deep nesting.
+
+    Found here, such a payload is a 4xx with a dead letter; found by the database it would be
+    an error in the middle of a transaction, and a lost delivery.
+    """
+    if depth > MAX_DEPTH:
+        raise IntakeRejected(f"submission nested deeper than {MAX_DEPTH} levels at {path!r}")
+    if isinstance(raw, dict):
+        for key, value in raw.items():
+            check_storable(key, depth + 1, path)
+            check_storable(value, depth + 1, f"{path}/{key}" if path else str(key))
+    elif isinstance(raw, list):
+        for item in raw:
+            check_storable(item, depth + 1, path)
+    elif isinstance(raw, str):
+        if "\x00" in raw:
+            raise IntakeRejected(f"answer {path!r} contains a NUL character")
+        try:
+            raw.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise IntakeRejected(f"answer {path!r} contains an unpaired surrogate") from exc
+    elif isinstance(raw, float) and raw != raw:  # NaN
+        raise IntakeRejected(f"answer {path!r} is NaN")
 
 
 def _strip_uuid(value: Any) -> str | None:
@@ -100,10 +136,15 @@ def identity(raw: dict[str, Any]) -> tuple[str, str, str | None, int | None]:
         )
     root = _strip_uuid(raw.get("meta/rootUuid")) or instance
     deprecated = _strip_uuid(raw.get("meta/deprecatedID"))
+    for name, value in (("instance id", instance), ("root id", root), ("deprecatedID", deprecated)):
+        if value is not None and len(value) > MAX_ID_LENGTH:
+            raise IntakeRejected(f"{name} longer than {MAX_ID_LENGTH} characters", status=422)
     record = raw.get("_id")
     record_id = record if isinstance(record, int) and not isinstance(record, bool) else None
-    if record_id is None and isinstance(record, str) and record.isdigit():
+    if record_id is None and isinstance(record, str) and record.isascii() and record.isdigit():
         record_id = int(record)
+    if record_id is not None and not 0 < record_id < 2**63:
+        raise IntakeRejected(f"_id {record!r} is not a Kobo record id", status=422)
     return instance, root, deprecated, record_id
 
 
@@ -153,14 +194,8 @@ def known_asset(session: Session, server: str, asset_uid: str | None) -> bool:
 
 def _lock_record(session: Session, key: str) -> None:
     # Two versions of one record may arrive at once (webhook retry carrying an edit while the
-    # sweep fetches it). PostgreSQL: an advisory lock serialises them per record. SQLite: the
-    # INSERT below already holds the database's single write lock until commit.
-    if session.get_bind().dialect.name == "postgresql":
-        digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(:k)"),
-            {"k": int.from_bytes(digest, "big", signed=True)},
-        )
+    # sweep fetches it): they must see each other when choosing the current version.
+    advisory_lock(session, "record:" + key)
 
 
 def _family_filter(server: str, asset_uid: str | None, root: str, record_id: int | None):  # noqa: ANN202
@@ -227,6 +262,7 @@ def ingest(
     Raises IntakeRejected for a payload that can never be stored (no instance id, unknown form).
     Does not commit: the caller's unit of work does.
     """
+    check_storable(raw)  # the pull and replay paths did not go through parse_json_body
     raw = pseudonymise(raw, secret)
     instance, root, deprecated, record_id = identity(raw)
     asset_uid = (
@@ -286,8 +322,11 @@ def ingest(
         # An older version arriving late (e.g. the webhook after the sweep fetched the edit).
         new_row = next(r for r in family if r.id == new_id)
         new_row.status = "superseded"
+    if latest.status == "superseded":
+        latest.status = "received"  # current again: its facts must be (re)computed
     session.flush()
-    return IngestResult("created", new_id, latest.id == new_id)
+    process_id = latest.id if latest.status == "received" else None
+    return IngestResult("created", new_id, latest.id == new_id, process_id)
 
 
 def make_current(session: Session, submission_id: int) -> bool:
@@ -312,14 +351,17 @@ def make_current(session: Session, submission_id: int) -> bool:
 
 
 def mark_deleted(session: Session, server: str, asset_uid: str, record_id: int) -> list[int]:
-    """Mark every stored version of a record deleted upstream; return the ids of latest rows."""
-    latest_ids = list(
+    """Mark every stored version of a record deleted upstream; return all their ids.
+
+    Every version's downstream results must go (not only the latest's): an edit that was not
+    yet processed would otherwise leave the original's results live.
+    """
+    version_ids = list(
         session.scalars(
             select(Submission.id).where(
                 Submission.server == server,
                 Submission.asset_uid == asset_uid,
                 Submission.record_id == record_id,
-                Submission.is_latest.is_(True),
             )
         )
     )
@@ -332,7 +374,7 @@ def mark_deleted(session: Session, server: str, asset_uid: str, record_id: int) 
         )
         .values(status="deleted", is_latest=False)
     )
-    return latest_ids
+    return version_ids
 
 
 def dead_letter(
@@ -353,7 +395,7 @@ def dead_letter(
         source=source,
         reason=reason,
         body=redact_bytes(body),
-        content_type=content_type,
+        content_type=(content_type or "")[:120] or None,
         headers=headers or {},
     )
     session.add(row)

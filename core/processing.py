@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Literal
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from core.facts import FactsError, fact_row_values, facts_of
@@ -16,6 +17,8 @@ from core.models import Fact, Submission, utcnow
 from core.scoring.inputs import Facts
 
 log = logging.getLogger("pantau.processing")
+# Errors after which the same work may succeed later; anything else marks the submission failed.
+TRANSIENT = (OperationalError, InterfaceError)
 
 Outcome = Literal["processed", "failed", "skipped"]
 
@@ -94,29 +97,45 @@ def process_submission(
     submission = session.get(Submission, submission_id)
     assert submission is not None  # the claim matched it
     session.refresh(submission)
+    # Results of other versions go first, whatever happens to this one: downstream must
+    # follow the current version even when it turns out to be unusable.
+    retract_others(session, submission, downstream)
+    outcome: Outcome = "processed"
     try:
         with session.begin_nested():
             facts = facts_of(submission)
-            retract_others(session, submission, downstream)
             session.execute(delete(Fact).where(Fact.submission_id == submission.id))
             session.add(Fact(submission_id=submission.id, **fact_row_values(facts)))
             session.flush()
             for step in downstream.on_facts:
                 step(session, submission, facts)
-            if finish:
-                downstream.done(session)
     except FactsError as exc:
         # A conversion failure will fail the same way next time: record it, do not retry.
-        submission.status = "failed"
-        submission.error = str(exc)
-        log.warning(
-            "submission %s failed conversion: %s",
+        outcome = _fail(submission, str(exc))
+    except TRANSIENT:
+        raise  # the database is busy or away: the whole unit of work is retried later
+    except Exception as exc:  # noqa: BLE001 - a bug must not block every other submission
+        log.exception(
+            "submission %s failed unexpectedly",
             submission_id,
-            exc,
             extra={"submission_id": submission_id},
         )
-        return "failed"
-    return "processed"
+        outcome = _fail(submission, f"unexpected error: {exc.__class__.__name__}: {exc}")
+    if finish:
+        downstream.done(session)
+    return outcome
+
+
+def _fail(submission: Submission, reason: str) -> Outcome:
+    submission.status = "failed"
+    submission.error = reason[:2000]
+    log.warning(
+        "submission %s failed: %s",
+        submission.id,
+        reason,
+        extra={"submission_id": submission.id},
+    )
+    return "failed"
 
 
 def process_batch(session: Session, submission_ids: list[int], downstream: Downstream) -> int:

@@ -9,14 +9,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.central.client import CentralClient, CentralSubmission, Watermark
 from core.db import session_scope
 from core.intake import IntakeRejected, dead_letter, ingest, make_current, mark_deleted
 from core.kobo.client import KoboClient
-from core.locks import lease, renew
+from core.kobo.errors import KoboNotFound
+from core.locks import LockBusy, lease, renew
 from core.models import Publication, PullCursor, Submission, utcnow
+from core.privacy import pseudonymise
 from core.processing import Downstream, retract_deleted
 
 LEASE = timedelta(minutes=10)
@@ -85,17 +88,53 @@ def _cursor(session: Session, server: str, asset_uid: str) -> PullCursor:
     return cur
 
 
-def _store(
-    session: Session, rec: dict[str, Any], source: str, server: str, secret: bytes, report: Any
+@dataclass
+class IngestCounts:
+    """Tally of one batch of stored records."""
+
+    created: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+
+
+def store_or_dead_letter(
+    session: Session,
+    rec: Any,
+    source: str,
+    server: str,
+    secret: bytes,
+    report: Any,
+    context: str = "",
 ) -> int | None:
-    try:
-        result = ingest(session, rec, source=source, server=server, secret=secret)
-    except IntakeRejected as exc:
+    """Store one record (own savepoint) or dead-letter it; return an id to process, if any."""
+    if not isinstance(rec, dict):
         dead_letter(
             session,
             source=source,
-            reason=exc.reason,
-            body=json.dumps(rec, ensure_ascii=False).encode(),
+            reason=f"{context}: not a JSON object".lstrip(": "),
+            body=_dead_letter_body(rec, secret),
+            content_type="application/json",
+        )
+        report.rejected += 1
+        return None
+    try:
+        # A savepoint per record: one record the database refuses must not roll back (and so
+        # block for ever) the rest of its page and the cursor.
+        with session.begin_nested():
+            result = ingest(session, rec, source=source, server=server, secret=secret)
+    except (IntakeRejected, DataError, IntegrityError) as exc:
+        reason = (
+            exc.reason
+            if isinstance(exc, IntakeRejected)
+            else (f"a value cannot be stored: {exc.orig.__class__.__name__}")
+        )
+        if context:
+            reason = f"{context}: {reason}"
+        dead_letter(
+            session,
+            source=source,
+            reason=reason,
+            body=_dead_letter_body(rec, secret),
             content_type="application/json",
         )
         report.rejected += 1
@@ -104,7 +143,17 @@ def _store(
         report.duplicates += 1
         return None
     report.created += 1
-    return result.submission_id if result.needs_processing else None
+    return result.process_id
+
+
+def _dead_letter_body(rec: Any, secret: bytes) -> bytes:
+    # Pseudonymise first: a refused record still carries the family's KK number in clear.
+    try:
+        return json.dumps(pseudonymise(rec, secret), ensure_ascii=False).encode(
+            "utf-8", "backslashreplace"
+        )
+    except (TypeError, ValueError, RecursionError):
+        return repr(rec).encode("utf-8", "backslashreplace")
 
 
 def pull_kobo(
@@ -122,20 +171,18 @@ def pull_kobo(
     with lease(factory, f"pull:kobo:{asset_uid}", LEASE) as owner:
         with session_scope(factory) as session:
             start = _cursor(session, "kobo", asset_uid).last_record_id
-        query: dict[str, Any]
-        if since is None:
-            query = {"_id": {"$gt": start}}
-        elif since.isdigit():
-            query = {"_id": {"$gt": int(since)}}
-        else:
-            query = {"_submission_time": {"$gte": since}}
-        for page in client.data.iter_pages(asset_uid, query=query, sort={"_id": 1}, page_size=1000):
+        query: dict[str, Any] = {}
+        if since is not None and since.isdigit():
+            start = int(since)
+        elif since is not None:
+            start, query = 0, {"_submission_time": {"$gte": since}}
+        for page in client.data.iter_after(asset_uid, start, query=query, page_size=1000):
             new_ids: list[int] = []
             with session_scope(factory) as session:
                 top = 0
                 for rec in page.results:
                     report.fetched += 1
-                    sid = _store(session, rec, "pull", "kobo", secret, report)
+                    sid = store_or_dead_letter(session, rec, "pull", "kobo", secret, report)
                     if sid is not None:
                         new_ids.append(sid)
                     if isinstance(rec.get("_id"), int):
@@ -155,7 +202,8 @@ def pull_kobo(
                     f"{asset_uid}: page {report.pages}, "
                     f"{report.fetched} records, {report.created} new"
                 )
-            renew(factory, f"pull:kobo:{asset_uid}", owner, LEASE)
+            if not renew(factory, f"pull:kobo:{asset_uid}", owner, LEASE):
+                raise LockBusy(f"pull of {asset_uid} lost its lease; another pull took over")
     return report
 
 
@@ -171,7 +219,8 @@ def sweep_kobo(
 ) -> SweepReport:
     """Compare Kobo's manifest (`_id`, `_uuid`) with what we hold: fetch edits, mark deletions."""
     report = SweepReport(asset_uid)
-    with lease(factory, f"sweep:kobo:{asset_uid}", LEASE):
+    name = f"sweep:kobo:{asset_uid}"
+    with lease(factory, name, LEASE) as owner:
         started = utcnow()
         with factory() as session:
             held = {
@@ -204,10 +253,15 @@ def sweep_kobo(
                 f"{asset_uid}: {report.checked} on the server, "
                 f"{report.edits} edited, {report.missing} not held"
             )
-        for record_id in to_fetch:
-            rec = client.data.get_submission(asset_uid, record_id)
+        for n, record_id in enumerate(to_fetch):
+            if n % 200 == 199 and not renew(factory, name, owner, LEASE):
+                raise LockBusy(f"sweep of {asset_uid} lost its lease")
+            try:
+                rec = client.data.get_submission(asset_uid, record_id)
+            except KoboNotFound:
+                continue  # deleted since the manifest was read: the next sweep sees it gone
             with session_scope(factory) as session:
-                sid = _store(session, rec, "sweep", "kobo", secret, _Counter())
+                sid = store_or_dead_letter(session, rec, "sweep", "kobo", secret, IngestCounts())
                 if sid is None:
                     # Already stored but not current (an older edit won the chain): the server
                     # says this version is the current one.
@@ -231,6 +285,12 @@ def sweep_kobo(
             if rid not in seen and _aware(received) < started
         ]
         for record_id in gone:
+            # Ask once more before withdrawing anything: only a 404 is a deletion.
+            try:
+                client.data.get_submission(asset_uid, record_id)
+                continue
+            except KoboNotFound:
+                pass
             with session_scope(factory) as session:
                 latest_ids = mark_deleted(session, "kobo", asset_uid, record_id)
                 retract_deleted(session, latest_ids, downstream)
@@ -239,10 +299,6 @@ def sweep_kobo(
         with session_scope(factory) as session:
             _cursor(session, "kobo", asset_uid).last_sweep_at = utcnow()
     return report
-
-
-class _Counter:
-    created = duplicates = rejected = 0
 
 
 def _aware(moment: datetime) -> datetime:
@@ -327,7 +383,7 @@ def pull_central(
             with session_scope(factory) as session:
                 for sub in batch:
                     report.fetched += 1
-                    sid = _store(
+                    sid = store_or_dead_letter(
                         session,
                         central_to_kobo_dict(sub, form_id),
                         "pull",

@@ -12,7 +12,7 @@ import hmac
 import logging
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from werkzeug.wsgi import get_input_stream
 
 from config.settings import Settings
@@ -78,31 +78,53 @@ def kobo():  # noqa: ANN201
         session.commit()
     except IntakeRejected as exc:
         session.rollback()
-        headers = {"User-Agent": request.headers.get("User-Agent", "")}
-        dead_letter(
-            session,
-            source="webhook",
-            reason=exc.reason,
-            body=body,
-            content_type=request.content_type,
-            headers=headers,
-        )
-        session.commit()
+        _dead_letter(session, exc.reason, body)
         metrics.webhook_deliveries.labels("rejected").inc()
         log.info("webhook delivery refused: %s", exc.reason)
         raise ApiError(exc.status, exc.reason, "rejected") from None
+    except DataError as exc:
+        # The database refused a value in the body (out of range, wrong encoding): the same
+        # body will be refused every time, so it is a 4xx, kept as a dead letter.
+        session.rollback()
+        reason = f"a value in the body cannot be stored: {exc.orig.__class__.__name__}"
+        _dead_letter(session, reason, body)
+        metrics.webhook_deliveries.labels("rejected").inc()
+        raise ApiError(422, reason, "rejected") from None
     except SQLAlchemyError:
         session.rollback()
         metrics.webhook_deliveries.labels("unavailable").inc()
-        raise
+        raise  # -> 503 in service/errors.py: Kobo retries it, and the pull is the safety net
+    except Exception:
+        # A bug must not lose the delivery: keep the body, and answer 503 so Kobo retries it
+        # (after a fix, the retry or the pull stores it).
+        session.rollback()
+        log.exception("webhook delivery failed unexpectedly")
+        try:
+            _dead_letter(session, "internal error while storing (see logs); retried by Kobo", body)
+        except SQLAlchemyError:
+            session.rollback()
+        metrics.webhook_deliveries.labels("unavailable").inc()
+        raise ApiError(503, "temporarily unable to store the submission", "unavailable") from None
 
     if result.outcome == "duplicate":
         metrics.webhook_deliveries.labels("duplicate").inc()
         return jsonify({"status": "duplicate", "submission": result.submission_id}), 200
     metrics.webhook_deliveries.labels("stored").inc()
-    if result.needs_processing:
-        _enqueue(result.submission_id)
+    if result.process_id is not None:
+        _enqueue(result.process_id)
     return jsonify({"status": "accepted", "submission": result.submission_id}), 202
+
+
+def _dead_letter(session, reason: str, body: bytes) -> None:  # noqa: ANN001
+    dead_letter(
+        session,
+        source="webhook",
+        reason=reason,
+        body=body,
+        content_type=request.content_type,
+        headers={"User-Agent": request.headers.get("User-Agent", "")[:200]},
+    )
+    session.commit()
 
 
 def _enqueue(submission_id: int) -> None:

@@ -70,7 +70,10 @@ def make_celery(settings: Settings | None = None) -> Celery:
 
 
 def beat_schedule(settings: Settings) -> dict:
-    """Periodic jobs; each takes a lock so two beats or slow runs never overlap."""
+    """Periodic jobs (pull, sweep and process_pending hold a lease, so runs never overlap).
+
+    Heartbeat and broker cleanup are idempotent and need none.
+    """
     schedule = {
         "heartbeat": {
             "task": "pantau.heartbeat",

@@ -11,10 +11,12 @@ from celery.utils.log import get_task_logger
 from sqlalchemy.exc import OperationalError
 
 from core.central.client import CentralClient
+from core.central.errors import CentralError, CentralRetryableError
 from core.heartbeat import beat
 from core.kobo.client import KoboClient
-from core.kobo.errors import KoboRetryableError
-from core.locks import LockBusy
+from core.kobo.errors import KoboError, KoboRetryableError
+from core.locks import LockBusy, lease
+from core.models import AuditLog
 from core.processing import pending_ids, process_batch
 from core.processing import process_submission as process_one
 from core.pull import published_assets, pull_central, pull_kobo, sweep_kobo
@@ -24,7 +26,36 @@ from workers.context import session_factory, settings_of, task_session
 from workers.maintenance import cleanup_consumed
 
 log = get_task_logger(__name__)
-RETRYABLE = (OperationalError, KoboRetryableError)
+RETRYABLE = (OperationalError, KoboRetryableError, CentralRetryableError)
+
+
+def _retry(task, exc: Exception):  # noqa: ANN001, ANN202
+    """Retry with exponential backoff, or record the terminal failure when retries run out."""
+    if task.request.retries >= task.max_retries:
+        _record_failure(task, exc)
+        raise exc
+    # Explicit countdown: retry_backoff only applies to autoretry_for, not to self.retry().
+    countdown = min(300, 5 * 2**task.request.retries)
+    raise task.retry(exc=exc, countdown=countdown)
+
+
+def _record_failure(task, exc: Exception) -> None:  # noqa: ANN001
+    log.error("%s gave up after %d retries: %s", task.name, task.request.retries, exc)
+    try:
+        with task_session(task.app) as session:
+            session.add(
+                AuditLog(
+                    actor="worker",
+                    action="task.failed",
+                    target=f"{task.name}{list(task.request.args or [])}",
+                    detail={
+                        "error": f"{exc.__class__.__name__}: {exc}"[:1000],
+                        "retries": task.request.retries,
+                    },
+                )
+            )
+    except OperationalError:
+        log.error("could not record the failure of %s: database unavailable", task.name)
 
 
 @shared_task(bind=True, name="pantau.heartbeat", max_retries=0, ignore_result=True)
@@ -61,7 +92,7 @@ def process_submission(self, submission_id: int) -> str:
             return process_one(session, submission_id, downstream_for(settings))
     except OperationalError as exc:
         # Database busy or down: try again later; process_pending is the final safety net.
-        raise self.retry(exc=exc) from exc
+        _retry(self, exc)
 
 
 @shared_task(bind=True, name="pantau.process_pending", max_retries=0, ignore_result=True)
@@ -69,15 +100,21 @@ def process_pending(self, limit: int = 500, older_than_seconds: int = 30) -> int
     """Process stored submissions nobody processed (broker lost the message, worker killed)."""
     settings = settings_of(self.app)
     factory = session_factory(settings)
-    # Rows younger than older_than_seconds probably have their own task still in the queue.
-    with factory() as session:
-        ids = pending_ids(session, older_than=timedelta(seconds=older_than_seconds), limit=limit)
-    downstream = downstream_for(settings)
-    done = 0
-    for start in range(0, len(ids), 100):
-        with task_session(self.app) as session:
-            done += process_batch(session, ids[start : start + 100], downstream)
-    return done
+    try:
+        with lease(factory, "process_pending", timedelta(minutes=10)):
+            # Rows younger than older_than_seconds probably have their own task in the queue.
+            with factory() as session:
+                ids = pending_ids(
+                    session, older_than=timedelta(seconds=older_than_seconds), limit=limit
+                )
+            downstream = downstream_for(settings)
+            done = 0
+            for start in range(0, len(ids), 100):
+                with task_session(self.app) as session:
+                    done += process_batch(session, ids[start : start + 100], downstream)
+            return done
+    except LockBusy:
+        return 0  # the previous run is still going
 
 
 def _enqueue(app, ids: list[int]) -> None:  # noqa: ANN001
@@ -108,7 +145,10 @@ def pull_form(self, server: str, asset_uid: str) -> int:
         log.info("pull of %s skipped: another pull is running", asset_uid)
         return 0
     except RETRYABLE as exc:
-        raise self.retry(exc=exc) from exc
+        _retry(self, exc)
+    except (KoboError, CentralError) as exc:
+        _record_failure(self, exc)  # permanent: retrying cannot help
+        raise
     return report.created
 
 
@@ -131,7 +171,10 @@ def sweep_form(self, asset_uid: str) -> int:
     except LockBusy:
         return 0
     except RETRYABLE as exc:
-        raise self.retry(exc=exc) from exc
+        _retry(self, exc)
+    except KoboError as exc:
+        _record_failure(self, exc)
+        raise
     return report.edits + report.deleted
 
 

@@ -894,15 +894,43 @@ class DataService:
             asset_uid, query={"_id": {"$gt": after_id}}, sort={"_id": 1}, page_size=page_size
         )
 
+    def iter_after(
+        self,
+        asset_uid: str,
+        after_id: int = 0,
+        query: Mapping[str, Any] | None = None,
+        fields: Sequence[str] | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> Iterator[SubmissionPage]:
+        """Yield pages of records with `_id` > after_id, each page asked for by `_id`.
+
+        Keyset paging: `next` links page by offset (`start=`), so a record deleted on the
+        server while we page would shift the rest and one record would never be seen.
+        """
+        last = after_id
+        while True:
+            page = next(
+                self.iter_pages(
+                    asset_uid,
+                    query={**(query or {}), "_id": {"$gt": last}},
+                    fields=fields,
+                    sort={"_id": 1},
+                    page_size=page_size,
+                )
+            )
+            yield page
+            if not page.results or page.next is None:
+                return
+            last = max(int(r["_id"]) for r in page.results)
+
     def manifest(self, asset_uid: str, page_size: int = MAX_PAGE_SIZE) -> Iterator[ManifestEntry]:
         """Yield (`_id`, `_uuid`) of every submission, the light list to find edits and deletes.
 
         A changed `_uuid` is an edit; an `_id` gone is a (hard) delete.
         """
-        for sub in self.iter_submissions(
-            asset_uid, fields=["_id", "_uuid"], sort={"_id": 1}, page_size=page_size
-        ):
-            yield ManifestEntry(int(sub["_id"]), str(sub["_uuid"]))
+        for page in self.iter_after(asset_uid, 0, fields=["_id", "_uuid"], page_size=page_size):
+            for sub in page.results:
+                yield ManifestEntry(int(sub["_id"]), str(sub["_uuid"]))
 
     def get_submission(self, asset_uid: str, submission_id: int) -> dict[str, Any]:
         """One submission by `_id`."""
