@@ -159,9 +159,13 @@ def _parent_codes(session: Session, imp: str) -> list[str]:
 def flush_dirty(session: Session, rules: Rules) -> int:
     """Recompute every (IMP, period) touched in this unit of work; return how many."""
     dirty = session.info.pop(_DIRTY, set())
-    for imp, period in sorted(dirty):
+    # A profile counts for up to a year ahead; periods that have not started yet are scored
+    # when they do (by the first submission in them, or `pantau score imp`), not now as Dasar.
+    current = utcnow().strftime("%Y-%m")
+    started = sorted((imp, p) for imp, p in dirty if period_months(p)[0] <= current)
+    for imp, period in started:
         recompute_imp(session, imp, period, rules)
-    return len(dirty)
+    return len(started)
 
 
 # -- families -------------------------------------------------------------------------------------

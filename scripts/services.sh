@@ -18,14 +18,25 @@ services_start() {
   mkdir -p "$pgdata" && chmod 700 "$pgdata"
   [ "$(id -u)" = 0 ] && chown postgres:postgres "$pgdata"
   "${RUN_PG[@]}" "$PG_BIN/initdb" -D "$pgdata" -U postgres -A trust --no-sync -E UTF8 >"$SERVICES_DIR/initdb.log" 2>&1
-  "${RUN_PG[@]}" "$PG_BIN/pg_ctl" -D "$pgdata" -w -l "$pgdata/server.log" \
-    -o "-p $PANTAU_PG_PORT -c listen_addresses=127.0.0.1 -k $pgdata -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start >/dev/null
+  # Settings go in the cluster's own config so a restart (the outage tests stop and start it)
+  # comes back on the same port.
+  cat >>"$pgdata/postgresql.conf" <<CONF
+port = $PANTAU_PG_PORT
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$pgdata'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_connections = 200
+CONF
+  "${RUN_PG[@]}" "$PG_BIN/pg_ctl" -D "$pgdata" -w -l "$pgdata/server.log" start >/dev/null
   redis-server --port "$PANTAU_REDIS_PORT" --bind 127.0.0.1 --daemonize yes --save '' --appendonly no \
     --dir "$SERVICES_DIR" --pidfile "$SERVICES_DIR/redis.pid" --logfile "$SERVICES_DIR/redis.log"
   for _ in $(seq 50); do redis-cli -p "$PANTAU_REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
   export PANTAU_TEST_PG_URL="postgresql+psycopg://postgres@127.0.0.1:$PANTAU_PG_PORT/postgres"
   export PANTAU_TEST_REDIS_URL="redis://127.0.0.1:$PANTAU_REDIS_PORT"
   export PANTAU_TEST_PG_CTL="${RUN_PG[*]} $PG_BIN/pg_ctl -D $pgdata"
+  export PANTAU_TEST_PG_LOG="$pgdata/server.log"
 }
 
 services_stop() {
