@@ -90,6 +90,11 @@ def beat_schedule(settings: Settings) -> dict:
             "schedule": timedelta(seconds=settings.pull_interval),
             "options": {"queue": QUEUE_INTAKE},
         },
+        "score-current-period": {
+            "task": "pantau.score_current_period",
+            "schedule": timedelta(hours=6),
+            "options": {"queue": QUEUE_SCORING},
+        },
         "sweep-all": {
             "task": "pantau.sweep_all",
             "schedule": timedelta(seconds=settings.sweep_interval),

@@ -208,3 +208,21 @@ def sweep_all(self) -> int:
     for asset in assets:
         sweep_form.apply_async(args=[asset], queue=QUEUE_INTAKE)
     return len(assets)
+
+
+@shared_task(bind=True, name="pantau.score_current_period", max_retries=3, ignore_result=True)
+def score_current_period(self) -> int:
+    """Rescore every IMP for the current period (a new month starts with no submission in it)."""
+    from core.assessments import score_imps
+    from core.models import utcnow
+    from core.runtime import rules_for
+    from core.scoring import period_of
+
+    settings = settings_of(self.app)
+    rules = rules_for(settings)
+    period = period_of(utcnow().date(), rules.imp.period_kind)
+    try:
+        with task_session(self.app) as session:
+            return len(score_imps(session, rules, period=period))
+    except OperationalError as exc:
+        _retry(self, exc)
