@@ -1031,7 +1031,7 @@ def create_sandbox_app(
                         store.update_submission(
                             current["_id"], uuid, current, store.get_submission_xml(current["_id"])
                         )
-                return _openrosa(202, "Duplicate submission")
+                return _openrosa(202, "Duplicate Instance")  # kobo.md: the text kpi sends
             if deprecated:
                 old_uuid = deprecated.removeprefix("uuid:")
                 old = store.find_current(asset["uid"], old_uuid)
