@@ -69,7 +69,6 @@ class Settings(BaseSettings):
     pull_interval: int = 300
     sweep_interval: int = 3600
     broker_cleanup_interval: int = 600
-    scoring_period: str = "month"
 
     @field_validator("database_url")
     @classmethod
@@ -94,13 +93,6 @@ class Settings(BaseSettings):
         if value and urlsplit(value).scheme not in ("http", "https"):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
-
-    @field_validator("scoring_period")
-    @classmethod
-    def _period(cls, value: str) -> str:
-        if value not in ("month", "quarter"):
-            raise ValueError("must be 'month' or 'quarter'")
-        return value
 
     @model_validator(mode="after")
     def _defaults(self) -> Settings:
