@@ -1,0 +1,87 @@
+"""`python -m bench [wilayah] [scoring] [webhook]`: run benchmarks, print tables, fail loudly.
+
+Run through `make bench` (scripts/bench.sh), which starts the private PostgreSQL and Redis.
+Every benchmark runs even when an earlier one failed; the exit status is 1 if any did.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from bench import scoring_bench, webhook_bench, wilayah_bench
+from bench.common import BACKENDS, BenchFailure
+
+BENCHES = ("wilayah", "scoring", "webhook")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the chosen benchmarks on the chosen backends; 0 when every one produced numbers."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("benches", nargs="*", help=f"any of {', '.join(BENCHES)} (default: all)")
+    parser.add_argument("--backends", default=",".join(BACKENDS), help="sqlite,postgresql")
+    parser.add_argument("--families", type=int, default=20_000, help="family surveys seeded")
+    parser.add_argument(
+        "--family-scope",
+        action="append",
+        help="wilayah prefix to score families of (repeatable; default one kelurahan, then "
+        "one kecamatan); 32.77 scores the whole district",
+    )
+    parser.add_argument("--seconds", type=float, default=10, help="measured load per endpoint")
+    parser.add_argument("--warmup", type=float, default=2, help="warm-up load per endpoint")
+    args = parser.parse_args(argv)
+    benches = args.benches or list(BENCHES)
+    if set(benches) - set(BENCHES):
+        parser.error(f"unknown benchmark(s): {', '.join(sorted(set(benches) - set(BENCHES)))}")
+    backends = [b for b in args.backends.split(",") if b]
+    unknown = set(backends) - set(BACKENDS)
+    if unknown:
+        parser.error(f"unknown backend(s): {', '.join(sorted(unknown))}")
+
+    print(
+        f"pantau bench: {', '.join(benches)} on {', '.join(backends)}; "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, load average "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} (other work on this box skews all "
+        "numbers; compare ratios measured in the same run)",
+        flush=True,
+    )
+    workdir = Path(tempfile.mkdtemp(prefix="pantau-bench."))
+    failures: list[str] = []
+    started = time.perf_counter()
+    try:
+        for name in benches:
+            t0 = time.perf_counter()
+            try:
+                if name == "wilayah":
+                    wilayah_bench.run(backends, workdir)
+                elif name == "scoring":
+                    scopes = tuple(args.family_scope or scoring_bench.FAMILY_SCOPES)
+                    scoring_bench.run(backends, workdir, args.families, scopes)
+                else:
+                    webhook_bench.run(backends, workdir, args.seconds, args.warmup)
+            except BenchFailure as exc:
+                failures.append(f"{name}: {exc}")
+            except Exception as exc:  # noqa: BLE001 - one broken benchmark must not hide others
+                traceback.print_exc()
+                failures.append(f"{name}: {type(exc).__name__}: {exc}")
+            print(f"({name}: {time.perf_counter() - t0:.0f} s)", flush=True)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(f"\nbench finished in {time.perf_counter() - started:.0f} s")
+    if failures:
+        print("\nBENCHMARK FAILURES (numbers above for these are not valid):", file=sys.stderr)
+        for failure in failures:
+            print(f"  - {failure}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""Issue 7: scoring throughput for a district of Kota Cimahi's size, against merely reading it.
+
+For each database: seed the synthetic district (bench.district), then time
+- for each family scope (a wilayah prefix, as `pantau score families --wilayah` takes): reading
+  its family facts (the query `score_families` runs, each row through `facts_from_row`), then
+  `score_families` on it (assess each survey, store families and risk assessments, commit);
+  two scopes of different size show whether the cost per family stays flat as the work grows;
+- reading every IMP fact (the query `score_imps` runs), then `score_imps(period=MONTH)` for the
+  whole district (every IMP's tier for the month, stored, commit).
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bench import district
+from bench.common import BenchFailure, fresh_database, print_table, settings_for, timed
+from core.assessments import FAMILY_FORM, IMP_FORMS, score_families, score_imps
+from core.db import make_engine, make_session_factory, session_scope
+from core.facts import facts_from_row
+from core.models import Fact, RiskAssessment, Submission, TierAssessment
+from core.runtime import rules_for
+
+# One kelurahan, then a kecamatan of four: 1/15 and 4/15 of the district's families. Four
+# times the work should take four times as long; more means the cost per family grows.
+FAMILY_SCOPES = ("32.77.01.1001", "32.77.03")
+
+
+def _family_stmt(wilayah: str | None) -> Select:
+    # The same statement score_families runs, so "read" is exactly the rows it scores.
+    stmt = (
+        select(Fact, Submission)
+        .join(Submission, Submission.id == Fact.submission_id)
+        .where(Fact.form_id == FAMILY_FORM, Submission.is_latest.is_(True))
+        .order_by(Submission.id)
+    )
+    if wilayah:
+        # As core.assessments filters: "32.77" is the code itself and everything under it.
+        code = wilayah.rstrip(".")
+        stmt = stmt.where((Fact.desa_code == code) | Fact.desa_code.startswith(code + "."))
+    return stmt
+
+
+def _read_families(session: Session, wilayah: str | None) -> int:
+    return sum(
+        1 for fact, _ in session.execute(_family_stmt(wilayah)).all() if facts_from_row(fact)
+    )
+
+
+def _read_imp_facts(session: Session) -> int:
+    stmt = (
+        select(Fact)
+        .join(Submission, Submission.id == Fact.submission_id)
+        .where(
+            Fact.form_id.in_(IMP_FORMS), Submission.is_latest.is_(True), Fact.imp_code.is_not(None)
+        )
+    )
+    return sum(1 for row in session.scalars(stmt) if facts_from_row(row))
+
+
+def _step(
+    factory: sessionmaker[Session], fn: Callable[[Session], Any], commit: bool
+) -> tuple[float, Any]:
+    """Run fn in a fresh session (nothing cached between steps); (seconds, result or the error)."""
+    start = time.perf_counter()
+    try:
+        if commit:
+            with session_scope(factory) as session:
+                result = fn(session)
+        else:
+            with factory() as session:
+                result = fn(session)
+    except Exception as exc:  # noqa: BLE001 - reported in the table and failing the run
+        traceback.print_exc(limit=-3)  # where it broke, not the whole ORM stack
+        result = exc
+    return time.perf_counter() - start, result
+
+
+def _row(backend: str, what: str, read: tuple[float, Any], score: tuple[float, Any]) -> list[Any]:
+    (t_read, n_read), (t_score, scored) = read, score
+    for result in (n_read, scored):
+        if isinstance(result, Exception):
+            return [backend, what, "FAILED", "", "", "", "", f"{type(result).__name__}: {result}"]
+    n = len(scored)
+    per = t_score / n * 1000 if n else float("nan")
+    return [backend, what, n, t_read, t_score, n / t_score, per, f"{t_score / t_read:.0f}x"]
+
+
+def _count(session: Session, model: type) -> int:
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def run(
+    backends: list[str],
+    workdir: Path,
+    families: int = 20_000,
+    family_scopes: tuple[str, ...] = FAMILY_SCOPES,
+) -> None:
+    """Seed a district per backend, time read vs score; print families/s and IMP-periods/s."""
+    rows: list[list[Any]] = []
+    problems: list[str] = []
+    for backend in backends:
+        db = fresh_database(backend, workdir, "scoring")
+        settings = settings_for(db.url, workdir)
+        engine = make_engine(settings)
+        factory = make_session_factory(engine)
+        rules = rules_for(settings)
+        try:
+            with timed() as t_seed, session_scope(factory) as session:
+                seeded = district.seed(session, settings.pseudonym_secret, families=families)
+            imp_forms = ", ".join(f"{k} {v:,}" for k, v in seeded.by_form.items())
+            print(
+                f"{backend}: seeded {seeded.imps:,} IMPs and {seeded.families:,} family surveys "
+                f"({seeded.children:,} under-fives); submissions+facts {imp_forms}; "
+                f"{t_seed[0]:.1f} s",
+                flush=True,
+            )
+            scored_before = 0
+            for scope in family_scopes:
+                expected = sum(
+                    n
+                    for desa, n in seeded.families_by_desa.items()
+                    if desa == scope or desa.startswith(scope.rstrip(".") + ".")
+                )
+                read = _step(factory, partial(_read_families, wilayah=scope), commit=False)
+                fam = _step(
+                    factory, partial(score_families, rules=rules, wilayah=scope), commit=True
+                )
+                what = f"families --wilayah {scope}"
+                rows.append(_row(backend, what, read, fam))
+                with factory() as session:
+                    stored = _count(session, RiskAssessment) - scored_before
+                scored_before += stored
+                for step, result in (("read", read[1]), ("score_families", fam[1])):
+                    if isinstance(result, Exception):
+                        problems.append(f"{backend} {what}: {step} raised {result!r}")
+                # Cross-check counts: a benchmark that scored the wrong rows measures nothing.
+                if not isinstance(fam[1], Exception) and not (
+                    expected > 0 and read[1] == len(fam[1]) == stored == expected
+                ):
+                    problems.append(
+                        f"{backend} {what}: seeded {expected}, read {read[1]}, "
+                        f"scored {len(fam[1])}, stored {stored}"
+                    )
+            read_imp = _step(factory, _read_imp_facts, commit=False)
+            imp = _step(
+                factory, partial(score_imps, rules=rules, period=district.MONTH), commit=True
+            )
+            with factory() as session:
+                stored_tiers = _count(session, TierAssessment)
+        finally:
+            engine.dispose()
+            db.drop()
+        rows.append(_row(backend, f"IMP-periods {district.MONTH}", read_imp, imp))
+        for step, result in (("reading IMP facts", read_imp[1]), ("score_imps", imp[1])):
+            if isinstance(result, Exception):
+                problems.append(f"{backend} {step} raised {result!r}")
+        # An IMP with no report at all in the month has nothing to be scored on.
+        if not isinstance(imp[1], Exception) and not (
+            read_imp[1] == seeded.imp_submissions
+            and len(imp[1]) == stored_tiers
+            and 0.9 * seeded.imps <= stored_tiers <= seeded.imps
+        ):
+            problems.append(
+                f"{backend} IMPs: {seeded.imps} IMPs, read {read_imp[1]} of "
+                f"{seeded.imp_submissions} reports, scored {len(imp[1])}, "
+                f"stored {stored_tiers} tiers"
+            )
+    print_table(
+        "scoring vs reading the same fact rows (score_* incl. commit; read = its query + "
+        "facts_from_row)",
+        ["db", "what", "scored", "read s", "score s", "per s", "ms each", "score/read"],
+        rows,
+    )
+    if problems:
+        raise BenchFailure("scoring: " + "; ".join(problems))
