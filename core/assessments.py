@@ -80,6 +80,9 @@ def _month_shift(month: str, delta: int) -> str:
 def _imp_facts(session: Session, codes: Iterable[str], period: str, rules: Rules) -> list[Facts]:
     # Only what can be evidence for this period: its own months, plus profiles young enough
     # to still count. Reading an IMP's whole history per recompute would grow without bound.
+    codes = list(codes)
+    if not codes:
+        return []  # an empty IN () makes SQLite scan every fact of the period
     months = period_months(period)
     first_profile = _month_shift(months[0], -rules.imp.profile_max_age_months)
     in_period = Fact.period.in_(months)
@@ -188,7 +191,13 @@ def store_family_assessment(
     advisory_lock(session, f"family:{key}")
     result = assess_family(facts, rules.krs, family=key)
     family = _family_row(session, key, facts)
-    session.execute(delete(RiskAssessment).where(RiskAssessment.submission_id == submission.id))
+    # synchronize_session=False: the default re-scans every object in the session per delete,
+    # which made a full recompute quadratic in the number of families.
+    session.execute(
+        delete(RiskAssessment)
+        .where(RiskAssessment.submission_id == submission.id)
+        .execution_options(synchronize_session=False)
+    )
     details = result.to_dict()
     session.add(
         RiskAssessment(

@@ -295,7 +295,9 @@ def ingest(
         "submitted_at": parse_submission_time(raw),
         "received_at": utcnow(),
         "status": "received",
-        "is_latest": False,
+        # Optimistic: a new record is its own current version; the chain check below corrects
+        # it in the rare case of an older version arriving late.
+        "is_latest": True,
         "process_count": 0,
     }
     stmt = _insert_statement(session.get_bind().dialect.name)

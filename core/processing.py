@@ -104,7 +104,11 @@ def process_submission(
     try:
         with session.begin_nested():
             facts = facts_of(submission)
-            session.execute(delete(Fact).where(Fact.submission_id == submission.id))
+            session.execute(
+                delete(Fact)
+                .where(Fact.submission_id == submission.id)
+                .execution_options(synchronize_session=False)
+            )
             session.add(Fact(submission_id=submission.id, **fact_row_values(facts)))
             session.flush()
             for step in downstream.on_facts:
