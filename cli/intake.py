@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+import sqlalchemy.exc
 
 from cli.common import echo_json, echo_table, sessions
 from cli.main import settings_from
@@ -14,6 +15,7 @@ from core.central.errors import CentralError
 from core.kobo.errors import KoboError
 
 RemoteError = (KoboError, CentralError)
+OperationalError = sqlalchemy.exc.OperationalError
 
 
 def _kobo_client(settings):  # noqa: ANN001, ANN202
@@ -90,6 +92,10 @@ def pull(ctx: click.Context, form: str | None, since: str | None, server: str) -
         except RemoteError as exc:
             # What was committed page by page stays; the next pull resumes from the cursor.
             click.echo(f"{asset}: pull failed: {exc}", err=True)
+            failed = True
+            continue
+        except OperationalError as exc:
+            click.echo(f"{asset}: pull stopped, database busy or unavailable: {exc.orig}", err=True)
             failed = True
             continue
         _process_now(factory, settings, report.new_ids)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.central.client import CentralClient, CentralSubmission, Watermark
@@ -23,6 +25,26 @@ from core.privacy import pseudonymise
 from core.processing import Downstream, retract_deleted
 
 LEASE = timedelta(minutes=10)
+# Records stored per transaction: short transactions keep SQLite's single write lock free for
+# the webhook between chunks (a 1,000-record page held it for seconds).
+CHUNK = 100
+
+
+def _with_retries(
+    factory: sessionmaker[Session], work: Callable[[Session], Any], tries: int = 5
+) -> Any:
+    """Run work in its own unit of work, retrying while the database is busy (locked)."""
+    for attempt in range(tries):
+        try:
+            with session_scope(factory) as session:
+                return work(session)
+        except OperationalError:
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.5 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
 Progress = Callable[[str], None]
 NewIds = Callable[[list[int]], None]
 
@@ -156,6 +178,26 @@ def _dead_letter_body(rec: Any, secret: bytes) -> bytes:
         return repr(rec).encode("utf-8", "backslashreplace")
 
 
+def _store_chunk(
+    chunk: list[dict[str, Any]],
+    asset_uid: str,
+    secret: bytes,
+    cursor_to: int | None,
+    session: Session,
+) -> tuple[list[int], IngestCounts]:
+    counts = IngestCounts()
+    ids = []
+    for rec in chunk:
+        sid = store_or_dead_letter(session, rec, "pull", "kobo", secret, counts)
+        if sid is not None:
+            ids.append(sid)
+    if cursor_to is not None:
+        cursor = _cursor(session, "kobo", asset_uid)
+        cursor.last_record_id = max(cursor.last_record_id, cursor_to)
+        cursor.last_pull_at = utcnow()
+    return ids, counts
+
+
 def pull_kobo(
     factory: sessionmaker[Session],
     client: KoboClient,
@@ -178,21 +220,22 @@ def pull_kobo(
             start, query = 0, {"_submission_time": {"$gte": since}}
         for page in client.data.iter_after(asset_uid, start, query=query, page_size=1000):
             new_ids: list[int] = []
-            with session_scope(factory) as session:
-                top = 0
-                for rec in page.results:
-                    report.fetched += 1
-                    sid = store_or_dead_letter(session, rec, "pull", "kobo", secret, report)
-                    if sid is not None:
-                        new_ids.append(sid)
-                    if isinstance(rec.get("_id"), int):
-                        top = max(top, rec["_id"])
-                cursor = _cursor(session, "kobo", asset_uid)
-                # The cursor moves with the page in one transaction: a crash re-reads at most
-                # one page, and those records come back as duplicates.
-                cursor.last_record_id = max(cursor.last_record_id, top)
-                cursor.last_pull_at = utcnow()
-                report.cursor = str(cursor.last_record_id)
+            top = max((r["_id"] for r in page.results if isinstance(r.get("_id"), int)), default=0)
+            chunks = [page.results[i : i + CHUNK] for i in range(0, len(page.results), CHUNK)]
+            for n, chunk in enumerate(chunks or [[]]):
+                # The cursor moves with the page's last chunk: a crash re-reads at most one
+                # page, and what was already stored comes back as duplicates.
+                cursor_to = top if n == max(len(chunks), 1) - 1 else None
+                ids, counts = _with_retries(
+                    factory, partial(_store_chunk, chunk, asset_uid, secret, cursor_to)
+                )
+                new_ids.extend(ids)
+                report.fetched += len(chunk)
+                report.created += counts.created
+                report.duplicates += counts.duplicates
+                report.rejected += counts.rejected
+            with factory() as session:
+                report.cursor = str(_cursor(session, "kobo", asset_uid).last_record_id)
             report.pages += 1
             report.new_ids.extend(new_ids)
             if on_new and new_ids:
