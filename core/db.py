@@ -18,6 +18,8 @@ class Base(DeclarativeBase):
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
+    # SQLAlchemy, not the sqlite3 module, decides where transactions begin (see below).
+    dbapi_conn.isolation_level = None
     # WAL lets the webhook write while workers read; busy_timeout turns a short lock into a
     # wait instead of an error (a long one still surfaces and the webhook answers 503).
     cur = dbapi_conn.cursor()
@@ -26,6 +28,13 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
     cur.execute("PRAGMA busy_timeout=5000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _sqlite_begin_immediate(conn) -> None:  # noqa: ANN001
+    # A deferred transaction that reads and then writes fails at once with "database is
+    # locked" when another connection committed in between (WAL snapshot conflict; the busy
+    # timeout does not apply). Taking the write lock at BEGIN makes writers queue instead.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -37,6 +46,7 @@ def make_engine(settings: Settings) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 5})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     return create_engine(
         url,
