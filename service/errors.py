@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, jsonify
-from sqlalchemy.exc import DBAPIError, InterfaceError, InternalError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
@@ -47,24 +47,13 @@ def register_errors(app: Flask) -> None:
             resp.headers["Allow"] = ", ".join(exc.valid_methods)
         return resp
 
-    @app.errorhandler(OperationalError)
-    @app.errorhandler(InterfaceError)
-    @app.errorhandler(InternalError)  # e.g. a read-only database during a failover
+    @app.errorhandler(DBAPIError)
     @app.errorhandler(PoolTimeout)
     def _db_unavailable(exc: Exception):  # noqa: ANN202
-        # The database is down, locked or out of connections: a retry later can succeed, and
-        # 503 is what Kobo's REST Services retry (500 is not).
+        # The database is down, locked, read-only during a failover or out of connections: a
+        # retry later can succeed, and 503 is what Kobo's REST Services retry (500 is not).
         log.warning("database unavailable: %s", exc.__class__.__name__)
         resp = _body(503, "database_unavailable", "Database unavailable, try again later")
-        resp.headers["Retry-After"] = "30"
-        return resp
-
-    @app.errorhandler(DBAPIError)
-    def _db_error(exc: DBAPIError):  # noqa: ANN202
-        # Any other database error (a lost connection mid-statement, a serialisation failure)
-        # is worth retrying too; a 500 would make Kobo give up.
-        log.warning("database error: %s", exc.__class__.__name__)
-        resp = _body(503, "database_unavailable", "Database error, try again later")
         resp.headers["Retry-After"] = "30"
         return resp
 
