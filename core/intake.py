@@ -169,6 +169,22 @@ def resolve_form(
     """Map a server asset uid and version uid to our form and form version via publications."""
     if not asset_uid:
         return FormRef(None, None, False)
+    # A publication, once recorded, never changes or goes away, so a version we know is cached
+    # for the life of the process (the webhook would otherwise join on every delivery).
+    # Unknown ones are looked up every time: they may be published a minute from now.
+    key = (str(session.get_bind().url), server, asset_uid, version)
+    ref = _KNOWN_FORMS.get(key)
+    if ref is None:
+        ref = _resolve_form(session, server, asset_uid, version)
+        if ref.version_known and len(_KNOWN_FORMS) < 10_000:
+            _KNOWN_FORMS[key] = ref
+    return ref
+
+
+_KNOWN_FORMS: dict[tuple[str, str, str, str | None], FormRef] = {}
+
+
+def _resolve_form(session: Session, server: str, asset_uid: str, version: str | None) -> FormRef:
     rows = session.execute(
         select(Publication.server_version_id, FormVersion.id, FormVersion.form_id)
         .join(FormVersion, Publication.form_version_id == FormVersion.id)
