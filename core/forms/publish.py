@@ -699,55 +699,44 @@ def _publish_kobo(
     if unchanged:
         assert same is not None
         progress("record", f"unchanged: publication #{same.id} still live")
-        return PublishResult(
-            form_id=form_id,
-            version=build.version,
-            server="kobo",
-            server_url=server_url,
-            server_form_id=asset.uid,
-            server_version_id=same.server_version_id,
-            xform_sha256=build.xform_sha256,
-            state="unchanged",
-            publication_id=same.id,
-            forced_reason=prepared.forced_reason,
-            media_uploaded=tuple(uploaded),
-            hook=hook_state,
-            warnings=tuple(warnings),
+        publication_id, server_version_id, state = same.id, same.server_version_id, "unchanged"
+    else:
+        response.update(
+            {
+                "asset_uid": asset.uid,
+                "version_id": asset.version_id,
+                "deployed_version_id": asset.deployed_version_id,
+                "deployment_status": asset.deployment_status,
+                "deployed_versions": len(asset.deployed_versions),
+            }
         )
-
-    response.update(
-        {
-            "asset_uid": asset.uid,
-            "version_id": asset.version_id,
-            "deployed_version_id": asset.deployed_version_id,
-            "deployment_status": asset.deployment_status,
-            "deployed_versions": len(asset.deployed_versions),
-        }
-    )
-    with _step("record"):
-        publication = _record(
-            session,
-            prepared,
-            server="kobo",
-            server_url=server_url,
-            server_form_id=asset.uid,
-            server_version_id=asset.deployed_version_id,
-            actor=actor,
-            response=response,
+        with _step("record"):
+            publication = _record(
+                session,
+                prepared,
+                server="kobo",
+                server_url=server_url,
+                server_form_id=asset.uid,
+                server_version_id=asset.deployed_version_id,
+                actor=actor,
+                response=response,
+            )
+        progress(
+            "record",
+            f"publication #{publication.id}: {build.version} = {asset.deployed_version_id}",
         )
-    progress(
-        "record", f"publication #{publication.id}: {build.version} = {asset.deployed_version_id}"
-    )
+        publication_id, server_version_id = publication.id, asset.deployed_version_id
+        state = "published"
     return PublishResult(
         form_id=form_id,
         version=build.version,
         server="kobo",
         server_url=server_url,
         server_form_id=asset.uid,
-        server_version_id=asset.deployed_version_id,
+        server_version_id=server_version_id,
         xform_sha256=build.xform_sha256,
-        state="published",
-        publication_id=publication.id,
+        state=state,
+        publication_id=publication_id,
         forced_reason=prepared.forced_reason,
         media_uploaded=tuple(uploaded),
         hook=hook_state,
