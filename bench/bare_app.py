@@ -2,7 +2,7 @@
 
 `POST /bare` parses the JSON body and inserts one row (instance id, the JSON, a timestamp) into
 `bench_bare` with SQLAlchemy, on the same database and with the same engine settings as Pantau
-(`core.db.make_engine`). `POST /echo` only parses and answers: the ceiling of Flask under
+(`core.store.db.make_engine`). `POST /echo` only parses and answers: the ceiling of Flask under
 gunicorn on this box, which also shows whether the load generator keeps up. Served with
 `gunicorn 'bench.bare_app:create_bare_app()'`, the database URL in BENCH_DATABASE_URL.
 """
@@ -15,8 +15,8 @@ from flask import Flask, jsonify, request
 from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, insert
 
 from config.settings import load_settings
-from core.db import make_engine
-from core.models import Json, utcnow
+from core.store.db import make_engine
+from core.store.models import Json, utcnow
 
 metadata = MetaData()
 # The shape of a stored submission reduced to what an insert needs: a unique id and the JSON.

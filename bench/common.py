@@ -14,8 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from config.settings import Settings, load_settings
-from core.db import make_engine
-from core.migrate import upgrade
+from core.store.db import make_engine
+from core.store.migrate import upgrade
 
 BACKENDS = ("sqlite", "postgresql")
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,10 +19,10 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from core.facts import fact_row_values, facts_of
-from core.models import Fact, FormVersion, Institution, Publication, Submission, utcnow
-from core.privacy import pseudonymise
-from core.wilayah import iter_wilayah, load_wilayah
+from core.domain.privacy import pseudonymise
+from core.store.facts import fact_row_values, facts_of
+from core.store.models import Fact, FormVersion, Institution, Publication, Submission, utcnow
+from core.usecases.wilayah import iter_wilayah, load_wilayah
 
 KOTA = "32.77"
 MONTH = "2026-10"

@@ -23,11 +23,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bench import district
 from bench.common import BenchFailure, fresh_database, print_table, settings_for, timed
-from core.assessments import FAMILY_FORM, IMP_FORMS, score_families, score_imps
-from core.db import make_engine, make_session_factory, session_scope
-from core.facts import facts_from_row
-from core.models import Fact, RiskAssessment, Submission, TierAssessment
-from core.runtime import rules_for
+from core.store.db import make_engine, make_session_factory, session_scope
+from core.store.facts import facts_from_row
+from core.store.models import Fact, RiskAssessment, Submission, TierAssessment
+from core.usecases.assessments import FAMILY_FORM, IMP_FORMS, score_families, score_imps
+from core.wiring import rules_for
 
 # One kelurahan, then a kecamatan of four: 1/15 and 4/15 of the district's families. Four
 # times the work should take four times as long; more means the cost per family grows.
@@ -43,7 +43,7 @@ def _family_stmt(wilayah: str | None) -> Select:
         .order_by(Submission.id)
     )
     if wilayah:
-        # As core.assessments filters: "32.77" is the code itself and everything under it.
+        # As core.usecases.assessments filters: "32.77" is the code itself and everything under it.
         code = wilayah.rstrip(".")
         stmt = stmt.where((Fact.desa_code == code) | Fact.desa_code.startswith(code + "."))
     return stmt

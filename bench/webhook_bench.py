@@ -37,8 +37,8 @@ from bench.common import (
     redis_url,
     settings_for,
 )
-from core.db import make_engine, make_session_factory, session_scope
-from core.models import FormVersion, Publication, Submission
+from core.store.db import make_engine, make_session_factory, session_scope
+from core.store.models import FormVersion, Publication, Submission
 from workers.celery_app import QUEUE_INTAKE
 
 BIN = ROOT / ".venv" / "bin"

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.common import BenchFailure, fresh_database, print_table, settings_for, timed
-from core.db import make_engine, make_session_factory, session_scope
-from core.wilayah import count_wilayah, iter_wilayah, load_wilayah
+from core.store.db import make_engine, make_session_factory, session_scope
+from core.usecases.wilayah import count_wilayah, iter_wilayah, load_wilayah
 
 
 def _iterate() -> tuple[int, float]:

@@ -9,8 +9,8 @@ import click
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
-from core.db import make_engine, make_session_factory
-from core.migrate import upgrade
+from core.store.db import make_engine, make_session_factory
+from core.store.migrate import upgrade
 
 
 def sessions(settings: Settings) -> sessionmaker[Session]:

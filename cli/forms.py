@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from core.forms.contract import Contract, load_contract
-from core.forms.errors import FormBuildError, FormError, FormLintError
+from core.domain.forms.contract import Contract, load_contract
+from core.domain.forms.errors import FormBuildError, FormError, FormLintError
 
 
 def _contract(settings) -> Contract:  # noqa: ANN001
@@ -20,8 +20,8 @@ def _contract(settings) -> Contract:  # noqa: ANN001
 
 
 def _session_factory(settings):  # noqa: ANN001, ANN202
-    from core.db import make_engine, make_session_factory
-    from core.migrate import upgrade
+    from core.store.db import make_engine, make_session_factory
+    from core.store.migrate import upgrade
 
     engine = make_engine(settings)
     upgrade(engine)
@@ -39,7 +39,7 @@ def forms() -> None:
 def lint_cmd(ctx: click.Context, names: tuple[str, ...]) -> None:
     """Check forms (all in xlsforms/ by default); exit 1 listing `sheet:row` problems."""
     from cli.main import settings_from
-    from core.forms.lint import form_paths, lint_form
+    from core.domain.forms.lint import form_paths, lint_form
 
     settings = settings_from(ctx)
     try:
@@ -71,9 +71,9 @@ def build_cmd(
 ) -> None:
     """Build forms to build/forms/<form_id>.xml with CSV media; record changed versions."""
     from cli.main import settings_from
-    from core.db import session_scope
-    from core.forms.build import build_form, write_attachments
-    from core.forms.lint import form_paths
+    from core.domain.forms.lint import form_paths
+    from core.store.db import session_scope
+    from core.usecases.build import build_form, write_attachments
 
     settings = settings_from(ctx)
     try:
@@ -128,9 +128,9 @@ def build_cmd(
 def versions_cmd(ctx: click.Context, form_id: str, as_json: bool) -> None:
     """List the builds of FORM_ID (newest first) and where each was published."""
     from cli.main import settings_from
-    from core.db import session_scope
-    from core.forms.build import list_versions
-    from core.forms.publish import list_publications
+    from core.store.db import session_scope
+    from core.usecases.build import list_versions
+    from core.usecases.publish import list_publications
 
     factory = _session_factory(settings_from(ctx))
     with session_scope(factory) as session:

@@ -30,14 +30,14 @@ def publish_cmd(
     """Build FORM_ID and publish it to Kobo or ODK Central; print each step."""
     from cli.forms import _session_factory
     from cli.main import settings_from
-    from core.central.client import CentralClient
-    from core.forms.publish import (
+    from core.clients.central.client import CentralClient
+    from core.clients.kobo.client import KoboClient
+    from core.usecases.publish import (
         PublishError,
         missing_settings,
         publish_to_central,
         publish_to_kobo,
     )
-    from core.kobo.client import KoboClient
 
     settings = settings_from(ctx)
     if force_reason is not None and not force_reason.strip():

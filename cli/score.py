@@ -11,9 +11,9 @@ from cli.main import settings_from
 def _process_backlog(factory, settings) -> int:  # noqa: ANN001
     # Scores read facts; facts exist only for processed submissions. Process any backlog first
     # so the command works without a running worker.
-    from core.db import session_scope
-    from core.processing import pending_ids, process_batch
-    from core.runtime import downstream_for
+    from core.store.db import session_scope
+    from core.usecases.processing import pending_ids, process_batch
+    from core.wiring import downstream_for
 
     downstream = downstream_for(settings)
     done = 0
@@ -40,9 +40,9 @@ def score() -> None:
 def score_imp(ctx: click.Context, period: str | None, wilayah: str | None, as_json: bool) -> None:
     """Tier (Dasar / Berkembang / Mandiri) of every IMP and period."""
     settings = settings_from(ctx)
-    from core.assessments import score_imps
-    from core.db import session_scope
-    from core.runtime import rules_for
+    from core.store.db import session_scope
+    from core.usecases.assessments import score_imps
+    from core.wiring import rules_for
 
     factory = sessions(settings)
     processed = _process_backlog(factory, settings)
@@ -74,9 +74,9 @@ def score_imp(ctx: click.Context, period: str | None, wilayah: str | None, as_js
 def score_families_cmd(ctx: click.Context, wilayah: str | None, as_json: bool) -> None:
     """Risk of stunting (KRS) of every surveyed family, with its children's z-scores."""
     settings = settings_from(ctx)
-    from core.assessments import score_families
-    from core.db import session_scope
-    from core.runtime import rules_for
+    from core.store.db import session_scope
+    from core.usecases.assessments import score_families
+    from core.wiring import rules_for
 
     factory = sessions(settings)
     _process_backlog(factory, settings)

@@ -3,8 +3,8 @@
 from alembic import context
 
 from config.settings import get_settings
-from core import models  # noqa: F401  (registers every table on Base.metadata)
-from core.db import Base, make_engine
+from core.store import models  # noqa: F401  (registers every table on Base.metadata)
+from core.store.db import Base, make_engine
 
 config = context.config
 target_metadata = Base.metadata

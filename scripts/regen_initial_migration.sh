@@ -7,8 +7,8 @@ tmp=$(mktemp -d)
 PANTAU_VAR_DIR=$tmp .venv/bin/python - <<'PY'
 from alembic import command
 from config.settings import load_settings
-from core.db import make_engine
-from core.migrate import alembic_config
+from core.store.db import make_engine
+from core.store.migrate import alembic_config
 cfg = alembic_config()
 with make_engine(load_settings()).begin() as conn:
     cfg.attributes["connection"] = conn

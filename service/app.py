@@ -9,7 +9,7 @@ import uuid
 from flask import Flask, g, request
 
 from config.settings import Settings, get_settings
-from core.db import make_engine, make_session_factory
+from core.store.db import make_engine, make_session_factory
 from service.errors import register_errors
 from service.logs import configure_logging
 from service.metrics import Metrics

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from core.errors import PantauError
+from core.domain.errors import PantauError
 
 log = logging.getLogger("pantau.service")
 

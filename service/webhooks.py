@@ -16,7 +16,7 @@ from sqlalchemy.exc import DataError, SQLAlchemyError
 from werkzeug.wsgi import get_input_stream
 
 from config.settings import Settings
-from core.intake import IntakeRejected, dead_letter, ingest, parse_json_body
+from core.usecases.intake import IntakeRejected, dead_letter, ingest, parse_json_body
 from service.db import get_session
 from service.errors import ApiError
 

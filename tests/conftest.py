@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from config.settings import Settings, load_settings
-from core.db import make_engine, make_session_factory
-from core.migrate import upgrade
+from core.store.db import make_engine, make_session_factory
+from core.store.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ["sqlite", "postgresql"]

@@ -10,7 +10,7 @@ from celery import Celery
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
-from core.db import make_engine, make_session_factory, session_scope
+from core.store.db import make_engine, make_session_factory, session_scope
 
 _factories: dict[tuple[int, str], sessionmaker[Session]] = {}
 

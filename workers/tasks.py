@@ -10,17 +10,17 @@ from celery import shared_task
 from celery.utils.log import get_task_logger
 from sqlalchemy.exc import OperationalError
 
-from core.central.client import CentralClient
-from core.central.errors import CentralError, CentralRetryableError
-from core.heartbeat import beat
-from core.kobo.client import KoboClient
-from core.kobo.errors import KoboError, KoboRetryableError
-from core.locks import LockBusy, lease
-from core.models import AuditLog
-from core.processing import pending_ids, process_batch
-from core.processing import process_submission as process_one
-from core.pull import published_assets, pull_central, pull_kobo, sweep_kobo
-from core.runtime import downstream_for
+from core.clients.central.client import CentralClient
+from core.clients.central.errors import CentralError, CentralRetryableError
+from core.clients.kobo.client import KoboClient
+from core.clients.kobo.errors import KoboError, KoboRetryableError
+from core.store.heartbeat import beat
+from core.store.locks import LockBusy, lease
+from core.store.models import AuditLog
+from core.usecases.processing import pending_ids, process_batch
+from core.usecases.processing import process_submission as process_one
+from core.usecases.pull import published_assets, pull_central, pull_kobo, sweep_kobo
+from core.wiring import downstream_for
 from workers.celery_app import QUEUE_INTAKE, broker_file
 from workers.context import session_factory, settings_of, task_session
 from workers.maintenance import cleanup_consumed
@@ -213,10 +213,10 @@ def sweep_all(self) -> int:
 @shared_task(bind=True, name="pantau.score_current_period", max_retries=3, ignore_result=True)
 def score_current_period(self) -> int:
     """Rescore every IMP for the current period (a new month starts with no submission in it)."""
-    from core.assessments import score_imps
-    from core.models import utcnow
-    from core.runtime import rules_for
-    from core.scoring import period_of
+    from core.domain.scoring import period_of
+    from core.store.models import utcnow
+    from core.usecases.assessments import score_imps
+    from core.wiring import rules_for
 
     settings = settings_of(self.app)
     rules = rules_for(settings)

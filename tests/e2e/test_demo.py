@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from core.db import make_engine, make_session_factory
-from core.demo_data import CRAFTED_TIERS, ppkbd_code, sample_submissions
-from core.kobo.client import KoboClient
-from core.models import Publication, Submission, TierAssessment
+from core.clients.kobo.client import KoboClient
+from core.store.db import make_engine, make_session_factory
+from core.store.models import Publication, Submission, TierAssessment
+from demo.data import CRAFTED_TIERS, ppkbd_code, sample_submissions
 from tests.conftest import free_port, make_settings, pantau_env
 from tests.support.processes import Proc, wait_for
 

@@ -14,7 +14,7 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from core.models import Submission
+from core.store.models import Submission
 from tests.conftest import PANTAU, free_port, make_settings, pantau_env
 from tests.support.kobo_sandbox import start_kobo_sandbox
 from tests.support.processes import Proc, wait_for

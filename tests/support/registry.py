@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from core.models import Institution, Wilayah
+from core.store.models import Institution, Wilayah
 
 KECAMATAN = "32.77.01"
 DESA = "32.77.01.1001"  # Kelurahan Melong, Kecamatan Cimahi Selatan, Kota Cimahi

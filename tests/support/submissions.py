@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
-from core.models import FormVersion, Publication
+from core.store.models import FormVersion, Publication
 from sandbox.kobo.instance import build_instance_xml
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,7 +4,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from core.demo_data import (
+from core.domain.facts import Facts, extract_values
+from core.domain.scoring import assess_family, assess_imp, load_imp_rules, load_krs_rules
+from core.store.facts import contract
+from demo.data import (
     CRAFTED_TIERS,
     FAMILY_DESA,
     family_samples,
@@ -13,10 +16,6 @@ from core.demo_data import (
     sample_submissions,
     sub_ppkbd_code,
 )
-from core.facts import contract
-from core.facts_extract import extract_values
-from core.scoring import assess_family, assess_imp, load_imp_rules, load_krs_rules
-from core.scoring.inputs import Facts
 
 
 def _facts(samples, today):

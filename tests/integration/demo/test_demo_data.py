@@ -3,8 +3,10 @@
 import pytest
 from sqlalchemy import func, select
 
-from core.db import session_scope
-from core.demo_data import (
+from core.store.db import session_scope
+from core.store.models import Institution, TierAssessment
+from core.usecases.wilayah import load_wilayah
+from demo.data import (
     DEMO_PREFIX,
     DemoDataError,
     kelompok_kb_code,
@@ -13,8 +15,6 @@ from core.demo_data import (
     stored_tiers,
     sub_ppkbd_code,
 )
-from core.models import Institution, TierAssessment
-from core.wilayah import load_wilayah
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from core.forms.contract import load_contract
+from core.domain.forms.contract import load_contract
 
 ROOT = Path(__file__).resolve().parents[3]
 FORMS_DIR = ROOT / "xlsforms"

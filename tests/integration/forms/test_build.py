@@ -9,10 +9,10 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from cli.main import main
-from core.db import make_engine, make_session_factory, session_scope
-from core.forms.build import build_form, list_versions, write_attachments
-from core.forms.errors import FormBuildError, FormLintError
-from core.models import FormVersion
+from core.domain.forms.errors import FormBuildError, FormLintError
+from core.store.db import make_engine, make_session_factory, session_scope
+from core.store.models import FormVersion
+from core.usecases.build import build_form, list_versions, write_attachments
 from tests.conftest import pantau_env
 from tests.integration.forms.conftest import EN_LABEL, FORM_IDS, FORMS_DIR, ID_LABEL, edit_cell
 from tests.support.registry import DESA, IMP, KECAMATAN, SUB_IMP, seed_registry

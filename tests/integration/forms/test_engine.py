@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from config.settings import load_settings
-from core.db import make_engine, make_session_factory, session_scope
-from core.facts_extract import extract_values
-from core.forms.build import build_form, stamped_xlsform, write_attachments
-from core.migrate import upgrade
+from core.domain.facts import extract_values
+from core.store.db import make_engine, make_session_factory, session_scope
+from core.store.migrate import upgrade
+from core.usecases.build import build_form, stamped_xlsform, write_attachments
 from tests.integration.forms.conftest import FORM_IDS, FORMS_DIR
 from tests.support.kobo_sandbox import start_kobo_sandbox
 from tests.support.odk_engine import engine_missing, fill
@@ -71,7 +71,7 @@ def env(tmp_path_factory):
 
 
 def _contract():
-    from core.forms.contract import load_contract
+    from core.domain.forms.contract import load_contract
 
     return load_contract()
 

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import main
-from core.forms.lint import lint_form
+from core.domain.forms.lint import lint_form
 from tests.integration.forms.conftest import EN_LABEL, FORM_IDS, FORMS_DIR, edit_cell
 
 
@@ -26,7 +26,7 @@ def test_lint__generator_reproduces_the_committed_forms(tmp_path, contract):
         cwd=FORMS_DIR.parent,
         capture_output=True,
     )
-    from core.forms.lint import read_sheets
+    from core.domain.forms.lint import read_sheets
 
     for form_id in FORM_IDS:
         fresh = read_sheets(tmp_path / f"{form_id}.xlsx")

@@ -3,7 +3,7 @@ import uuid
 
 import pytest
 
-from core.heartbeat import last_beat
+from core.store.heartbeat import last_beat
 from tests.conftest import make_settings, pantau_env
 from tests.support.processes import Proc, wait_for
 from workers.celery_app import QUEUE_MAINTENANCE

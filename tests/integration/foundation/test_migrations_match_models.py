@@ -1,8 +1,8 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from core import models  # noqa: F401  (registers the tables)
-from core.db import Base, make_engine
+from core.store import models  # noqa: F401  (registers the tables)
+from core.store.db import Base, make_engine
 
 
 def test_migrations__leave_no_difference_from_the_models(settings):

@@ -2,9 +2,9 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from cli.main import main
-from core.db import make_engine
-from core.migrate import current
-from core.models import Wilayah
+from core.store.db import make_engine
+from core.store.migrate import current
+from core.store.models import Wilayah
 from tests.conftest import pantau_env
 
 EXPECTED_TABLES = {

@@ -4,7 +4,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from cli.main import main
-from core.models import Fact, PullCursor, Submission
+from core.store.models import Fact, PullCursor, Submission
 from tests.conftest import make_settings, pantau_env
 from tests.integration.intake.conftest import AUTH, submit_and_read
 from tests.support.submissions import meeting_answers
@@ -69,8 +69,8 @@ def test_pull__fetches_everything_the_webhook_missed_and_processes_it(
 def test_pull__crash_after_a_page_resumes_from_the_committed_cursor(
     settings, kobo_sandbox, meeting_form, session_factory
 ):
-    from core.kobo.client import KoboClient
-    from core.pull import pull_kobo
+    from core.clients.kobo.client import KoboClient
+    from core.usecases.pull import pull_kobo
 
     # 2,500 records = pages of 1,000, 1,000 and 500.
     kobo_sandbox.seed(

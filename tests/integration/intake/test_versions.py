@@ -8,9 +8,9 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from cli.main import main
-from core.db import session_scope
-from core.intake import ingest
-from core.models import DeadLetter, PullCursor, Submission
+from core.store.db import session_scope
+from core.store.models import DeadLetter, PullCursor, Submission
+from core.usecases.intake import ingest
 from tests.conftest import make_settings, pantau_env
 from tests.integration.intake.conftest import submit_and_read
 from tests.support.submissions import meeting_answers

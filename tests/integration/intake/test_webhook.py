@@ -3,7 +3,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from core.models import DeadLetter, Submission
+from core.store.models import DeadLetter, Submission
 from tests.integration.intake.conftest import AUTH, submit_and_read
 from tests.support.submissions import family_answers, meeting_answers
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.kobo.client import HookSettings, HookSpec, KoboClient, default_retry
-from core.kobo.errors import (
+from core.clients.kobo.client import HookSettings, HookSpec, KoboClient, default_retry
+from core.clients.kobo.errors import (
     KoboAuthError,
     KoboNotFound,
     KoboPermanentError,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.kobo.client import HookSettings, HookSpec, KoboClient
-from core.kobo.errors import KoboImportError, KoboNotFound, KoboPermanentError
+from core.clients.kobo.client import HookSettings, HookSpec, KoboClient
+from core.clients.kobo.errors import KoboImportError, KoboNotFound, KoboPermanentError
 from tests.support.kobo_sandbox import SandboxServer, sample_xlsform
 
 

@@ -11,12 +11,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.central.client import CentralClient
-from core.central.client import default_retry as central_retry
-from core.db import session_scope
-from core.forms.publish import PublishError, PublishResult
-from core.kobo.client import KoboClient
-from core.kobo.client import default_retry as kobo_retry
+from core.clients.central.client import CentralClient
+from core.clients.central.client import default_retry as central_retry
+from core.clients.kobo.client import KoboClient
+from core.clients.kobo.client import default_retry as kobo_retry
+from core.store.db import session_scope
+from core.usecases.publish import PublishError, PublishResult
 from tests.conftest import make_settings
 from tests.support.central_stub import central_stub  # noqa: F401 - fixture
 from tests.support.kobo_sandbox import SandboxServer, kobo_sandbox  # noqa: F401 - fixture

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from core.db import session_scope
-from core.forms.publish import ContractBreak, missing_settings, publish_to_central, xform_id
-from core.models import FormVersion, Publication, Submission
+from core.store.db import session_scope
+from core.store.models import FormVersion, Publication, Submission
+from core.usecases.publish import ContractBreak, missing_settings, publish_to_central, xform_id
 from tests.conftest import make_settings
 from tests.integration.publish.conftest import (
     add_question,

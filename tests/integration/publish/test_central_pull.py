@@ -4,8 +4,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from cli.main import main
-from core.forms.publish import publish_to_central
-from core.models import Fact, Submission
+from core.store.models import Fact, Submission
+from core.usecases.publish import publish_to_central
 from sandbox.kobo.instance import build_instance_xml
 from tests.conftest import pantau_env
 from tests.integration.publish.conftest import run

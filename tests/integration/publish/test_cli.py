@@ -8,8 +8,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from cli.main import main
-from core.db import session_scope
-from core.models import FormVersion, Submission
+from core.store.db import session_scope
+from core.store.models import FormVersion, Submission
 from tests.conftest import pantau_env
 from tests.integration.publish.conftest import asset_doc, rename_contract_field
 

@@ -8,15 +8,15 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from core.db import make_engine, make_session_factory, session_scope
-from core.forms.publish import (
+from core.store.db import make_engine, make_session_factory, session_scope
+from core.store.migrate import upgrade
+from core.store.models import AuditLog, FormVersion, Institution, Publication, Submission
+from core.usecases.publish import (
     HOOK_NAME,
     ContractBreak,
     contract_changes,
     publish_to_kobo,
 )
-from core.migrate import upgrade
-from core.models import AuditLog, FormVersion, Institution, Publication, Submission
 from tests.conftest import make_settings
 from tests.integration.publish.conftest import (
     FORM_IDS,

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from core.models import Fact, Submission, TierAssessment
-from core.scoring import period_of
+from core.domain.scoring import period_of
+from core.store.models import Fact, Submission, TierAssessment
 from tests.conftest import pantau_env
 from tests.support.processes import Proc, wait_for
 from workers.celery_app import QUEUE_SCORING, make_celery

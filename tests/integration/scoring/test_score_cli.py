@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from cli.main import main
-from core.models import DomainEvent, Institution, TierAssessment
+from core.store.models import DomainEvent, Institution, TierAssessment
 from tests.conftest import make_settings, pantau_env
 from tests.integration.intake.conftest import AUTH, submit_and_read
 from tests.support.submissions import DESA, family_answers, meeting_answers
@@ -132,7 +132,7 @@ def test_score_imp__sub_ppkbd_meetings_roll_up_to_the_ppkbd(
     settings, client, kobo_sandbox, meeting_form, session_factory
 ):
     with session_factory() as s:
-        from core.models import Wilayah
+        from core.store.models import Wilayah
 
         s.add(Wilayah(code=DESA, name="Melong", level=4, kind="kelurahan", parent_code="32.77.01"))
         s.flush()

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from core.facts_extract import FactsError, extract_values
-from core.forms.contract import load_contract
+from core.domain.facts import FactsError, extract_values
+from core.domain.forms.contract import load_contract
 
 CONTRACT = load_contract()
 

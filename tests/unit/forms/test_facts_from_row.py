@@ -1,7 +1,7 @@
 from datetime import UTC, date, datetime
 
-from core.facts import facts_from_row
-from core.models import Fact
+from core.store.facts import facts_from_row
+from core.store.models import Fact
 
 
 def _row(form_id, values):

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from core.scoring.inputs import Facts
+from core.domain.facts import Facts
 
 IMP = "3277011001-PPKBD-01"
 SUB_IMP = "3277011001-SUB-03"

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from core.scoring.families import (
+from core.domain.scoring.families import (
     alert_reasons,
     assess_child,
     assess_family,

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from core.scoring.errors import RulesError, ScoringError
-from core.scoring.families import (
+from core.domain.scoring.errors import RulesError, ScoringError
+from core.domain.scoring.families import (
     assess_family,
     load_krs_rules,
 )

@@ -2,8 +2,8 @@ import re
 
 import pytest
 
-from core.scoring.errors import IdentityError
-from core.scoring.identity import family_key
+from core.domain.scoring.errors import IdentityError
+from core.domain.scoring.identity import family_key
 
 SECRET = b"district-secret-from-settings"
 NO_KK = "3277011204150007"

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from core.scoring.errors import PeriodError, RulesError
-from core.scoring.imp import ROLES, assess_imp, load_imp_rules, periods_for
+from core.domain.scoring.errors import PeriodError, RulesError
+from core.domain.scoring.imp import ROLES, assess_imp, load_imp_rules, periods_for
 from tests.unit.scoring.builders import (
     IMP,
     ROOT,

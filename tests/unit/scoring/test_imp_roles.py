@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from core.scoring.imp import assess_imp, load_imp_rules
+from core.domain.scoring.imp import assess_imp, load_imp_rules
 from tests.unit.scoring.builders import (
     IMP,
     make_kie,

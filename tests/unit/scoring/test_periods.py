@@ -2,8 +2,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from core.scoring.errors import PeriodError
-from core.scoring.periods import (
+from core.domain.scoring.errors import PeriodError
+from core.domain.scoring.periods import (
     local_date,
     period_bounds,
     period_kind,

@@ -1,0 +1,33 @@
+"""Errors of the forms toolchain: one small hierarchy, raised `from` the cause."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from core.domain.forms.lint import LintProblem
+
+
+class FormError(Exception):
+    """Base of every error the forms toolchain raises."""
+
+
+class ContractError(FormError):
+    """The form contract file is missing or malformed."""
+
+
+class FormLintError(FormError):
+    """A form breaks our checks; carries every problem found."""
+
+    def __init__(self, problems: list[LintProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(p.format() for p in problems))
+
+
+class FormBuildError(FormError):
+    """pyxform or ODK Validate refused a form; the message is the validator's."""
+
+    def __init__(self, form_id: str, message: str) -> None:
+        self.form_id = form_id
+        self.validator_message = message
+        super().__init__(f"{form_id}: {message}")

@@ -1,0 +1,51 @@
+"""Pure domain scoring: IMP tiers and families at risk of stunting (no DB, web or queue)."""
+
+from core.domain.facts import Facts
+from core.domain.scoring.errors import IdentityError, PeriodError, RulesError, ScoringError
+from core.domain.scoring.families import (
+    AlertReason,
+    ChildAssessment,
+    FamilyAssessment,
+    KrsRules,
+    alert_reasons,
+    assess_family,
+    load_krs_rules,
+)
+from core.domain.scoring.identity import family_key
+from core.domain.scoring.imp import (
+    Criterion,
+    ImpAssessment,
+    ImpRules,
+    RoleScore,
+    assess_imp,
+    load_imp_rules,
+    periods_for,
+)
+from core.domain.scoring.periods import period_bounds, period_kind, period_months, period_of
+
+__all__ = [
+    "AlertReason",
+    "ChildAssessment",
+    "Criterion",
+    "Facts",
+    "FamilyAssessment",
+    "IdentityError",
+    "ImpAssessment",
+    "ImpRules",
+    "KrsRules",
+    "PeriodError",
+    "RoleScore",
+    "RulesError",
+    "ScoringError",
+    "alert_reasons",
+    "assess_family",
+    "assess_imp",
+    "family_key",
+    "load_imp_rules",
+    "load_krs_rules",
+    "period_bounds",
+    "period_kind",
+    "period_months",
+    "period_of",
+    "periods_for",
+]

@@ -1,0 +1,122 @@
+"""Submission JSON -> typed facts through the form contract, and back from the facts table."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from typing import Any
+
+from core.domain.facts import Facts, FactsError, extract_values
+from core.domain.forms.contract import Contract, load_contract
+from core.domain.privacy import IDENTIFYING_FIELDS, INVALID_PREFIX
+from core.store.models import Fact, Submission
+
+__all__ = ["FactsError", "contract", "facts_of", "facts_from_row", "fact_row_values"]
+
+
+@lru_cache(maxsize=1)
+def contract() -> Contract:
+    """The form contract of this installation (read once)."""
+    return load_contract()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def _split_identifiers(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    # Identifying answers were replaced by pseudonyms at intake; they bypass the contract's
+    # 16-digit pattern and reach scoring as the pseudonymous family key.
+    rest: dict[str, Any] = {}
+    found: dict[str, str] = {}
+    for key, value in raw.items():
+        name = key.rsplit("/", 1)[-1]
+        if name in IDENTIFYING_FIELDS and isinstance(value, str):
+            found[name] = value
+        else:
+            rest[key] = value
+    return rest, found
+
+
+def _period_of(form_id: str, values: dict[str, Any]) -> str | None:
+    if isinstance(values.get("periode"), str):
+        return values["periode"]
+    date_field = contract().form(form_id).date_field
+    day = values.get(date_field)
+    return day.isoformat()[:7] if isinstance(day, date) else None
+
+
+def facts_of(submission: Submission) -> Facts:
+    """Typed facts of a stored submission; raises FactsError for an unusable answer."""
+    if submission.form_id is None:
+        raise FactsError("_xform_id_string", submission.asset_uid, "form not known to Pantau")
+    raw, pseudonyms = _split_identifiers(submission.raw)
+    values = extract_values(raw, submission.form_id, contract())
+    for name, value in pseudonyms.items():
+        if value.startswith(INVALID_PREFIX):
+            # The number itself is gone (pseudonymised at intake); say what was wrong with it.
+            raise FactsError(name, "(pseudonymised)", "was not a 16-digit number")
+        values[name] = value
+    return Facts(
+        form=submission.form_id,
+        submission_id=submission.id,
+        submitted_at=submission.submitted_at or submission.received_at or datetime.now(UTC),
+        values=values,
+        instance_id=submission.instance_id,
+    )
+
+
+def fact_row_values(facts: Facts) -> dict[str, Any]:
+    """Column values for the facts table row of facts (JSON-able answers, keys to query by)."""
+    desa = facts.values.get("desa")
+    imp = facts.values.get("imp")
+    return {
+        "form_id": facts.form,
+        "desa_code": desa if isinstance(desa, str) else None,
+        "imp_code": imp if isinstance(imp, str) else None,
+        "period": _period_of(facts.form, facts.values),
+        "values": _jsonable(facts.values),
+        "submitted_at": facts.submitted_at,
+    }
+
+
+def facts_from_row(row: Fact) -> Facts:
+    """Rebuild typed Facts from a stored facts row (dates and numbers as the contract says)."""
+    fc = contract().form(row.form_id)
+
+    def typed(name: str, value: Any, fields: dict) -> Any:
+        field = fields.get(name)
+        # The date field may be a metadata question outside the contract (`today`); a contract
+        # field keeps its own type (profil_imp's date field `periode` is a "YYYY-MM" calculate).
+        if (field is None and name == fc.date_field) or (
+            field is not None and field.type == "date"
+        ):
+            return date.fromisoformat(value) if isinstance(value, str) else value
+        if field is None:
+            return value
+        if field.type == "repeat" and isinstance(value, list):
+            children = fc.in_repeat(name)
+            return [{k: typed(k, v, children) for k, v in rowv.items()} for rowv in value]
+        if field.type == "geopoint" and isinstance(value, list):
+            return tuple(value)
+        return value
+
+    top = fc.top_level()
+    values = {k: typed(k, v, top) for k, v in row.values.items()}
+    submitted = row.submitted_at
+    if submitted is not None and submitted.tzinfo is None:
+        submitted = submitted.replace(tzinfo=UTC)  # SQLite drops the offset; we store UTC
+    return Facts(
+        form=row.form_id,
+        submission_id=row.submission_id,
+        submitted_at=submitted or datetime.now(UTC),
+        values=values,
+    )
