@@ -9,6 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from core.domain.errors import PantauError
 from core.domain.forms.contract import Contract, ContractField, FormContract
 
 # Keys Kobo adds around the answers; never answers themselves.
@@ -16,8 +17,8 @@ SYSTEM_PREFIXES = ("_", "formhub/", "meta/")
 SYSTEM_KEYS = {"__version__"}
 
 
-class FactsError(ValueError):
-    """An answer that cannot be converted to its contract type."""
+class FactsError(PantauError):
+    """An answer that cannot be converted to its contract type (the sender's data, not a bug)."""
 
     def __init__(self, field: str, value: Any, reason: str) -> None:
         self.field = field

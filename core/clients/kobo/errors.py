@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.domain.errors import PantauError
 
-class KoboError(Exception):
+
+class KoboError(PantauError):
     """Base of every error the Kobo client raises; carries the HTTP answer when there was one."""
 
     def __init__(
@@ -25,6 +27,8 @@ class KoboError(Exception):
 
 class KoboRetryableError(KoboError):
     """The request may succeed later: 429, 502/503/504, a timeout or a refused connection."""
+
+    retryable = True
 
 
 class KoboTimeout(KoboRetryableError):

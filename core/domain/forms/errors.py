@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from core.domain.errors import PantauError
+
 if TYPE_CHECKING:
     from core.domain.forms.lint import LintProblem
 
 
-class FormError(Exception):
+class FormError(PantauError):
     """Base of every error the forms toolchain raises."""
 
 

@@ -1,7 +1,9 @@
 """Errors raised by the scoring package."""
 
+from core.domain.errors import PantauError
 
-class ScoringError(Exception):
+
+class ScoringError(PantauError):
     """Base class for every scoring error."""
 
 
