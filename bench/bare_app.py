@@ -42,16 +42,16 @@ def create_bare_app(database_url: str | None = None) -> Flask:
     stmt = insert(bench_bare).returning(bench_bare.c.id)
 
     @app.get("/healthz")
-    def healthz():  # noqa: ANN202
+    def healthz():
         return jsonify({"status": "ok"})
 
     @app.post("/echo")
-    def echo():  # noqa: ANN202
+    def echo():
         raw = request.get_json(force=True)
         return jsonify({"status": "accepted", "fields": len(raw)}), 202
 
     @app.post("/bare")
-    def bare():  # noqa: ANN202
+    def bare():
         raw = request.get_json(force=True)
         with engine.begin() as conn:
             new_id = conn.execute(

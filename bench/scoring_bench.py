@@ -23,10 +23,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bench import district
 from bench.common import BenchFailure, fresh_database, print_table, settings_for, timed
+from core.domain.scoring import FAMILY_FORM, IMP_FORMS
 from core.store.db import make_engine, make_session_factory, session_scope
 from core.store.facts import facts_from_row
 from core.store.models import Fact, RiskAssessment, Submission, TierAssessment
-from core.usecases.assessments import FAMILY_FORM, IMP_FORMS, score_families, score_imps
+from core.usecases.rescoring import score_families, score_imps
 from core.wiring import rules_for
 
 # One kelurahan, then a kecamatan of four: 1/15 and 4/15 of the district's families. Four
@@ -78,7 +79,7 @@ def _step(
         else:
             with factory() as session:
                 result = fn(session)
-    except Exception as exc:  # noqa: BLE001 - reported in the table and failing the run
+    except Exception as exc:
         traceback.print_exc(limit=-3)  # where it broke, not the whole ORM stack
         result = exc
     return time.perf_counter() - start, result

@@ -13,13 +13,13 @@ from core.domain.forms.contract import Contract, load_contract
 from core.domain.forms.errors import FormBuildError, FormError, FormLintError
 
 
-def _contract(settings) -> Contract:  # noqa: ANN001
+def _contract(settings) -> Contract:
     # The contract lives next to the forms, so a district's own forms_dir carries its own.
     candidate = Path(settings.forms_dir) / "contract.toml"
     return load_contract(candidate if candidate.exists() else None)
 
 
-def _session_factory(settings):  # noqa: ANN001, ANN202
+def _session_factory(settings):
     from core.store.db import make_engine, make_session_factory
     from core.store.migrate import upgrade
 
@@ -171,7 +171,7 @@ def versions_cmd(ctx: click.Context, form_id: str, as_json: bool) -> None:
     _echo_publications(publications)
 
 
-def _publications_json(pubs) -> list[dict]:  # noqa: ANN001
+def _publications_json(pubs) -> list[dict]:
     return [
         {
             "version": p.version,
@@ -188,7 +188,7 @@ def _publications_json(pubs) -> list[dict]:  # noqa: ANN001
     ]
 
 
-def _echo_publications(pubs) -> None:  # noqa: ANN001
+def _echo_publications(pubs) -> None:
     # The history of publications: what each server serves as which of our versions.
     if not pubs:
         return

@@ -7,38 +7,36 @@ import sys
 from pathlib import Path
 
 import click
-import sqlalchemy.exc
 
 from cli.common import echo_json, echo_table, sessions
 from cli.main import settings_from
 from core.clients.central.errors import CentralError
 from core.clients.kobo.errors import KoboError
+from core.store.errors import DatabaseUnavailable
 
 RemoteError = (KoboError, CentralError)
-OperationalError = sqlalchemy.exc.OperationalError
 
 
-def _kobo_client(settings):  # noqa: ANN001, ANN202
-    from core.clients.kobo.client import KoboClient
-    from core.clients.kobo.errors import KoboError
+def _client(settings, server: str):
+    from core.wiring import client_for
 
     try:
-        return KoboClient.from_settings(settings)
-    except KoboError as exc:
+        return client_for(settings, server)
+    except RemoteError as exc:
         click.echo(f"pantau: {exc}", err=True)
         sys.exit(2)
 
 
-def _process_now(factory, settings, ids: list[int]) -> None:  # noqa: ANN001
+def _process_now(factory, settings, ids: list[int]) -> None:
     # Without a running worker the CLI processes what it stored itself, in the same way.
     from core.store.db import session_scope
     from core.usecases.processing import process_batch
-    from core.wiring import downstream_for
+    from core.wiring import rules_for
 
-    downstream = downstream_for(settings)
+    rules = rules_for(settings)
     for start in range(0, len(ids), 200):
         with session_scope(factory) as session:
-            process_batch(session, ids[start : start + 200], downstream)
+            process_batch(session, ids[start : start + 200], rules)
 
 
 @click.command()
@@ -50,7 +48,8 @@ def pull(ctx: click.Context, form: str | None, since: str | None, server: str) -
     """Pull submissions of FORM (our form id or the server's id; all published if omitted)."""
     settings = settings_from(ctx)
     from core.store.locks import LockBusy
-    from core.usecases.pull import published_assets, pull_central, pull_kobo
+    from core.store.submissions import published_assets
+    from core.usecases.pull import pull as pull_form
 
     factory = sessions(settings)
     with factory() as session:
@@ -65,27 +64,15 @@ def pull(ctx: click.Context, form: str | None, since: str | None, server: str) -
     failed = False
     for asset in assets:
         try:
-            if server == "central":
-                from core.clients.central.client import CentralClient
-
-                with CentralClient.from_settings(settings) as client:
-                    report = pull_central(
-                        factory,
-                        client,
-                        asset,
-                        secret=settings.pseudonym_secret,
-                        progress=progress,
-                    )
-            else:
-                with _kobo_client(settings) as client:
-                    report = pull_kobo(
-                        factory,
-                        client,
-                        asset,
-                        secret=settings.pseudonym_secret,
-                        since=since,
-                        progress=progress,
-                    )
+            with _client(settings, server) as client:
+                report = pull_form(
+                    factory,
+                    client,
+                    asset,
+                    secret=settings.pseudonym_secret,
+                    since=since,
+                    progress=progress,
+                )
         except LockBusy as exc:
             click.echo(f"  {asset}: skipped, {exc}", err=True)
             continue
@@ -94,8 +81,8 @@ def pull(ctx: click.Context, form: str | None, since: str | None, server: str) -
             click.echo(f"{asset}: pull failed: {exc}", err=True)
             failed = True
             continue
-        except OperationalError as exc:
-            click.echo(f"{asset}: pull stopped, database busy or unavailable: {exc.orig}", err=True)
+        except DatabaseUnavailable as exc:
+            click.echo(f"{asset}: pull stopped, {exc} (busy or down)", err=True)
             failed = True
             continue
         _process_now(factory, settings, report.new_ids)
@@ -116,8 +103,9 @@ def sweep(ctx: click.Context, form: str | None) -> None:
     """Find edits and deletions on Kobo that no webhook announced."""
     settings = settings_from(ctx)
     from core.store.locks import LockBusy
-    from core.usecases.pull import published_assets, sweep_kobo
-    from core.wiring import downstream_for
+    from core.store.submissions import published_assets
+    from core.usecases.sweep import sweep_kobo
+    from core.wiring import rules_for
 
     factory = sessions(settings)
     with factory() as session:
@@ -127,13 +115,13 @@ def sweep(ctx: click.Context, form: str | None) -> None:
         sys.exit(1)
     for asset in assets:
         try:
-            with _kobo_client(settings) as client:
+            with _client(settings, "kobo") as client:
                 report = sweep_kobo(
                     factory,
                     client,
                     asset,
                     secret=settings.pseudonym_secret,
-                    downstream=downstream_for(settings),
+                    rules=rules_for(settings),
                     progress=lambda line: click.echo(f"  {line}", err=True),
                 )
         except LockBusy as exc:
@@ -160,7 +148,7 @@ def intake() -> None:
 @click.pass_context
 def dead_letters(ctx: click.Context, as_json: bool, limit: int) -> None:
     """Payloads refused at the door, with the reason."""
-    from core.usecases.intake import list_dead_letters
+    from core.store.submissions import list_dead_letters
 
     with sessions(settings_from(ctx))() as session:
         rows = list_dead_letters(session, limit)
@@ -176,7 +164,7 @@ def dead_letters(ctx: click.Context, as_json: bool, limit: int) -> None:
 @click.pass_context
 def problems(ctx: click.Context, as_json: bool, limit: int) -> None:
     """Stored submissions that failed processing or map to no known form version."""
-    from core.usecases.intake import list_problems
+    from core.store.submissions import list_problems
 
     with sessions(settings_from(ctx))() as session:
         rows = list_problems(session, limit)
@@ -186,7 +174,7 @@ def problems(ctx: click.Context, as_json: bool, limit: int) -> None:
         echo_table(rows, ["id", "instance_id", "form_id", "status", "problem"])
 
 
-def _records(path: Path):  # noqa: ANN202
+def _records(path: Path):
     files = sorted(path.rglob("*.json")) if path.is_dir() else [path]
     for file in files:
         data = json.loads(file.read_text(encoding="utf-8"))
@@ -203,10 +191,10 @@ def replay(ctx: click.Context, source: Path) -> None:
     """Feed exported Kobo JSON (a file or a folder of them) through the intake path."""
     settings = settings_from(ctx)
     from core.store.db import session_scope
-    from core.usecases.pull import IngestCounts, store_or_dead_letter
+    from core.usecases.intake import IntakeCounts, receive
 
     factory = sessions(settings)
-    counts = IngestCounts()
+    counts = IntakeCounts()
     new_ids: list[int] = []
     try:
         records = list(_records(source))
@@ -216,17 +204,16 @@ def replay(ctx: click.Context, source: Path) -> None:
     with click.progressbar(records, label="replaying", file=sys.stderr) as bar:
         for file, rec in bar:
             with session_scope(factory) as session:
-                sid = store_or_dead_letter(
+                received = receive(
                     session,
                     rec,
-                    "replay",
-                    "kobo",
-                    settings.pseudonym_secret,
-                    counts,
+                    source="replay",
+                    secret=settings.pseudonym_secret,
                     context=file.name,
                 )
-            if sid is not None:
-                new_ids.append(sid)
+            counts.add(received)
+            if received.process_id is not None:
+                new_ids.append(received.process_id)
     _process_now(factory, settings, new_ids)
     click.echo(
         f"replayed {len(records)} records: {counts.created} new, "

@@ -27,7 +27,7 @@ def main(ctx: click.Context) -> None:
     ctx.ensure_object(dict)
 
 
-def settings_from(ctx: click.Context):  # noqa: ANN201
+def settings_from(ctx: click.Context):
     """Settings for this invocation, validated once and cached on the context."""
     root = ctx.find_root()
     root.ensure_object(dict)

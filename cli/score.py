@@ -8,14 +8,15 @@ from cli.common import echo_json, echo_table, sessions
 from cli.main import settings_from
 
 
-def _process_backlog(factory, settings) -> int:  # noqa: ANN001
+def _process_backlog(factory, settings) -> int:
     # Scores read facts; facts exist only for processed submissions. Process any backlog first
     # so the command works without a running worker.
     from core.store.db import session_scope
-    from core.usecases.processing import pending_ids, process_batch
-    from core.wiring import downstream_for
+    from core.store.submissions import pending_ids
+    from core.usecases.processing import process_batch
+    from core.wiring import rules_for
 
-    downstream = downstream_for(settings)
+    rules = rules_for(settings)
     done = 0
     while True:
         with factory() as session:
@@ -23,7 +24,7 @@ def _process_backlog(factory, settings) -> int:  # noqa: ANN001
         if not ids:
             return done
         with session_scope(factory) as session:
-            process_batch(session, ids, downstream)
+            process_batch(session, ids, rules)
         done += len(ids)
 
 
@@ -41,7 +42,7 @@ def score_imp(ctx: click.Context, period: str | None, wilayah: str | None, as_js
     """Tier (Dasar / Berkembang / Mandiri) of every IMP and period."""
     settings = settings_from(ctx)
     from core.store.db import session_scope
-    from core.usecases.assessments import score_imps
+    from core.usecases.rescoring import score_imps
     from core.wiring import rules_for
 
     factory = sessions(settings)
@@ -75,7 +76,7 @@ def score_families_cmd(ctx: click.Context, wilayah: str | None, as_json: bool) -
     """Risk of stunting (KRS) of every surveyed family, with its children's z-scores."""
     settings = settings_from(ctx)
     from core.store.db import session_scope
-    from core.usecases.assessments import score_families
+    from core.usecases.rescoring import score_families
     from core.wiring import rules_for
 
     factory = sessions(settings)

@@ -1,13 +1,17 @@
-"""Wiring shared by every adapter (tasks, CLI, web): rules, downstream steps, remote clients."""
+"""The one bootstrap: what every adapter (tasks, CLI, web) builds from settings."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from config.settings import Settings
-from core.usecases.assessments import Rules, make_downstream
-from core.usecases.processing import Downstream
+from core.clients.central.client import CentralClient
+from core.clients.kobo.client import KoboClient
+from core.domain.rules import Rules
+from core.store.db import make_engine, make_session_factory
 
 
 @lru_cache(maxsize=4)
@@ -20,6 +24,13 @@ def rules_for(settings: Settings) -> Rules:
     return _rules(settings.rules_dir)
 
 
-def downstream_for(settings: Settings) -> Downstream:
-    """Processing steps (scoring) configured by settings."""
-    return make_downstream(rules_for(settings))
+def sessions_for(settings: Settings) -> sessionmaker[Session]:
+    """A session factory on the configured database (one engine per call: cache per process)."""
+    return make_session_factory(make_engine(settings))
+
+
+def client_for(settings: Settings, server: str) -> KoboClient | CentralClient:
+    """The client of a collection server ("kobo" or "central") named by settings."""
+    if server == "central":
+        return CentralClient.from_settings(settings)
+    return KoboClient.from_settings(settings)

@@ -201,7 +201,7 @@ class Steps:
             yield
         except Interrupted:
             raise
-        except Exception as exc:  # noqa: BLE001 - any failure ends the demo with its step named
+        except Exception as exc:
             if self.stopping:
                 # Ctrl-C in a terminal also reaches our own subprocesses (Java): not a failure.
                 raise Interrupted from exc
@@ -303,7 +303,7 @@ def demo(
 # -- steps ----------------------------------------------------------------------------------------
 
 
-def _prepare_database(steps: Steps, settings: Any) -> Any:  # noqa: ANN401 - a sessionmaker
+def _prepare_database(steps: Steps, settings: Any) -> Any:
     from core.store.db import make_engine, make_session_factory, session_scope
     from core.store.migrate import upgrade
     from core.usecases.wilayah import load_wilayah
@@ -379,7 +379,7 @@ def _start_children(
         click.echo("  worker, beat  berjalan / running")
 
 
-def _publish_forms(steps: Steps, settings: Any, factory: Any, kobo: Any) -> dict[str, str]:  # noqa: ANN401
+def _publish_forms(steps: Steps, settings: Any, factory: Any, kobo: Any) -> dict[str, str]:
     from core.usecases.publish import PublishError, publish_to_kobo
 
     assets: dict[str, str] = {}
@@ -413,7 +413,7 @@ def _publish_forms(steps: Steps, settings: Any, factory: Any, kobo: Any) -> dict
     return assets
 
 
-def _server_count(kobo: Any, assets: dict[str, str]) -> int:  # noqa: ANN401
+def _server_count(kobo: Any, assets: dict[str, str]) -> int:
     total = 0
     for uid in assets.values():
         page = next(kobo.data.iter_pages(uid, fields=["_id"], page_size=1))
@@ -423,8 +423,8 @@ def _server_count(kobo: Any, assets: dict[str, str]) -> int:  # noqa: ANN401
 
 def _submit_samples(
     steps: Steps,
-    settings: Any,  # noqa: ANN401
-    kobo: Any,  # noqa: ANN401
+    settings: Any,
+    kobo: Any,
     assets: dict[str, str],
     var: Path,
 ) -> str:
@@ -478,8 +478,8 @@ def _submit_samples(
 
 def _wait_processed(
     steps: Steps,
-    factory: Any,  # noqa: ANN401
-    kobo: Any,  # noqa: ANN401
+    factory: Any,
+    kobo: Any,
     assets: dict[str, str],
     sup: Supervisor,
 ) -> None:
@@ -525,14 +525,14 @@ def _wait_processed(
 
 def _summary(
     steps: Steps,
-    settings: Any,  # noqa: ANN401
-    factory: Any,  # noqa: ANN401
+    settings: Any,
+    factory: Any,
     month: str,
     smtp_port: int,
     log_dir: Path,
 ) -> None:
     from core.store.db import session_scope
-    from core.usecases.assessments import score_imps
+    from core.usecases.rescoring import score_imps
     from core.wiring import rules_for
     from demo.data import CRAFTED_TIERS, families_by_desa, ppkbd_code, stored_tiers
 

@@ -68,7 +68,7 @@ def _install_request_hooks(app: Flask) -> None:
         g.started = time.perf_counter()
 
     @app.after_request
-    def _finish(response):  # noqa: ANN001, ANN202
+    def _finish(response):
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
         elapsed = time.perf_counter() - getattr(g, "started", time.perf_counter())
         metrics.requests.labels(endpoint, request.method, str(response.status_code)).inc()

@@ -10,6 +10,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from core.domain.errors import PantauError
+from core.domain.submissions import Refusal
+from core.store.errors import DatabaseUnavailable
 
 log = logging.getLogger("pantau.service")
 
@@ -24,7 +26,22 @@ class ApiError(PantauError):
         self.code = code
 
 
-def _body(status: int, code: str, message: str):  # noqa: ANN202
+# The HTTP status of each kind of refused submission: Kobo retries none of these (only
+# 502/503/504), which is right, since the same body will be refused every time.
+REFUSAL_STATUS = {
+    Refusal.MALFORMED: 400,
+    Refusal.UNPROCESSABLE: 422,
+    Refusal.TOO_LARGE: 413,
+    Refusal.UNSUPPORTED_TYPE: 415,
+}
+
+
+def refusal_status(refusal: Refusal | None) -> int:
+    """The HTTP status that answers a refused submission."""
+    return REFUSAL_STATUS.get(refusal, 400) if refusal is not None else 400
+
+
+def _body(status: int, code: str, message: str):
     resp = jsonify(
         {"error": {"code": code, "message": message}, "request_id": getattr(g, "request_id", None)}
     )
@@ -36,11 +53,11 @@ def register_errors(app: Flask) -> None:
     """Install the JSON error handlers on app."""
 
     @app.errorhandler(ApiError)
-    def _api_error(exc: ApiError):  # noqa: ANN202
+    def _api_error(exc: ApiError):
         return _body(exc.status, exc.code, exc.message)
 
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException):  # noqa: ANN202
+    def _http(exc: HTTPException):
         code = (exc.name or "error").lower().replace(" ", "_")
         resp = _body(exc.code or 500, code, exc.description or exc.name)
         if exc.code == 405 and exc.valid_methods:
@@ -49,7 +66,8 @@ def register_errors(app: Flask) -> None:
 
     @app.errorhandler(DBAPIError)
     @app.errorhandler(PoolTimeout)
-    def _db_unavailable(exc: Exception):  # noqa: ANN202
+    @app.errorhandler(DatabaseUnavailable)
+    def _db_unavailable(exc: Exception):
         # The database is down, locked, read-only during a failover or out of connections: a
         # retry later can succeed, and 503 is what Kobo's REST Services retry (500 is not).
         log.warning("database unavailable: %s", exc.__class__.__name__)
@@ -58,6 +76,6 @@ def register_errors(app: Flask) -> None:
         return resp
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):  # noqa: ANN202
+    def _unexpected(exc: Exception):
         log.exception("unhandled error")
         return _body(500, "internal_error", "Internal error; it has been logged")

@@ -27,7 +27,7 @@ class _Server(BaseApplication):
             if value is not None:
                 self.cfg.set(key, value)
 
-    def load(self):  # noqa: ANN201
+    def load(self):
         from service.app import create_app
 
         return create_app(self._settings)

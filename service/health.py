@@ -10,34 +10,34 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
-def healthz():  # noqa: ANN201
+def healthz():
     """The process is up."""
     return jsonify({"status": "ok"})
 
 
 @bp.get("/readyz")
-def readyz():  # noqa: ANN201
+def readyz():
     """Database and broker reachable; 503 naming what failed otherwise."""
     checks: dict[str, dict] = {}
     try:
         with current_app.extensions["pantau.engine"].connect() as conn:
             conn.execute(text("SELECT 1"))
         checks["database"] = {"ok": True}
-    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+    except Exception as exc:
         checks["database"] = {"ok": False, "error": exc.__class__.__name__}
     try:
         celery = current_app.extensions["pantau.celery"]
         with celery.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         checks["broker"] = {"ok": True}
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         checks["broker"] = {"ok": False, "error": exc.__class__.__name__}
     ok = all(c["ok"] for c in checks.values())
     return jsonify({"status": "ok" if ok else "unavailable", "checks": checks}), 200 if ok else 503
 
 
 @bp.get("/metrics")
-def metrics():  # noqa: ANN201
+def metrics():
     """Prometheus text exposition of this process's metrics."""
     registry = current_app.extensions["pantau.metrics"].registry
     return generate_latest(registry), 200, {"Content-Type": CONTENT_TYPE_LATEST}

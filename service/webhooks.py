@@ -12,13 +12,15 @@ import hmac
 import logging
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy.exc import DataError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 from werkzeug.wsgi import get_input_stream
 
 from config.settings import Settings
-from core.usecases.intake import IntakeRejected, dead_letter, ingest, parse_json_body
+from core.domain.submissions import IntakeRejected, Refusal
+from core.usecases.intake import dead_letter, receive_body
 from service.db import get_session
-from service.errors import ApiError
+from service.errors import ApiError, refusal_status
 
 bp = Blueprint("webhooks", __name__)
 log = logging.getLogger("pantau.webhooks")
@@ -55,7 +57,7 @@ def _read_body(limit: int) -> tuple[bytes, bool]:
 
 
 @bp.post("/webhooks/kobo")
-def kobo():  # noqa: ANN201
+def kobo():
     """Receive one Kobo submission."""
     settings: Settings = current_app.extensions["pantau.settings"]
     metrics = current_app.extensions["pantau.metrics"]
@@ -66,30 +68,16 @@ def kobo():  # noqa: ANN201
     body, too_big = _read_body(settings.webhook_max_bytes)
     session = get_session()
     try:
-        if too_big:
-            raise IntakeRejected(f"body larger than {settings.webhook_max_bytes} bytes", status=413)
-        if request.mimetype not in ("application/json", ""):
-            raise IntakeRejected(
-                f"content type {request.mimetype!r}: configure the REST Service to send JSON",
-                status=415,
-            )
-        raw = parse_json_body(body)
-        result = ingest(session, raw, source="webhook", secret=settings.pseudonym_secret)
+        result = receive_body(
+            session,
+            body,
+            source="webhook",
+            secret=settings.pseudonym_secret,
+            refused=_refusal(settings, too_big),
+            content_type=request.content_type,
+            headers={"User-Agent": request.headers.get("User-Agent", "")[:200]},
+        )
         session.commit()
-    except IntakeRejected as exc:
-        session.rollback()
-        _dead_letter(session, exc.reason, body)
-        metrics.webhook_deliveries.labels("rejected").inc()
-        log.info("webhook delivery refused: %s", exc.reason)
-        raise ApiError(exc.status, exc.reason, "rejected") from None
-    except DataError as exc:
-        # The database refused a value in the body (out of range, wrong encoding): the same
-        # body will be refused every time, so it is a 4xx, kept as a dead letter.
-        session.rollback()
-        reason = f"a value in the body cannot be stored: {exc.orig.__class__.__name__}"
-        _dead_letter(session, reason, body)
-        metrics.webhook_deliveries.labels("rejected").inc()
-        raise ApiError(422, reason, "rejected") from None
     except SQLAlchemyError:
         session.rollback()
         metrics.webhook_deliveries.labels("unavailable").inc()
@@ -99,13 +87,14 @@ def kobo():  # noqa: ANN201
         # (after a fix, the retry or the pull stores it).
         session.rollback()
         log.exception("webhook delivery failed unexpectedly")
-        try:
-            _dead_letter(session, "internal error while storing (see logs); retried by Kobo", body)
-        except SQLAlchemyError:
-            session.rollback()
+        _keep_after_bug(session, body)
         metrics.webhook_deliveries.labels("unavailable").inc()
         raise ApiError(503, "temporarily unable to store the submission", "unavailable") from None
 
+    if result.outcome == "rejected":
+        metrics.webhook_deliveries.labels("rejected").inc()
+        log.info("webhook delivery refused: %s", result.reason)
+        raise ApiError(refusal_status(result.refusal), result.reason or "", "rejected")
     if result.outcome == "duplicate":
         metrics.webhook_deliveries.labels("duplicate").inc()
         return jsonify({"status": "duplicate", "submission": result.submission_id}), 200
@@ -115,16 +104,32 @@ def kobo():  # noqa: ANN201
     return jsonify({"status": "accepted", "submission": result.submission_id}), 202
 
 
-def _dead_letter(session, reason: str, body: bytes) -> None:  # noqa: ANN001
-    dead_letter(
-        session,
-        source="webhook",
-        reason=reason,
-        body=body,
-        content_type=request.content_type,
-        headers={"User-Agent": request.headers.get("User-Agent", "")[:200]},
-    )
-    session.commit()
+def _refusal(settings: Settings, too_big: bool) -> IntakeRejected | None:
+    if too_big:
+        return IntakeRejected(
+            f"body larger than {settings.webhook_max_bytes} bytes", Refusal.TOO_LARGE
+        )
+    if request.mimetype not in ("application/json", ""):
+        return IntakeRejected(
+            f"content type {request.mimetype!r}: configure the REST Service to send JSON",
+            Refusal.UNSUPPORTED_TYPE,
+        )
+    return None
+
+
+def _keep_after_bug(session: Session, body: bytes) -> None:
+    try:
+        dead_letter(
+            session,
+            source="webhook",
+            reason="internal error while storing (see logs); retried by Kobo",
+            body=body,
+            content_type=request.content_type,
+            headers={"User-Agent": request.headers.get("User-Agent", "")[:200]},
+        )
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()
 
 
 def _enqueue(submission_id: int) -> None:
@@ -136,5 +141,5 @@ def _enqueue(submission_id: int) -> None:
         current_app.extensions["pantau.celery"].send_task(
             "pantau.process_submission", args=[submission_id], queue=QUEUE_INTAKE
         )
-    except Exception:  # noqa: BLE001 - any broker failure is recoverable later
+    except Exception:
         log.warning("could not enqueue submission %s; process_pending will", submission_id)

@@ -123,7 +123,7 @@ def sqlite_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def session_factory(settings: Settings):  # noqa: ANN201
+def session_factory(settings: Settings):
     """Session factory on the test's database."""
     engine = make_engine(settings)
     yield make_session_factory(engine)
@@ -143,7 +143,7 @@ def redis_url() -> str:
 
 
 @pytest.fixture
-def app(settings: Settings):  # noqa: ANN201
+def app(settings: Settings):
     """The Flask app on the test's database."""
     from service.app import create_app
 
@@ -153,7 +153,7 @@ def app(settings: Settings):  # noqa: ANN201
 
 
 @pytest.fixture
-def client(app):  # noqa: ANN001, ANN201
+def client(app):
     """Flask test client."""
     return app.test_client()
 

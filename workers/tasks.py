@@ -1,35 +1,53 @@
-"""Celery tasks: thin adapters that take ids, call one function of core, and commit."""
+"""Celery tasks: thin adapters that take ids, call one use case, and commit.
+
+Retries follow the one error root: a `PantauError` whose `.retryable` is true (a busy or absent
+database, a collection server answering 429/5xx) is retried with backoff; any other is recorded
+as a terminal failure. `process_pending` is the safety net for whatever still slips through.
+"""
 
 from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from celery import shared_task
 from celery.utils.log import get_task_logger
-from sqlalchemy.exc import OperationalError
 
-from core.clients.central.client import CentralClient
-from core.clients.central.errors import CentralError, CentralRetryableError
-from core.clients.kobo.client import KoboClient
-from core.clients.kobo.errors import KoboError, KoboRetryableError
+from core.domain.errors import PantauError
+from core.domain.scoring import period_of
 from core.store.heartbeat import beat
 from core.store.locks import LockBusy, lease
-from core.store.models import AuditLog
-from core.usecases.processing import pending_ids, process_batch
+from core.store.models import AuditLog, utcnow
+from core.store.submissions import pending_ids, published_assets
+from core.usecases.processing import process_batch
 from core.usecases.processing import process_submission as process_one
-from core.usecases.pull import published_assets, pull_central, pull_kobo, sweep_kobo
-from core.wiring import downstream_for
+from core.usecases.pull import pull
+from core.usecases.rescoring import score_imps
+from core.usecases.sweep import sweep_kobo
+from core.wiring import client_for, rules_for
 from workers.celery_app import QUEUE_INTAKE, broker_file
 from workers.context import session_factory, settings_of, task_session
 from workers.maintenance import cleanup_consumed
 
 log = get_task_logger(__name__)
-RETRYABLE = (OperationalError, KoboRetryableError, CentralRetryableError)
+T = TypeVar("T")
 
 
-def _retry(task, exc: Exception):  # noqa: ANN001, ANN202
+def _run(task: Any, work: Callable[[], T]) -> T:
+    """Run work; retry what may succeed later, record what never will."""
+    try:
+        return work()
+    except PantauError as exc:
+        if exc.retryable:
+            _retry(task, exc)
+        _record_failure(task, exc)  # permanent: retrying cannot help
+        raise
+
+
+def _retry(task: Any, exc: PantauError) -> None:
     """Retry with exponential backoff, or record the terminal failure when retries run out."""
     if task.request.retries >= task.max_retries:
         _record_failure(task, exc)
@@ -39,7 +57,7 @@ def _retry(task, exc: Exception):  # noqa: ANN001, ANN202
     raise task.retry(exc=exc, countdown=countdown)
 
 
-def _record_failure(task, exc: Exception) -> None:  # noqa: ANN001
+def _record_failure(task: Any, exc: Exception) -> None:
     log.error("%s gave up after %d retries: %s", task.name, task.request.retries, exc)
     try:
         with task_session(task.app) as session:
@@ -54,7 +72,7 @@ def _record_failure(task, exc: Exception) -> None:  # noqa: ANN001
                     },
                 )
             )
-    except OperationalError:
+    except PantauError:
         log.error("could not record the failure of %s: database unavailable", task.name)
 
 
@@ -76,23 +94,16 @@ def broker_cleanup(self) -> int:
     return removed
 
 
-@shared_task(
-    bind=True,
-    name="pantau.process_submission",
-    max_retries=5,
-    retry_backoff=True,
-    retry_backoff_max=300,
-    ignore_result=True,
-)
+@shared_task(bind=True, name="pantau.process_submission", max_retries=5, ignore_result=True)
 def process_submission(self, submission_id: int) -> str:
     """Turn one stored submission into facts and scores, exactly once."""
-    settings = settings_of(self.app)
-    try:
+    rules = rules_for(settings_of(self.app))
+
+    def work() -> str:
         with task_session(self.app) as session:
-            return process_one(session, submission_id, downstream_for(settings))
-    except OperationalError as exc:
-        # Database busy or down: try again later; process_pending is the final safety net.
-        _retry(self, exc)
+            return process_one(session, submission_id, rules)
+
+    return _run(self, work)
 
 
 @shared_task(bind=True, name="pantau.process_pending", max_retries=0, ignore_result=True)
@@ -100,6 +111,7 @@ def process_pending(self, limit: int = 500, older_than_seconds: int = 30) -> int
     """Process stored submissions nobody processed (broker lost the message, worker killed)."""
     settings = settings_of(self.app)
     factory = session_factory(settings)
+    rules = rules_for(settings)
     try:
         with lease(factory, "process_pending", timedelta(minutes=10)):
             # Rows younger than older_than_seconds probably have their own task in the queue.
@@ -107,78 +119,66 @@ def process_pending(self, limit: int = 500, older_than_seconds: int = 30) -> int
                 ids = pending_ids(
                     session, older_than=timedelta(seconds=older_than_seconds), limit=limit
                 )
-            downstream = downstream_for(settings)
             done = 0
             for start in range(0, len(ids), 100):
                 with task_session(self.app) as session:
-                    done += process_batch(session, ids[start : start + 100], downstream)
+                    done += process_batch(session, ids[start : start + 100], rules)
             return done
     except LockBusy:
         return 0  # the previous run is still going
 
 
-def _enqueue(app, ids: list[int]) -> None:  # noqa: ANN001
+def _enqueue(app: Any, ids: list[int]) -> None:
     for sid in ids:
         app.send_task("pantau.process_submission", args=[sid], queue=QUEUE_INTAKE)
 
 
-@shared_task(
-    bind=True, name="pantau.pull_form", max_retries=3, retry_backoff=True, ignore_result=True
-)
+@shared_task(bind=True, name="pantau.pull_form", max_retries=3, ignore_result=True)
 def pull_form(self, server: str, asset_uid: str) -> int:
     """Pull one published form from its server (Kobo by `_id`, Central by updatedAt)."""
     settings = settings_of(self.app)
-    factory = session_factory(settings)
-    on_new = lambda ids: _enqueue(self.app, ids)  # noqa: E731
+
+    def work() -> int:
+        with client_for(settings, server) as client:
+            return pull(
+                session_factory(settings),
+                client,
+                asset_uid,
+                secret=settings.pseudonym_secret,
+                on_new=lambda ids: _enqueue(self.app, ids),
+            ).created
+
     try:
-        if server == "central":
-            with CentralClient.from_settings(settings) as client:
-                report = pull_central(
-                    factory, client, asset_uid, secret=settings.pseudonym_secret, on_new=on_new
-                )
-        else:
-            with KoboClient.from_settings(settings) as client:
-                report = pull_kobo(
-                    factory, client, asset_uid, secret=settings.pseudonym_secret, on_new=on_new
-                )
+        return _run(self, work)
     except LockBusy:
         log.info("pull of %s skipped: another pull is running", asset_uid)
         return 0
-    except RETRYABLE as exc:
-        _retry(self, exc)
-    except (KoboError, CentralError) as exc:
-        _record_failure(self, exc)  # permanent: retrying cannot help
-        raise
-    return report.created
 
 
-@shared_task(
-    bind=True, name="pantau.sweep_form", max_retries=3, retry_backoff=True, ignore_result=True
-)
+@shared_task(bind=True, name="pantau.sweep_form", max_retries=3, ignore_result=True)
 def sweep_form(self, asset_uid: str) -> int:
     """Find edits and deletions of one Kobo form that no webhook announces."""
     settings = settings_of(self.app)
-    try:
-        with KoboClient.from_settings(settings) as client:
+
+    def work() -> int:
+        with client_for(settings, "kobo") as client:
             report = sweep_kobo(
                 session_factory(settings),
                 client,
                 asset_uid,
                 secret=settings.pseudonym_secret,
-                downstream=downstream_for(settings),
+                rules=rules_for(settings),
                 on_new=lambda ids: _enqueue(self.app, ids),
             )
+        return report.edits + report.deleted
+
+    try:
+        return _run(self, work)
     except LockBusy:
         return 0
-    except RETRYABLE as exc:
-        _retry(self, exc)
-    except KoboError as exc:
-        _record_failure(self, exc)
-        raise
-    return report.edits + report.deleted
 
 
-def _configured(settings, server: str) -> bool:  # noqa: ANN001
+def _configured(settings: Any, server: str) -> bool:
     return bool(settings.kobo_url) if server == "kobo" else bool(settings.central_url)
 
 
@@ -213,16 +213,11 @@ def sweep_all(self) -> int:
 @shared_task(bind=True, name="pantau.score_current_period", max_retries=3, ignore_result=True)
 def score_current_period(self) -> int:
     """Rescore every IMP for the current period (a new month starts with no submission in it)."""
-    from core.domain.scoring import period_of
-    from core.store.models import utcnow
-    from core.usecases.assessments import score_imps
-    from core.wiring import rules_for
-
-    settings = settings_of(self.app)
-    rules = rules_for(settings)
+    rules = rules_for(settings_of(self.app))
     period = period_of(utcnow().date(), rules.imp.period_kind)
-    try:
+
+    def work() -> int:
         with task_session(self.app) as session:
             return len(score_imps(session, rules, period=period))
-    except OperationalError as exc:
-        _retry(self, exc)
+
+    return _run(self, work)

@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from config.settings import Settings
+from core.store.errors import DatabaseUnavailable
+
+T = TypeVar("T")
 
 
 class Base(DeclarativeBase):
     """Declarative base for every Pantau table."""
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
     # SQLAlchemy, not the sqlite3 module, decides where transactions begin (see below).
     dbapi_conn.isolation_level = None
     # WAL lets the webhook write while workers read; busy_timeout turns a short lock into a
@@ -30,7 +37,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
     cur.close()
 
 
-def _sqlite_begin_immediate(conn) -> None:  # noqa: ANN001
+def _sqlite_begin_immediate(conn) -> None:
     # A deferred transaction that reads and then writes fails at once with "database is
     # locked" when another connection committed in between (WAL snapshot conflict; the busy
     # timeout does not apply). Taking the write lock at BEGIN makes writers queue instead.
@@ -63,18 +70,55 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+# Errors after which the same unit of work may succeed later (database down, locked, failing
+# over, out of connections); a unit of work that hits one raises DatabaseUnavailable.
+TRANSIENT = (OperationalError, InterfaceError, PoolTimeout)
+
+
 @contextmanager
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A unit of work: commit on success, roll back on error, always close."""
+    """A unit of work: commit on success, roll back on error, always close.
+
+    A transient database error leaves as `DatabaseUnavailable` (retryable), so callers decide
+    on retries from the one error root instead of SQLAlchemy's classes.
+    """
     session = factory()
     try:
         yield session
         session.commit()
+    except TRANSIENT as exc:
+        _rollback_quietly(session)
+        raise DatabaseUnavailable(f"database unavailable: {exc.__class__.__name__}") from exc
     except BaseException:
-        session.rollback()
+        _rollback_quietly(session)
         raise
     finally:
         session.close()
+
+
+def _rollback_quietly(session: Session) -> None:
+    try:
+        session.rollback()
+    except TRANSIENT:
+        pass  # the connection is gone; closing the session discards it
+
+
+def run_unit(factory: sessionmaker[Session], work: Callable[[Session], T], attempts: int = 5) -> T:
+    """Run work in its own unit of work, waiting out a busy (locked) database a few times.
+
+    For long jobs made of many short transactions (a pull stores a page in chunks): a chunk
+    that meets SQLite's write lock held by the webhook waits and tries again instead of
+    failing the whole job. The last failure leaves as DatabaseUnavailable.
+    """
+    for attempt in range(attempts):
+        try:
+            with session_scope(factory) as session:
+                return work(session)
+        except DatabaseUnavailable:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5 * 2**attempt)
+    raise AssertionError("unreachable")
 
 
 def advisory_lock(session: Session, key: str) -> None:

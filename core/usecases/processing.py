@@ -1,46 +1,26 @@
-"""Process a stored submission exactly once: facts, then whatever downstream reads them."""
+"""Process a stored submission exactly once: its facts, then the steps `jobs.JOBS` names."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Literal
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from core.domain.facts import Facts
-from core.store.facts import FactsError, fact_row_values, facts_of
+from core.domain.errors import PantauError
+from core.domain.facts import FactsError
+from core.domain.rules import Rules
+from core.store.db import TRANSIENT
+from core.store.facts import fact_row_values, facts_of
 from core.store.models import Fact, Submission, utcnow
+from core.store.submissions import other_version_ids
+from core.usecases.assessments import Step
+from core.usecases.jobs import AFTER_BATCH, steps_for
 
 log = logging.getLogger("pantau.processing")
-# Errors after which the same work may succeed later; anything else marks the submission failed.
-TRANSIENT = (OperationalError, InterfaceError)
 
 Outcome = Literal["processed", "failed", "skipped"]
-
-# Downstream steps (scoring, alert events) subscribe here; each gets the unit of work's session.
-# A step raising FactsError marks the submission failed; any other error rolls the unit back.
-OnFacts = Callable[[Session, Submission, Facts], None]
-OnRetract = Callable[[Session, Submission, Fact], None]
-
-
-@dataclass
-class Downstream:
-    """What runs after facts are stored (on_facts) or withdrawn (on_retract)."""
-
-    on_facts: list[OnFacts] = field(default_factory=list)
-    on_retract: list[OnRetract] = field(default_factory=list)
-    # Run once at the end of a unit of work (e.g. recompute the IMP periods it touched).
-    finish: list[Callable[[Session], None]] = field(default_factory=list)
-
-    def done(self, session: Session) -> None:
-        """Run the finish steps."""
-        for step in self.finish:
-            step(session)
 
 
 def _claim(session: Session, submission_id: int) -> bool:
@@ -64,61 +44,52 @@ def _claim(session: Session, submission_id: int) -> bool:
     return result.rowcount == 1
 
 
-def retract_others(session: Session, submission: Submission, downstream: Downstream) -> None:
+def _retract(step: Step, facts_rows: list[Fact]) -> int:
+    for old in facts_rows:
+        old_submission = step.session.get(Submission, old.submission_id)
+        for retract in steps_for(old.form_id).on_retract:
+            retract(step, old_submission, old)
+        step.session.delete(old)
+    return len(facts_rows)
+
+
+def retract_others(step: Step, submission: Submission) -> None:
     """Withdraw facts of every other version of this record (an edit replaces them)."""
-    family = select(Submission.id).where(
-        Submission.server == submission.server,
-        Submission.asset_uid == submission.asset_uid,
-        Submission.id != submission.id,
-        (Submission.root_id == submission.root_id)
-        | (
-            (Submission.record_id == submission.record_id)
-            if submission.record_id is not None
-            else False
-        ),
-    )
-    for old in session.scalars(select(Fact).where(Fact.submission_id.in_(family))):
-        old_sub = session.get(Submission, old.submission_id)
-        for step in downstream.on_retract:
-            step(session, old_sub, old)
-        session.delete(old)
+    others = other_version_ids(step.session, submission)
+    _retract(step, list(step.session.scalars(select(Fact).where(Fact.submission_id.in_(others)))))
 
 
 def process_submission(
-    session: Session, submission_id: int, downstream: Downstream, *, finish: bool = True
+    session: Session, submission_id: int, rules: Rules, *, finish: bool = True
 ) -> Outcome:
-    """Turn one stored submission into facts and run downstream steps, once. Does not commit.
+    """Turn one stored submission into facts and run its form's steps, once. Does not commit.
 
-    With finish=False the caller runs `downstream.done(session)` once for a whole batch (a
-    backlog of meetings of one IMP then recomputes its tier once, not once per meeting).
+    With finish=False the caller runs `finish_batch` once for a whole batch (a backlog of
+    meetings of one IMP then recomputes its tier once, not once per meeting).
     """
     if not _claim(session, submission_id):
         return "skipped"
     submission = session.get(Submission, submission_id)
     assert submission is not None  # the claim matched it
     session.refresh(submission)
+    step = Step(session, rules)
     # Results of other versions go first, whatever happens to this one: downstream must
     # follow the current version even when it turns out to be unusable.
-    retract_others(session, submission, downstream)
+    retract_others(step, submission)
     outcome: Outcome = "processed"
     try:
         with session.begin_nested():
-            facts = facts_of(submission)
-            session.execute(
-                delete(Fact)
-                .where(Fact.submission_id == submission.id)
-                .execution_options(synchronize_session=False)
-            )
-            session.add(Fact(submission_id=submission.id, **fact_row_values(facts)))
-            session.flush()
-            for step in downstream.on_facts:
-                step(session, submission, facts)
+            _store_facts_and_run(step, submission)
     except FactsError as exc:
         # A conversion failure will fail the same way next time: record it, do not retry.
         outcome = _fail(submission, str(exc))
     except TRANSIENT:
         raise  # the database is busy or away: the whole unit of work is retried later
-    except Exception as exc:  # noqa: BLE001 - a bug must not block every other submission
+    except PantauError as exc:
+        if exc.retryable:
+            raise
+        outcome = _fail(submission, f"{exc.__class__.__name__}: {exc}")
+    except Exception as exc:
         log.exception(
             "submission %s failed unexpectedly",
             submission_id,
@@ -126,8 +97,28 @@ def process_submission(
         )
         outcome = _fail(submission, f"unexpected error: {exc.__class__.__name__}: {exc}")
     if finish:
-        downstream.done(session)
+        finish_batch(session, rules)
     return outcome
+
+
+def _store_facts_and_run(step: Step, submission: Submission) -> None:
+    facts = facts_of(submission)
+    step.session.execute(
+        delete(Fact)
+        .where(Fact.submission_id == submission.id)
+        .execution_options(synchronize_session=False)
+    )
+    step.session.add(Fact(submission_id=submission.id, **fact_row_values(facts)))
+    step.session.flush()
+    for run in steps_for(facts.form).on_facts:
+        run(step, submission, facts)
+
+
+def finish_batch(session: Session, rules: Rules) -> None:
+    """Run the once-per-unit-of-work steps (recompute what the batch touched)."""
+    step = Step(session, rules)
+    for run in AFTER_BATCH:
+        run(step)
 
 
 def _fail(submission: Submission, reason: str) -> Outcome:
@@ -142,42 +133,19 @@ def _fail(submission: Submission, reason: str) -> Outcome:
     return "failed"
 
 
-def process_batch(session: Session, submission_ids: list[int], downstream: Downstream) -> int:
+def process_batch(session: Session, submission_ids: list[int], rules: Rules) -> int:
     """Process several submissions in one unit of work; return how many were processed."""
     done = 0
     for sid in submission_ids:
-        if process_submission(session, sid, downstream, finish=False) != "skipped":
+        if process_submission(session, sid, rules, finish=False) != "skipped":
             done += 1
-    downstream.done(session)
+    finish_batch(session, rules)
     return done
 
 
-def retract_deleted(session: Session, submission_ids: list[int], downstream: Downstream) -> int:
+def retract_deleted(session: Session, submission_ids: list[int], rules: Rules) -> int:
     """Withdraw the facts of submissions deleted upstream; return how many facts went."""
-    n = 0
-    for fact in session.scalars(select(Fact).where(Fact.submission_id.in_(submission_ids))):
-        sub = session.get(Submission, fact.submission_id)
-        for step in downstream.on_retract:
-            step(session, sub, fact)
-        session.delete(fact)
-        n += 1
+    rows = list(session.scalars(select(Fact).where(Fact.submission_id.in_(submission_ids))))
+    n = _retract(Step(session, rules), rows)
+    finish_batch(session, rules)
     return n
-
-
-def pending_ids(
-    session: Session, older_than: timedelta = timedelta(0), limit: int = 500
-) -> list[int]:
-    """Ids of current submissions still waiting to be processed (oldest first)."""
-    cutoff = utcnow() - older_than
-    return list(
-        session.scalars(
-            select(Submission.id)
-            .where(
-                Submission.status == "received",
-                Submission.is_latest.is_(True),
-                Submission.received_at <= cutoff,
-            )
-            .order_by(Submission.id)
-            .limit(limit)
-        )
-    )

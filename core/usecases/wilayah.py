@@ -20,7 +20,7 @@ class UnknownWilayah(PantauError):
     """A region code that Kemendagri's list does not have."""
 
 
-def _row(w) -> dict:  # noqa: ANN001
+def _row(w) -> dict:
     parent = w.code.rsplit(".", 1)[0] if "." in w.code else None
     return {"code": w.code, "name": w.name, "level": w.level, "kind": w.type, "parent_code": parent}
 
@@ -51,7 +51,7 @@ def iter_wilayah(prefix: str | None = None) -> Iterator[dict]:
                 stack.append(child.code)
 
 
-def _upsert(dialect: str):  # noqa: ANN202
+def _upsert(dialect: str):
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(Wilayah).values(
         code=bindparam("code"),

@@ -15,7 +15,7 @@ import json
 import re
 import secrets
 import threading
-import xml.etree.ElementTree as ET  # noqa: N817 - the usual short name
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -330,9 +330,7 @@ def _element_json(
     for name, rows in repeats_seen.items():
         if expand:
             for i, row in enumerate(rows):
-                row["__id"] = hashlib.sha1(  # noqa: S324 - an id, not security
-                    f"{nav}/{name}/{i}".encode()
-                ).hexdigest()
+                row["__id"] = hashlib.sha1(f"{nav}/{name}/{i}".encode()).hexdigest()
             out[name] = rows
         else:
             out[f"{name}@odata.navigationLink"] = f"{nav}/{name}"

@@ -181,12 +181,12 @@ def create_sandbox_app(
         known = {config.owner: config.owner_password, **config.users}
         return name if known.get(name) == pw and name else None
 
-    def need_api(anonymous: str = "404"):  # noqa: ANN202
+    def need_api(anonymous: str = "404"):
         """Token auth for kpi endpoints: anonymous gets 404 (or 401) as kpi answers."""
 
-        def wrap(fn):  # noqa: ANN001, ANN202
+        def wrap(fn):
             @wraps(fn)
-            def inner(*args: Any, **kwargs: Any):  # noqa: ANN202
+            def inner(*args: Any, **kwargs: Any):
                 user = api_user()
                 if isinstance(user, Response):
                     return user
@@ -410,7 +410,7 @@ def create_sandbox_app(
             form = parse_xlsform(content)
             with store.lock:  # the destination asset may be redeployed concurrently
                 update = {"status": "complete", "messages": do_import(form, content, params, user)}
-        except Exception as exc:  # noqa: BLE001 - any failure is reported like kpi's import task
+        except Exception as exc:
             update = {
                 "status": "error",
                 "messages": {"error": str(exc), "error_type": type(exc).__name__},
@@ -604,7 +604,7 @@ def create_sandbox_app(
             "metadata": {
                 **meta,
                 "filename": filename,
-                "hash": "md5:" + hashlib.md5(data).hexdigest(),  # noqa: S324 - Kobo's own hash
+                "hash": "md5:" + hashlib.md5(data).hexdigest(),
                 "mimetype": upload.mimetype or mimetypes.guess_type(filename)[0] or "",
             },
         }
@@ -1096,7 +1096,7 @@ def create_sandbox_app(
             if not a.get("deployment_active"):
                 continue
             xform = store.get("version", a["deployed_version_id"])["xform"]
-            md5 = hashlib.md5(xform.encode()).hexdigest()  # noqa: S324 - OpenRosa's hash
+            md5 = hashlib.md5(xform.encode()).hexdigest()
             items.append(
                 f"<xform><formID>{a['uid']}</formID><name>{escape(a['name'])}</name>"
                 f"<hash>md5:{md5}</hash>"

@@ -27,7 +27,7 @@ def parse_xlsform(content: bytes) -> dict:
 
 def content_hash(content: bytes) -> str:
     """A sha1 of a version's source, kpi's `version__content_hash` analogue."""
-    return hashlib.sha1(content).hexdigest()  # noqa: S324 - an identifier, not security
+    return hashlib.sha1(content).hexdigest()
 
 
 def structure(form: dict) -> FormStructure:

@@ -204,7 +204,7 @@ class Store:
         """Forget everything except the id sequence (ids are never reused)."""
         with self.transaction():
             for table in ("docs", "blobs", "submissions", "replaced"):
-                self._db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
+                self._db.execute(f"DELETE FROM {table}")
 
     def close(self) -> None:
         """Close the connection."""

@@ -101,7 +101,7 @@ class PublishedForm:
         return build_instance_xml(self.xform, answers, instance_id, deprecated_id)
 
 
-def publish_in_sandbox(sandbox, session: Session, form_id: str) -> PublishedForm:  # noqa: ANN001
+def publish_in_sandbox(sandbox, session: Session, form_id: str) -> PublishedForm:
     """Import and deploy xlsforms/<form_id>.xlsx in the sandbox; record it as published."""
     asset = sandbox.import_form((FORMS / f"{form_id}.xlsx").read_bytes(), name=form_id)
     deployed = sandbox.deploy(asset)
@@ -130,7 +130,7 @@ def publish_in_sandbox(sandbox, session: Session, form_id: str) -> PublishedForm
     return PublishedForm(form_id, asset, deployed["version_id"], sandbox.xform(asset))
 
 
-def add_hook(sandbox, asset_uid: str, endpoint: str, name: str = "Pantau") -> str:  # noqa: ANN001
+def add_hook(sandbox, asset_uid: str, endpoint: str, name: str = "Pantau") -> str:
     """Register a JSON REST Service with basic auth and our secret header; return its uid."""
     resp = sandbox.api(
         "POST",
@@ -153,7 +153,7 @@ def add_hook(sandbox, asset_uid: str, endpoint: str, name: str = "Pantau") -> st
 
 
 @contextmanager
-def serve_app(app) -> Iterator[str]:  # noqa: ANN001
+def serve_app(app) -> Iterator[str]:
     """Serve a Flask app on a free loopback port (threaded); yield its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -617,7 +617,7 @@ class SubmissionService:
         self,
         form_id: str,
         *,
-        filter: str | None = None,  # noqa: A002 - OData's own name
+        filter: str | None = None,
         orderby: str | None = None,
         top: int | None = 1000,
         expand: bool = False,

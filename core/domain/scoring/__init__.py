@@ -2,6 +2,7 @@
 
 from core.domain.facts import Facts
 from core.domain.scoring.errors import IdentityError, PeriodError, RulesError, ScoringError
+from core.domain.scoring.families import FORM as FAMILY_FORM
 from core.domain.scoring.families import (
     AlertReason,
     ChildAssessment,
@@ -13,6 +14,7 @@ from core.domain.scoring.families import (
 )
 from core.domain.scoring.identity import family_key
 from core.domain.scoring.imp import (
+    IMP_FORMS,
     Criterion,
     ImpAssessment,
     ImpRules,
@@ -21,9 +23,13 @@ from core.domain.scoring.imp import (
     load_imp_rules,
     periods_for,
 )
+from core.domain.scoring.imp import PROFIL as PROFILE_FORM
 from core.domain.scoring.periods import period_bounds, period_kind, period_months, period_of
 
 __all__ = [
+    "FAMILY_FORM",
+    "IMP_FORMS",
+    "PROFILE_FORM",
     "AlertReason",
     "ChildAssessment",
     "Criterion",

@@ -19,13 +19,13 @@ class RecordingRetry:
     """Build a urllib3 Retry that records each Retry-After it obeys (shared across `new()`)."""
 
     @staticmethod
-    def make(total: int = 3):  # noqa: ANN205
+    def make(total: int = 3):
         from urllib3.util import Retry
 
         waits: list[float] = []
 
         class _Retry(Retry):
-            def sleep_for_retry(self, response):  # noqa: ANN001, ANN202
+            def sleep_for_retry(self, response):
                 retry_after = self.get_retry_after(response)
                 if retry_after is not None:
                     waits.append(retry_after)

@@ -99,7 +99,7 @@ def test_pagination__over_5000_submissions_keeps_one_page_in_memory(sandbox_proc
         )
         assert seeded.status_code == 201
 
-        def measure(consume) -> tuple[int, int]:  # noqa: ANN001
+        def measure(consume) -> tuple[int, int]:
             gc.collect()
             tracemalloc.start()
             try:

@@ -42,7 +42,7 @@ def forms_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def kobo_settings(settings, kobo_sandbox, forms_dir, tmp_path):  # noqa: ANN001, ANN201, F811
+def kobo_settings(settings, kobo_sandbox, forms_dir, tmp_path):  # noqa: F811
     """Settings on the test's database, pointing at the sandbox and the forms copy."""
     return make_settings(
         tmp_path,
@@ -55,7 +55,7 @@ def kobo_settings(settings, kobo_sandbox, forms_dir, tmp_path):  # noqa: ANN001,
 
 
 @pytest.fixture
-def kobo(kobo_sandbox) -> Iterator[KoboClient]:  # noqa: ANN001, F811
+def kobo(kobo_sandbox) -> Iterator[KoboClient]:  # noqa: F811
     """A client on the sandbox with quick retries."""
     with KoboClient(
         kobo_sandbox.base_url, kobo_sandbox.token, retries=kobo_retry(2, 0.01, 0.05)
@@ -64,7 +64,7 @@ def kobo(kobo_sandbox) -> Iterator[KoboClient]:  # noqa: ANN001, F811
 
 
 @pytest.fixture
-def central_settings(settings, central_stub, forms_dir, tmp_path):  # noqa: ANN001, ANN201, F811
+def central_settings(settings, central_stub, forms_dir, tmp_path):  # noqa: F811
     """Settings on the test's database, pointing at the Central stub."""
     return make_settings(
         tmp_path,
@@ -78,7 +78,7 @@ def central_settings(settings, central_stub, forms_dir, tmp_path):  # noqa: ANN0
 
 
 @pytest.fixture
-def central(central_settings) -> Iterator[CentralClient]:  # noqa: ANN001
+def central(central_settings) -> Iterator[CentralClient]:
     """A client on the stub."""
     with CentralClient.from_settings(central_settings, retries=central_retry(2, 0.01)) as client:
         yield client

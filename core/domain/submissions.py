@@ -1,0 +1,140 @@
+"""What a submission body must be before we store it, and who it is (instance, root, record).
+
+Pure rules shared by every path a submission takes in (webhook, pull, sweep, replay). A body
+that breaks them raises `IntakeRejected`: it can never be accepted as it is, so it goes to the
+dead letters with the reason. The HTTP status for each kind of refusal is the service's choice.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from core.domain.errors import PantauError
+
+MAX_ID_LENGTH = 80  # Submission.instance_id / root_id / deprecated_id columns
+MAX_DEPTH = 20  # Kobo nests repeats in repeats; nothing real comes near this
+
+
+class Refusal(StrEnum):
+    """Why a body can never be accepted; adapters map each kind to their own answer."""
+
+    MALFORMED = "malformed"  # not a JSON object we can read
+    UNPROCESSABLE = "unprocessable"  # readable, but not a submission we can key or place
+    TOO_LARGE = "too_large"
+    UNSUPPORTED_TYPE = "unsupported_type"
+
+
+class IntakeRejected(PantauError):
+    """A payload that can never be accepted as it is; it goes to the dead letters."""
+
+    def __init__(self, reason: str, kind: Refusal = Refusal.MALFORMED) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.kind = kind
+
+
+def parse_json_body(body: bytes) -> dict[str, Any]:
+    """Decode a webhook body as a Kobo submission dict, or raise IntakeRejected saying why."""
+    if not body:
+        raise IntakeRejected("empty body: expected a Kobo submission as JSON")
+    try:
+        decoded = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise IntakeRejected(f"body is not valid UTF-8 (byte {exc.start})") from exc
+    try:
+        data = json.loads(decoded)
+    except json.JSONDecodeError as exc:
+        raise IntakeRejected(
+            f"body is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); "
+            "configure the REST Service with type JSON"
+        ) from exc
+    except RecursionError as exc:
+        raise IntakeRejected("body is nested too deeply to be a Kobo submission") from exc
+    if not isinstance(data, dict):
+        raise IntakeRejected(
+            f"body is a JSON {type(data).__name__}, expected one submission object"
+        )
+    check_storable(data)
+    return data
+
+
+def check_storable(raw: Any, depth: int = 0, path: str = "") -> None:
+    """Refuse what no database column can hold: NUL characters, lone surrogates, deep nesting.
+
+    Found here, such a payload is a 4xx with a dead letter; found by the database it would be
+    an error in the middle of a transaction, and a lost delivery.
+    """
+    if depth > MAX_DEPTH:
+        raise IntakeRejected(f"submission nested deeper than {MAX_DEPTH} levels at {path!r}")
+    if isinstance(raw, dict):
+        for key, value in raw.items():
+            check_storable(key, depth + 1, path)
+            check_storable(value, depth + 1, f"{path}/{key}" if path else str(key))
+    elif isinstance(raw, list):
+        for item in raw:
+            check_storable(item, depth + 1, path)
+    elif isinstance(raw, str):
+        if "\x00" in raw:
+            raise IntakeRejected(f"answer {path!r} contains a NUL character")
+        try:
+            raw.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise IntakeRejected(f"answer {path!r} contains an unpaired surrogate") from exc
+    elif isinstance(raw, float) and raw != raw:  # NaN
+        raise IntakeRejected(f"answer {path!r} is NaN")
+
+
+def _strip_uuid(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip().removeprefix("uuid:")
+
+
+def identity(raw: dict[str, Any]) -> tuple[str, str, str | None, int | None]:
+    """(instance id, root id, deprecated id, server record id) of a submission dict."""
+    instance = _strip_uuid(raw.get("meta/instanceID")) or _strip_uuid(raw.get("_uuid"))
+    if instance is None:
+        raise IntakeRejected(
+            "no instance id: neither meta/instanceID nor _uuid is present "
+            "(if the REST Service uses subset_fields, add _id, _uuid and meta/instanceID)",
+            Refusal.UNPROCESSABLE,
+        )
+    root = _strip_uuid(raw.get("meta/rootUuid")) or instance
+    deprecated = _strip_uuid(raw.get("meta/deprecatedID"))
+    for name, value in (("instance id", instance), ("root id", root), ("deprecatedID", deprecated)):
+        if value is not None and len(value) > MAX_ID_LENGTH:
+            raise IntakeRejected(
+                f"{name} longer than {MAX_ID_LENGTH} characters", Refusal.UNPROCESSABLE
+            )
+    record = raw.get("_id")
+    record_id = record if isinstance(record, int) and not isinstance(record, bool) else None
+    if record_id is None and isinstance(record, str) and record.isascii() and record.isdigit():
+        record_id = int(record)
+    if record_id is not None and not 0 < record_id < 2**63:
+        raise IntakeRejected(f"_id {record!r} is not a Kobo record id", Refusal.UNPROCESSABLE)
+    return instance, root, deprecated, record_id
+
+
+def server_form(raw: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(asset uid, server version uid) a submission dict names, when they are strings."""
+    asset = raw.get("_xform_id_string")
+    version = raw.get("__version__")
+    return (
+        asset if isinstance(asset, str) else None,
+        version if isinstance(version, str) else None,
+    )
+
+
+def parse_submission_time(raw: dict[str, Any]) -> datetime | None:
+    """Kobo's `_submission_time` (UTC, no offset) as an aware datetime, else None."""
+    value = raw.get("_submission_time")
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,125 @@
+"""Queries on the IMP registry, tier assessments, families, risk assessments and events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy.orm import Session
+
+from core.store.models import (
+    DomainEvent,
+    Fact,
+    Family,
+    Institution,
+    RiskAssessment,
+    Submission,
+    TierAssessment,
+)
+
+
+def child_codes(session: Session, imp: str) -> list[str]:
+    """Codes of the IMPs directly under this one (Sub-PPKBD of a PPKBD, …)."""
+    parent = session.scalar(select(Institution.id).where(Institution.code == imp))
+    if parent is None:
+        return []
+    return list(session.scalars(select(Institution.code).where(Institution.parent_id == parent)))
+
+
+def parent_codes(session: Session, imp: str) -> list[str]:
+    """Codes of every IMP above this one, nearest first."""
+    parent_id = session.scalar(select(Institution.parent_id).where(Institution.code == imp))
+    if parent_id is None:
+        return []
+    code = session.scalar(select(Institution.code).where(Institution.id == parent_id))
+    return [code, *parent_codes(session, code)] if code else []
+
+
+def imp_desa(session: Session, imp: str) -> str | None:
+    """The desa/kelurahan an IMP belongs to."""
+    return session.scalar(select(Institution.desa_code).where(Institution.code == imp))
+
+
+def in_wilayah(column: Any, wilayah: str) -> ColumnElement[bool]:
+    """A code column inside a dotted wilayah: "32.77" is Kota Cimahi, never 32.770…."""
+    code = wilayah.rstrip(".")
+    return (column == code) | column.startswith(code + ".")
+
+
+def current_facts(forms: Sequence[str]) -> Any:
+    """A select of fact rows of current submissions of these forms."""
+    return (
+        select(Fact)
+        .join(Submission, Submission.id == Fact.submission_id)
+        .where(Fact.form_id.in_(list(forms)), Submission.is_latest.is_(True))
+    )
+
+
+def imp_fact_rows(
+    session: Session,
+    codes: Iterable[str],
+    forms: Sequence[str],
+    months: list[str],
+    profile_form: str,
+    first_profile_month: str,
+) -> list[Fact]:
+    """Facts that can be evidence for these IMPs in these months (profiles reach further back)."""
+    codes = list(codes)
+    if not codes:
+        return []  # an empty IN () makes SQLite scan every fact of the period
+    in_period = Fact.period.in_(months)
+    profile = (
+        (Fact.form_id == profile_form)
+        & (Fact.period >= first_profile_month)
+        & (Fact.period <= months[-1])
+    )
+    stmt = current_facts(forms).where(Fact.imp_code.in_(codes), in_period | profile)
+    return list(session.scalars(stmt))
+
+
+def tier_row(session: Session, imp: str, period: str) -> TierAssessment | None:
+    """The stored tier of one IMP for one period."""
+    return session.scalar(
+        select(TierAssessment).where(
+            TierAssessment.imp_code == imp, TierAssessment.period == period
+        )
+    )
+
+
+def add_event(session: Session, kind: str, desa: str | None, payload: dict[str, Any]) -> None:
+    """Record a domain event (a tier change, a family to look at) for what reacts to it."""
+    session.add(DomainEvent(kind=kind, desa_code=desa, payload=payload))
+
+
+def family_by_key(session: Session, key: str) -> Family | None:
+    """The family with this pseudonymous key."""
+    return session.scalar(select(Family).where(Family.family_key == key))
+
+
+def drop_risk_assessment(session: Session, submission_id: int) -> None:
+    """Delete the risk assessment made from one submission, if any."""
+    # synchronize_session=False: the default re-scans every object in the session per delete,
+    # which made a full recompute quadratic in the number of families.
+    session.execute(
+        delete(RiskAssessment)
+        .where(RiskAssessment.submission_id == submission_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def risk_assessment_of(session: Session, submission_id: int) -> RiskAssessment | None:
+    """The risk assessment made from one submission."""
+    return session.scalar(
+        select(RiskAssessment).where(RiskAssessment.submission_id == submission_id)
+    )
+
+
+def latest_risk_assessment(session: Session, family_id: int) -> RiskAssessment | None:
+    """The family's most recent survey among current submissions."""
+    return session.scalar(
+        select(RiskAssessment)
+        .join(Submission, Submission.id == RiskAssessment.submission_id)
+        .where(RiskAssessment.family_id == family_id, Submission.is_latest.is_(True))
+        .order_by(RiskAssessment.surveyed_on.desc(), RiskAssessment.submission_id.desc())
+    )

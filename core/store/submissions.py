@@ -1,0 +1,250 @@
+"""Queries on submissions, their versions, the forms they belong to, and dead letters."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import ColumnElement, Insert, bindparam, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from core.store.db import advisory_lock
+from core.store.models import DeadLetter, FormVersion, Publication, PullCursor, Submission, utcnow
+
+# Columns ingest() writes for a new version, in the order of the prepared INSERT.
+INSERT_COLUMNS = (
+    "instance_id",
+    "root_id",
+    "deprecated_id",
+    "record_id",
+    "server",
+    "source",
+    "asset_uid",
+    "form_id",
+    "form_version_id",
+    "server_version",
+    "version_known",
+    "raw",
+    "submitted_at",
+    "received_at",
+    "status",
+    "is_latest",
+    "process_count",
+)
+
+
+@lru_cache(maxsize=2)
+def insert_statement(dialect: str) -> Insert:
+    """`INSERT … ON CONFLICT (instance_id) DO NOTHING RETURNING id`, built once per dialect.
+
+    Building the statement per submission cost more than running it.
+    """
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(Submission)
+        .values({c: bindparam(c, type_=Submission.__table__.c[c].type) for c in INSERT_COLUMNS})
+        .on_conflict_do_nothing(index_elements=[Submission.instance_id])
+        .returning(Submission.id)
+    )
+
+
+def insert_version(session: Session, params: dict[str, Any]) -> int | None:
+    """Insert a new version; its id, or None when this instance id is already stored."""
+    stmt = insert_statement(session.get_bind().dialect.name)
+    return session.execute(stmt, params).scalar_one_or_none()
+
+
+def lock_record(session: Session, server: str, asset_uid: str | None, key: object) -> None:
+    """Serialise writers of one record until commit.
+
+    Two versions of one record may arrive at once (a webhook retry carrying an edit while the
+    sweep fetches it): they must see each other when choosing the current version.
+    """
+    advisory_lock(session, f"record:{server}:{asset_uid}:{key}")
+
+
+def same_record(
+    server: str, asset_uid: str | None, root: str, record_id: int | None
+) -> ColumnElement[bool]:
+    """Filter for every stored version of one record (same root id, or same server `_id`)."""
+    same_root = Submission.root_id == root
+    cond = or_(same_root, Submission.record_id == record_id) if record_id is not None else same_root
+    return (Submission.server == server) & (Submission.asset_uid == asset_uid) & cond
+
+
+def versions_of(
+    session: Session, server: str, asset_uid: str | None, root: str, record_id: int | None
+) -> list[Submission]:
+    """Every stored version of one record."""
+    return list(
+        session.scalars(select(Submission).where(same_record(server, asset_uid, root, record_id)))
+    )
+
+
+def other_version_ids(session: Session, submission: Submission) -> Any:
+    """A subquery of the ids of every other stored version of this submission's record."""
+    root = submission.root_id or submission.instance_id
+    return select(Submission.id).where(
+        same_record(submission.server, submission.asset_uid, root, submission.record_id),
+        Submission.id != submission.id,
+    )
+
+
+def by_instance(session: Session, instance_id: str) -> Submission | None:
+    """The stored version with this instance id."""
+    return session.scalar(select(Submission).where(Submission.instance_id == instance_id))
+
+
+def mark_deleted(session: Session, server: str, asset_uid: str, record_id: int) -> list[int]:
+    """Mark every stored version of a record deleted upstream; return all their ids."""
+    where = (
+        (Submission.server == server)
+        & (Submission.asset_uid == asset_uid)
+        & (Submission.record_id == record_id)
+    )
+    ids = list(session.scalars(select(Submission.id).where(where)))
+    session.execute(update(Submission).where(where).values(status="deleted", is_latest=False))
+    return ids
+
+
+def pending_ids(
+    session: Session, older_than: timedelta = timedelta(0), limit: int = 500
+) -> list[int]:
+    """Ids of current submissions still waiting to be processed (oldest first)."""
+    cutoff = utcnow() - older_than
+    return list(
+        session.scalars(
+            select(Submission.id)
+            .where(
+                Submission.status == "received",
+                Submission.is_latest.is_(True),
+                Submission.received_at <= cutoff,
+            )
+            .order_by(Submission.id)
+            .limit(limit)
+        )
+    )
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    """How many stored submissions are in each status."""
+    return dict(
+        session.execute(select(Submission.status, func.count()).group_by(Submission.status)).all()
+    )
+
+
+# -- which of our forms a server's asset is ------------------------------------------------------
+
+
+def publications_of(session: Session, server: str, asset_uid: str) -> list[Any]:
+    """(server version id, form version id, form id) of every publication of an asset."""
+    return list(
+        session.execute(
+            select(Publication.server_version_id, FormVersion.id, FormVersion.form_id)
+            .join(FormVersion, Publication.form_version_id == FormVersion.id)
+            .where(Publication.server == server, Publication.server_form_id == asset_uid)
+            .order_by(Publication.id.desc())
+        ).all()
+    )
+
+
+# -- dead letters and problems --------------------------------------------------------------------
+
+
+def add_dead_letter(session: Session, **values: Any) -> int:
+    """Insert a dead letter row; return its id."""
+    row = DeadLetter(**values)
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def list_dead_letters(session: Session, limit: int = 200) -> list[dict[str, Any]]:
+    """Recent dead letters, newest first, as JSON-able dicts (body shown as a short preview)."""
+    rows = session.scalars(select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit))
+    return [
+        {
+            "id": r.id,
+            "received_at": r.received_at.isoformat(),
+            "source": r.source,
+            "reason": r.reason,
+            "content_type": r.content_type,
+            "bytes": len(r.body),
+            "preview": r.body[:120].decode("utf-8", "replace"),
+        }
+        for r in rows
+    ]
+
+
+def list_problems(session: Session, limit: int = 200) -> list[dict[str, Any]]:
+    """Stored submissions that failed processing or map to no known form version."""
+    rows = session.scalars(
+        select(Submission)
+        .where(
+            Submission.is_latest.is_(True),
+            or_(Submission.status == "failed", Submission.version_known.is_(False)),
+        )
+        .order_by(Submission.id.desc())
+        .limit(limit)
+    )
+    out = []
+    for r in rows:
+        problem = r.error if r.status == "failed" else None
+        if not r.version_known:
+            note = f"unknown form version {r.server_version!r} of asset {r.asset_uid!r}"
+            problem = f"{problem}; {note}" if problem else note
+        out.append(
+            {
+                "id": r.id,
+                "instance_id": r.instance_id,
+                "record_id": r.record_id,
+                "form_id": r.form_id,
+                "status": r.status,
+                "problem": problem,
+                "received_at": r.received_at.isoformat(),
+            }
+        )
+    return out
+
+
+# -- pulls ----------------------------------------------------------------------------------------
+
+
+def published_assets(
+    session: Session, server: str = "kobo", form_id: str | None = None
+) -> list[str]:
+    """Server form ids of everything we published (optionally of one form, or one asset uid)."""
+    stmt = select(Publication.server_form_id).where(Publication.server == server).distinct()
+    if form_id is not None:
+        stmt = stmt.join(Publication.form_version).where(
+            (Publication.server_form_id == form_id) | (FormVersion.form_id == form_id)
+        )
+    return sorted(session.scalars(stmt))
+
+
+def pull_cursor(session: Session, server: str, asset_uid: str) -> PullCursor:
+    """Where the pull of one server form got to (created at zero on first use)."""
+    cur = session.scalar(
+        select(PullCursor).where(PullCursor.server == server, PullCursor.asset_uid == asset_uid)
+    )
+    if cur is None:
+        cur = PullCursor(server=server, asset_uid=asset_uid, last_record_id=0)
+        session.add(cur)
+        session.flush()
+    return cur
+
+
+def held_records(session: Session, server: str, asset_uid: str) -> dict[int, tuple[str, Any]]:
+    """Server record id -> (instance id, received at) of every current version we hold."""
+    rows = session.execute(
+        select(Submission.record_id, Submission.instance_id, Submission.received_at).where(
+            Submission.server == server,
+            Submission.asset_uid == asset_uid,
+            Submission.is_latest.is_(True),
+            Submission.record_id.is_not(None),
+        )
+    )
+    return {r.record_id: (r.instance_id, r.received_at) for r in rows}
