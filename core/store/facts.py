@@ -6,10 +6,13 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
 from core.domain.facts import Facts, FactsError, extract_values
 from core.domain.forms.contract import Contract, load_contract
 from core.domain.privacy import IDENTIFYING_FIELDS, INVALID_PREFIX
-from core.store.models import Fact, Submission
+from core.store.models import Fact, Submission, utcnow
 
 __all__ = ["FactsError", "contract", "facts_of", "facts_from_row", "fact_row_values"]
 
@@ -120,3 +123,43 @@ def facts_from_row(row: Fact) -> Facts:
         submitted_at=submitted or datetime.now(UTC),
         values=values,
     )
+
+
+def claim(session: Session, submission_id: int) -> bool:
+    """Mark a waiting current submission processed; False when another worker got there first.
+
+    One conditional UPDATE is the claim: on PostgreSQL a second worker blocks on the row lock
+    and then matches nothing; on SQLite it waits for the single write lock. If the unit of work
+    dies before commit, the claim rolls back with it and the row stays "received".
+    """
+    result = session.execute(
+        update(Submission)
+        .where(
+            Submission.id == submission_id,
+            Submission.status == "received",
+            Submission.is_latest.is_(True),
+        )
+        .values(
+            status="processed",
+            processed_at=utcnow(),
+            process_count=Submission.process_count + 1,
+            error=None,
+        )
+    )
+    return result.rowcount == 1
+
+
+def replace_facts(session: Session, facts: Facts) -> None:
+    """Store the facts of one submission in place of any it had."""
+    session.execute(
+        delete(Fact)
+        .where(Fact.submission_id == facts.submission_id)
+        .execution_options(synchronize_session=False)
+    )
+    session.add(Fact(submission_id=facts.submission_id, **fact_row_values(facts)))
+    session.flush()
+
+
+def facts_rows_of(session: Session, submission_ids: Any) -> list[Fact]:
+    """Fact rows of these submissions (a list of ids or an id subquery)."""
+    return list(session.scalars(select(Fact).where(Fact.submission_id.in_(submission_ids))))

@@ -84,7 +84,7 @@ def versions_of(
     )
 
 
-def other_version_ids(session: Session, submission: Submission) -> Any:
+def other_version_ids(submission: Submission) -> Any:
     """A subquery of the ids of every other stored version of this submission's record."""
     root = submission.root_id or submission.instance_id
     return select(Submission.id).where(

@@ -5,15 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Literal
 
-from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from core.domain.errors import PantauError
 from core.domain.facts import FactsError
 from core.domain.rules import Rules
 from core.store.db import TRANSIENT
-from core.store.facts import fact_row_values, facts_of
-from core.store.models import Fact, Submission, utcnow
+from core.store.facts import claim, facts_of, facts_rows_of, replace_facts
+from core.store.models import Fact, Submission
 from core.store.submissions import other_version_ids
 from core.usecases.assessments import Step
 from core.usecases.jobs import AFTER_BATCH, steps_for
@@ -21,27 +20,6 @@ from core.usecases.jobs import AFTER_BATCH, steps_for
 log = logging.getLogger("pantau.processing")
 
 Outcome = Literal["processed", "failed", "skipped"]
-
-
-def _claim(session: Session, submission_id: int) -> bool:
-    # One conditional UPDATE is the claim: on PostgreSQL a second worker blocks on the row lock
-    # and then matches nothing; on SQLite it waits for the single write lock. If this unit of
-    # work dies before commit, the claim rolls back with it and the row stays "received".
-    result = session.execute(
-        update(Submission)
-        .where(
-            Submission.id == submission_id,
-            Submission.status == "received",
-            Submission.is_latest.is_(True),
-        )
-        .values(
-            status="processed",
-            processed_at=utcnow(),
-            process_count=Submission.process_count + 1,
-            error=None,
-        )
-    )
-    return result.rowcount == 1
 
 
 def _retract(step: Step, facts_rows: list[Fact]) -> int:
@@ -55,8 +33,7 @@ def _retract(step: Step, facts_rows: list[Fact]) -> int:
 
 def retract_others(step: Step, submission: Submission) -> None:
     """Withdraw facts of every other version of this record (an edit replaces them)."""
-    others = other_version_ids(step.session, submission)
-    _retract(step, list(step.session.scalars(select(Fact).where(Fact.submission_id.in_(others)))))
+    _retract(step, facts_rows_of(step.session, other_version_ids(submission)))
 
 
 def process_submission(
@@ -67,7 +44,7 @@ def process_submission(
     With finish=False the caller runs `finish_batch` once for a whole batch (a backlog of
     meetings of one IMP then recomputes its tier once, not once per meeting).
     """
-    if not _claim(session, submission_id):
+    if not claim(session, submission_id):
         return "skipped"
     submission = session.get(Submission, submission_id)
     assert submission is not None  # the claim matched it
@@ -103,13 +80,7 @@ def process_submission(
 
 def _store_facts_and_run(step: Step, submission: Submission) -> None:
     facts = facts_of(submission)
-    step.session.execute(
-        delete(Fact)
-        .where(Fact.submission_id == submission.id)
-        .execution_options(synchronize_session=False)
-    )
-    step.session.add(Fact(submission_id=submission.id, **fact_row_values(facts)))
-    step.session.flush()
+    replace_facts(step.session, facts)
     for run in steps_for(facts.form).on_facts:
         run(step, submission, facts)
 
@@ -145,7 +116,6 @@ def process_batch(session: Session, submission_ids: list[int], rules: Rules) -> 
 
 def retract_deleted(session: Session, submission_ids: list[int], rules: Rules) -> int:
     """Withdraw the facts of submissions deleted upstream; return how many facts went."""
-    rows = list(session.scalars(select(Fact).where(Fact.submission_id.in_(submission_ids))))
-    n = _retract(Step(session, rules), rows)
+    n = _retract(Step(session, rules), facts_rows_of(session, submission_ids))
     finish_batch(session, rules)
     return n
