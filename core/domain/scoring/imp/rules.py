@@ -9,7 +9,7 @@ from typing import Any
 
 from core.domain.scoring.imp.forms import PROFILE_YES_FIELDS, REPORT_COUNTS, SERVICE_SOURCES
 from core.domain.scoring.periods import PERIOD_KINDS
-from core.domain.scoring.rules_file import Table, read_toml
+from core.domain.scoring.rules_file import Table, read_sections, read_toml
 
 ROLLUP_ALLOWED = ("pertemuan", "kie_konseling", "pelayanan")
 DEFAULT_IMP_RULES = "imp_rubric.toml"
@@ -66,9 +66,7 @@ def load_imp_rules(path: str | Path | None = None) -> ImpRules:
     data, source = read_toml(path or default_imp_rules_path())
     top = Table(data, "", source)
     version = top.string("version")
-    # Sections are read in file order, so the first bad key found is the one reported.
-    values: dict[str, Any] = {}
-    for read_section in (
+    sections = (
         _period,
         _rollup,
         _profile,
@@ -78,10 +76,8 @@ def load_imp_rules(path: str | Path | None = None) -> ImpRules:
         _records,
         _services,
         _self_reliance,
-    ):
-        values.update(read_section(top))
-    top.done()
-    return ImpRules(version=version, **values, source=source)
+    )
+    return ImpRules(version=version, **read_sections(top, sections), source=source)
 
 
 def _role_tables(top: Table, role: str) -> tuple[Table, Table, Table]:
