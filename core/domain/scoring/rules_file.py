@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,18 @@ class _Required:
 
 
 _REQUIRED: Any = _Required()
+
+
+def read_sections(
+    top: Table, readers: Iterable[Callable[[Table], dict[str, Any]]]
+) -> dict[str, Any]:
+    """Merge what each section reader returns, then reject unknown top-level keys."""
+    values: dict[str, Any] = {}
+    # Sections are read in file order, so the first bad key found is the one reported.
+    for read in readers:
+        values.update(read(top))
+    top.done()
+    return values
 
 
 def read_toml(path: str | Path) -> tuple[dict[str, Any], str]:
