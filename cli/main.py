@@ -40,7 +40,14 @@ def _register() -> None:
     # Each area owns its own module with one Click group or command.
     import importlib
 
-    for module in ("cli.runtime", "cli.forms", "cli.sandbox", "cli.intake", "cli.score"):
+    for module in (
+        "cli.runtime",
+        "cli.forms",
+        "cli.sandbox",
+        "cli.intake",
+        "cli.score",
+        "cli.imps",
+    ):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:
