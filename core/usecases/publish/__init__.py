@@ -15,29 +15,42 @@ from __future__ import annotations
 
 import hashlib
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.clients.central.client import CentralClient
 from core.clients.central.errors import (
     CentralDuplicateForm,
-    CentralError,
     CentralNotFound,
     CentralVersionConflict,
 )
 from core.clients.kobo.client import Asset, HookSettings, HookSpec, KoboClient
-from core.clients.kobo.errors import KoboError, KoboNotFound
-from core.domain.forms.contract import Contract, load_contract
-from core.domain.forms.errors import ContractError, FormBuildError, FormError, FormLintError
-from core.store.models import AuditLog, FormVersion, Publication, Submission
+from core.clients.kobo.errors import KoboNotFound
+from core.domain.forms.contract import Contract
+from core.domain.forms.errors import ContractError, FormBuildError, FormLintError
+from core.store.models import FormVersion
 from core.usecases.build import BuildResult, build_form, stamped_xlsform, write_attachments
+from core.usecases.publish.contract_check import (
+    check_contract,
+    contract_changes,
+    form_contract,
+    version_with_submissions,
+)
+from core.usecases.publish.errors import ContractBreak, FieldChange, PublishError
+from core.usecases.publish.errors import step as _step
+from core.usecases.publish.records import (
+    PublicationRow,
+    audit,
+    last_publication,
+    list_publications,
+    record_publication,
+)
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -49,42 +62,6 @@ TOKEN_HEADER = "X-Pantau-Token"  # noqa: S105 - a header name, not a secret
 WEBHOOK_PATH = "/webhooks/kobo"
 # Central refuses to publish a version string twice (409.6); how many suffixes to try.
 MAX_VERSION_SUFFIX = 20
-
-
-class PublishError(FormError):
-    """A publishing step failed; `step` names it, `reason` says why."""
-
-    def __init__(self, step: str, reason: str) -> None:
-        self.step = step
-        self.reason = reason
-        super().__init__(f"{step}: {reason}")
-
-
-@dataclass(frozen=True)
-class FieldChange:
-    """One contract field that stored submissions rely on and the new build changes."""
-
-    name: str
-    change: str
-
-    def format(self) -> str:
-        """`name: what changed`."""
-        return f"{self.name}: {self.change}"
-
-
-class ContractBreak(PublishError):
-    """The new build would break the form contract for submissions already stored."""
-
-    def __init__(self, form_id: str, against: str, changes: list[FieldChange]) -> None:
-        self.form_id = form_id
-        self.against = against
-        self.changes = changes
-        detail = "; ".join(c.format() for c in changes)
-        super().__init__(
-            "contract",
-            f"{form_id} would break stored submissions of version {against}: {detail} "
-            "(publish with --force REASON to override)",
-        )
 
 
 @dataclass(frozen=True)
@@ -111,21 +88,6 @@ class PublishResult:
         return self.state == "unchanged"
 
 
-@dataclass(frozen=True)
-class PublicationRow:
-    """One publication of a form, for `pantau forms versions`."""
-
-    version: str
-    server: str
-    server_url: str
-    server_form_id: str
-    server_version_id: str | None
-    status: str
-    published_at: datetime | None
-    published_by: str
-    forced_reason: str | None
-
-
 @dataclass
 class _Prepared:
     build: BuildResult
@@ -139,7 +101,7 @@ def _noop(step: str, detail: str) -> None:
     return None
 
 
-# -- settings and contract ------------------------------------------------------------------------
+# -- settings -------------------------------------------------------------------------------------
 
 
 def missing_settings(settings: Settings, server: str) -> list[str]:
@@ -170,115 +132,7 @@ def missing_settings(settings: Settings, server: str) -> list[str]:
     return missing
 
 
-def form_contract(settings: Settings) -> Contract:
-    """The contract next to the forms (a district's forms_dir carries its own), else the default."""
-    candidate = Path(settings.forms_dir) / "contract.toml"
-    return load_contract(candidate if candidate.exists() else None)
-
-
-def contract_changes(old: dict[str, Any], new: dict[str, Any]) -> list[FieldChange]:
-    """Fields of the `old` contract snapshot that `new` removes, renames or retypes."""
-    old_fields: dict[str, dict[str, Any]] = old.get("fields") or {}
-    new_fields: dict[str, dict[str, Any]] = new.get("fields") or {}
-    added = {n: f for n, f in new_fields.items() if n not in old_fields}
-    changes: list[FieldChange] = []
-    for name, before in old_fields.items():
-        after = new_fields.get(name)
-        if after is None:
-            # A field gone while one of the same shape appears is most likely a rename.
-            same = [n for n, f in added.items() if _shape(f) == _shape(before)]
-            if len(same) == 1:
-                changes.append(FieldChange(name, f"renamed to {same[0]!r}"))
-            else:
-                changes.append(FieldChange(name, "removed"))
-            continue
-        if before.get("type") != after.get("type"):
-            changes.append(
-                FieldChange(name, f"type changed from {before.get('type')} to {after.get('type')}")
-            )
-        if before.get("list") != after.get("list"):
-            changes.append(
-                FieldChange(
-                    name, f"choice list changed from {before.get('list')} to {after.get('list')}"
-                )
-            )
-        dropped = [c for c in before.get("choices") or [] if c not in (after.get("choices") or [])]
-        if dropped:
-            changes.append(FieldChange(name, "choices removed: " + ", ".join(dropped)))
-        if before.get("repeat") != after.get("repeat"):
-            changes.append(
-                FieldChange(
-                    name,
-                    f"repeat changed from {before.get('repeat') or '(none)'} "
-                    f"to {after.get('repeat') or '(none)'}",
-                )
-            )
-    return changes
-
-
-def _shape(f: dict[str, Any]) -> tuple[Any, ...]:
-    return (f.get("type"), f.get("list"), f.get("repeat"))
-
-
-def version_with_submissions(session: Session, form_id: str) -> FormVersion | None:
-    """The last published version of form_id that stored submissions were made against.
-
-    Submissions whose server version we could not map still count: they are compared with the
-    last published version, the best guess of what they were made with.
-    """
-    live = Submission.status != "deleted"
-    published = exists().where(Publication.form_version_id == FormVersion.id)
-    newest = (FormVersion.version.desc(), FormVersion.id.desc())
-    mapped = session.scalars(
-        select(FormVersion)
-        .where(FormVersion.form_id == form_id, published)
-        .where(exists().where(Submission.form_version_id == FormVersion.id, live))
-        .order_by(*newest)
-        .limit(1)
-    ).first()
-    if mapped is not None:
-        return mapped
-    unmapped = session.scalar(select(exists().where(Submission.form_id == form_id, live)))
-    if not unmapped:
-        return None
-    return session.scalars(
-        select(FormVersion)
-        .where(FormVersion.form_id == form_id, published)
-        .order_by(*newest)
-        .limit(1)
-    ).first()
-
-
-def check_contract(
-    session: Session, form_id: str, new_contract: dict[str, Any], force_reason: str | None
-) -> tuple[list[FieldChange], str | None]:
-    """Raise ContractBreak when stored submissions would break, unless forced with a reason.
-
-    Returns the changes overridden and the reason that overrode them (None when nothing broke).
-    """
-    against = version_with_submissions(session, form_id)
-    if against is None:
-        return [], None
-    changes = contract_changes(against.contract or {}, new_contract)
-    if not changes:
-        return [], None
-    if not force_reason:
-        raise ContractBreak(form_id, against.version, changes)
-    return changes, force_reason
-
-
 # -- shared steps ----------------------------------------------------------------------------------
-
-
-@contextmanager
-def _step(name: str) -> Iterator[None]:
-    """Turn a server or build error inside a step into PublishError naming the step."""
-    try:
-        yield
-    except PublishError:
-        raise
-    except (KoboError, CentralError, FormError, OSError) as exc:
-        raise PublishError(name, str(exc) or type(exc).__name__) from exc
 
 
 def _prepare(
@@ -342,66 +196,6 @@ def _prepare(
     return _Prepared(build, form_version, form_c.title or form_id, forced, attachments)
 
 
-def _record(
-    session: Session,
-    prepared: _Prepared,
-    *,
-    server: str,
-    server_url: str,
-    server_form_id: str,
-    server_version_id: str | None,
-    actor: str,
-    response: dict[str, Any],
-) -> Publication:
-    publication = Publication(
-        form_version_id=prepared.form_version.id,
-        server=server,
-        server_url=server_url,
-        server_form_id=server_form_id,
-        server_version_id=server_version_id,
-        status="published",
-        published_by=actor,
-        forced_reason=prepared.forced_reason,
-        response=response,
-    )
-    session.add(publication)
-    session.flush()
-    return publication
-
-
-def _audit(
-    session: Session, actor: str, action: str, server: str, form_id: str, detail: dict[str, Any]
-) -> None:
-    session.add(AuditLog(actor=actor, action=action, target=f"{server}:{form_id}", detail=detail))
-    session.flush()
-
-
-def _last_publication(
-    session: Session,
-    server: str,
-    server_url: str,
-    form_id: str,
-    *,
-    server_form_id: str | None = None,
-    xform_sha256: str | None = None,
-) -> Publication | None:
-    query = (
-        select(Publication)
-        .join(FormVersion, Publication.form_version_id == FormVersion.id)
-        .where(
-            Publication.server == server,
-            Publication.server_url == server_url,
-            FormVersion.form_id == form_id,
-            Publication.status == "published",
-        )
-    )
-    if server_form_id is not None:
-        query = query.where(Publication.server_form_id == server_form_id)
-    if xform_sha256 is not None:
-        query = query.where(FormVersion.xform_sha256 == xform_sha256)
-    return session.scalars(query.order_by(Publication.id.desc()).limit(1)).first()
-
-
 def _run(
     publish: Callable[[], PublishResult],
     session: Session,
@@ -413,7 +207,7 @@ def _run(
     try:
         result = publish()
     except ContractBreak as exc:
-        _audit(
+        audit(
             session,
             actor,
             "form.publish_refused",
@@ -423,7 +217,7 @@ def _run(
         )
         raise
     except PublishError as exc:
-        _audit(
+        audit(
             session,
             actor,
             "form.publish_failed",
@@ -432,7 +226,7 @@ def _run(
             {"step": exc.step, "reason": exc.reason[:2000]},
         )
         raise
-    _audit(
+    audit(
         session,
         actor,
         "form.publish",
@@ -491,7 +285,7 @@ def _content_version(doc: dict[str, Any]) -> str | None:
 def _find_asset(
     session: Session, client: KoboClient, form_id: str, name: str, progress: Progress
 ) -> tuple[Asset, dict[str, Any]] | None:
-    last = _last_publication(session, "kobo", client.base_url, form_id)
+    last = last_publication(session, "kobo", client.base_url, form_id)
     if last is not None:
         try:
             found = _asset_detail(client, last.server_form_id)
@@ -603,7 +397,7 @@ def _publish_kobo(
 
     same = None
     if asset is not None:
-        same = _last_publication(
+        same = last_publication(
             session,
             "kobo",
             server_url,
@@ -711,14 +505,15 @@ def _publish_kobo(
             }
         )
         with _step("record"):
-            publication = _record(
+            publication = record_publication(
                 session,
-                prepared,
+                prepared.form_version,
                 server="kobo",
                 server_url=server_url,
                 server_form_id=asset.uid,
                 server_version_id=asset.deployed_version_id,
                 actor=actor,
+                forced_reason=prepared.forced_reason,
                 response=response,
             )
         progress(
@@ -827,7 +622,7 @@ def _publish_central(
         except CentralNotFound:
             form = None
     published = form is not None and form.published_at is not None
-    same = _last_publication(
+    same = last_publication(
         session,
         "central",
         server_url,
@@ -906,14 +701,15 @@ def _publish_central(
         }
     )
     with _step("record"):
-        publication = _record(
+        publication = record_publication(
             session,
-            prepared,
+            prepared.form_version,
             server="central",
             server_url=server_url,
             server_form_id=xml_form_id,
             server_version_id=server_version,
             actor=actor,
+            forced_reason=prepared.forced_reason,
             response=response,
         )
     progress("record", f"publication #{publication.id}: {build.version} = {server_version}")
@@ -951,28 +747,21 @@ def _publish_draft(
     raise PublishError("publish", f"no free version string after {MAX_VERSION_SUFFIX} tries")
 
 
-# -- history ---------------------------------------------------------------------------------------
-
-
-def list_publications(session: Session, form_id: str) -> list[PublicationRow]:
-    """Every publication of form_id, newest first, with who, when and any forced reason."""
-    rows = session.execute(
-        select(Publication, FormVersion.version)
-        .join(FormVersion, Publication.form_version_id == FormVersion.id)
-        .where(FormVersion.form_id == form_id)
-        .order_by(Publication.published_at.desc(), Publication.id.desc())
-    ).all()
-    return [
-        PublicationRow(
-            version=version,
-            server=p.server,
-            server_url=p.server_url,
-            server_form_id=p.server_form_id,
-            server_version_id=p.server_version_id,
-            status=p.status,
-            published_at=p.published_at,
-            published_by=p.published_by,
-            forced_reason=p.forced_reason,
-        )
-        for p, version in rows
-    ]
+__all__ = [
+    "ContractBreak",
+    "FieldChange",
+    "HOOK_NAME",
+    "PublicationRow",
+    "PublishError",
+    "PublishResult",
+    "check_contract",
+    "contract_changes",
+    "form_contract",
+    "hook_spec",
+    "list_publications",
+    "missing_settings",
+    "publish_to_central",
+    "publish_to_kobo",
+    "version_with_submissions",
+    "xform_id",
+]
