@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from cli.forms_publish import publish_cmd
 from core.domain.forms.contract import Contract, load_contract
 from core.domain.forms.errors import FormBuildError, FormError, FormLintError
 
@@ -19,18 +20,13 @@ def _contract(settings) -> Contract:
     return load_contract(candidate if candidate.exists() else None)
 
 
-def _session_factory(settings):
-    from core.store.db import make_engine, make_session_factory
-    from core.store.migrate import upgrade
-
-    engine = make_engine(settings)
-    upgrade(engine)
-    return make_session_factory(engine)
-
-
 @click.group()
 def forms() -> None:
     """XLSForms: lint, build (pyxform + ODK Validate), versions."""
+
+
+# `forms publish` (issue 5) lives in its own module, which does not import this one.
+forms.add_command(publish_cmd)
 
 
 @forms.command("lint")
@@ -70,6 +66,7 @@ def build_cmd(
     ctx: click.Context, names: tuple[str, ...], no_validate: bool, built_by: str | None
 ) -> None:
     """Build forms to build/forms/<form_id>.xml with CSV media; record changed versions."""
+    from cli.common import sessions
     from cli.main import settings_from
     from core.domain.forms.lint import form_paths
     from core.store.db import session_scope
@@ -82,7 +79,7 @@ def build_cmd(
     except FormError as exc:
         raise click.ClickException(str(exc)) from exc
     out_dir = Path(settings.build_dir)
-    factory = _session_factory(settings)
+    factory = sessions(settings)
     by = built_by or getpass.getuser()
     failed = 0
     with session_scope(factory) as session:
@@ -127,12 +124,13 @@ def build_cmd(
 @click.pass_context
 def versions_cmd(ctx: click.Context, form_id: str, as_json: bool) -> None:
     """List the builds of FORM_ID (newest first) and where each was published."""
+    from cli.common import sessions
     from cli.main import settings_from
     from core.store.db import session_scope
     from core.usecases.build import list_versions
     from core.usecases.publish import list_publications
 
-    factory = _session_factory(settings_from(ctx))
+    factory = sessions(settings_from(ctx))
     with session_scope(factory) as session:
         rows = list_versions(session, form_id)
         publications = list_publications(session, form_id)
@@ -203,12 +201,6 @@ def _echo_publications(pubs) -> None:
             f"{when:<17} {p.server:<8} {p.version:<12} {(p.server_version_id or '-'):<24} "
             f"{p.published_by[:12]:<12} {p.forced_reason or '-'}"
         )
-
-
-# `forms publish` (issue 5) lives in its own module and is attached to this group here.
-from cli.forms_publish import publish_cmd  # noqa: E402
-
-forms.add_command(publish_cmd)
 
 
 def register(main: click.Group) -> None:

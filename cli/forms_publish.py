@@ -1,11 +1,21 @@
-"""`pantau forms publish FORM --to kobo|central`: build, check the contract, publish, record."""
+"""`pantau forms publish FORM --to kobo|central`: build, check the contract, publish, record.
+
+Attached to the `forms` group by cli/forms.py; this module imports nothing from it.
+"""
 
 from __future__ import annotations
 
 import getpass
 import sys
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from config.settings import Settings
+    from core.usecases.publish import PublishResult
 
 
 @click.command("publish")
@@ -28,16 +38,8 @@ def publish_cmd(
     ctx: click.Context, form_id: str, server: str, force_reason: str | None, actor: str | None
 ) -> None:
     """Build FORM_ID and publish it to Kobo or ODK Central; print each step."""
-    from cli.forms import _session_factory
     from cli.main import settings_from
-    from core.clients.central.client import CentralClient
-    from core.clients.kobo.client import KoboClient
-    from core.usecases.publish import (
-        PublishError,
-        missing_settings,
-        publish_to_central,
-        publish_to_kobo,
-    )
+    from core.usecases.publish import missing_settings
 
     settings = settings_from(ctx)
     if force_reason is not None and not force_reason.strip():
@@ -50,36 +52,26 @@ def publish_cmd(
         click.echo(f"pantau: cannot publish to {server}: {'; '.join(missing)}", err=True)
         sys.exit(2)
     by = actor or getpass.getuser()
+    result = _publish(settings, server, form_id, actor=by, force_reason=force_reason)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    what = "unchanged" if result.unchanged else "published"
+    click.echo(
+        f"{result.form_id} {result.version} {what} on {server}: "
+        f"{result.server_form_id} {result.server_version_id}"
+        + (f" (forced: {result.forced_reason})" if result.forced_reason else "")
+    )
 
-    def progress(step: str, detail: str) -> None:
-        click.echo(f"{step:<12} {detail}")
 
-    factory = _session_factory(settings)
-    session = factory()
+def _publish(settings: Settings, server: str, form_id: str, **options: Any) -> PublishResult:
+    """Publish in one transaction; a failed step still commits, prints `step: reason`, exits 1."""
+    from cli.common import sessions
+    from core.usecases.publish import PublishError
+
+    session = sessions(settings)()
     try:
         try:
-            if server == "kobo":
-                with KoboClient.from_settings(settings) as kobo:
-                    result = publish_to_kobo(
-                        session,
-                        kobo,
-                        form_id,
-                        settings,
-                        actor=by,
-                        force_reason=force_reason,
-                        progress=progress,
-                    )
-            else:
-                with CentralClient.from_settings(settings) as central:
-                    result = publish_to_central(
-                        session,
-                        central,
-                        form_id,
-                        settings,
-                        actor=by,
-                        force_reason=force_reason,
-                        progress=progress,
-                    )
+            result = _publish_to(session, settings, server, form_id, **options)
         except PublishError as exc:
             # Keep the build and the audit row: a re-run then publishes this same version.
             session.commit()
@@ -91,11 +83,25 @@ def publish_cmd(
         raise
     finally:
         session.close()
-    for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    what = "unchanged" if result.unchanged else "published"
-    click.echo(
-        f"{result.form_id} {result.version} {what} on {server}: "
-        f"{result.server_form_id} {result.server_version_id}"
-        + (f" (forced: {result.forced_reason})" if result.forced_reason else "")
-    )
+    return result
+
+
+def _publish_to(
+    session: Session, settings: Settings, server: str, form_id: str, **options: Any
+) -> PublishResult:
+    """Open the server's client and publish with it, printing each step."""
+    from core.clients.central.client import CentralClient
+    from core.clients.kobo.client import KoboClient
+    from core.usecases.publish import publish_to_central, publish_to_kobo
+
+    if server == "kobo":
+        with KoboClient.from_settings(settings) as kobo:
+            return publish_to_kobo(session, kobo, form_id, settings, progress=_progress, **options)
+    with CentralClient.from_settings(settings) as central:
+        return publish_to_central(
+            session, central, form_id, settings, progress=_progress, **options
+        )
+
+
+def _progress(step: str, detail: str) -> None:
+    click.echo(f"{step:<12} {detail}")
