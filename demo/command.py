@@ -28,8 +28,8 @@ import click
 from pydantic import SecretStr
 
 from cli.main import settings_from
+from demo import DEMO_PREFIX
 
-DEMO_PREFIX = "32.77"  # Kota Cimahi: 3 kecamatan, 15 kelurahan
 # Profiles first: a tier needs the profile, and a kader fills it at the start of a period.
 DEMO_FORMS = (
     "profil_imp",

@@ -26,8 +26,8 @@ from core.store.models import (
     TierAssessment,
     Wilayah,
 )
+from demo import DEMO_PREFIX
 
-DEMO_PREFIX = "32.77"  # Kota Cimahi: 3 kecamatan, 15 kelurahan
 DEMO_NAMESPACE = uuid.UUID("6b1f3c2e-6f0e-4a51-9d7b-2f5a8c0d3e11")
 
 # Sub-PPKBD (per RW) and their Kelompok KB (per RT) under a few PPKBD.
