@@ -3,8 +3,8 @@
 Migrate, load Kota Cimahi, seed its IMP registry, start the Kobo sandbox, an SMTP sink, web,
 worker and beat, publish the five forms to the sandbox with the real publishing code, submit a
 month of sample data as ODK Collect would, wait for the worker to score it, print a summary, and
-run until Ctrl-C. The steps only orchestrate: the logic lives in core (demo.data, publishing,
-the Kobo client) and in the processes it starts.
+run until Ctrl-C. The steps only orchestrate: the logic lives in core (publishing, the Kobo
+client), in demo's data modules and in the processes it starts.
 """
 
 from __future__ import annotations
@@ -307,7 +307,7 @@ def _prepare_database(steps: Steps, settings: Any) -> Any:
     from core.store.db import make_engine, make_session_factory, session_scope
     from core.store.migrate import upgrade
     from core.usecases.wilayah import load_wilayah
-    from demo.data import seed_registry
+    from demo.registry import seed_registry
 
     with steps.step(f"Basis data / database: {settings.database_url}"):
         engine = make_engine(settings)
@@ -431,7 +431,7 @@ def _submit_samples(
     """Submit the month's samples unless an earlier run did; return the month they report on."""
     from core.store.models import utcnow
     from core.wiring import rules_for
-    from demo.data import sample_submissions
+    from demo.samples import sample_submissions
     from sandbox.kobo.instance import build_instance_xml  # a dev tool may use the sandbox's code
 
     marker = var / SAMPLES_MARKER
@@ -534,7 +534,9 @@ def _summary(
     from core.store.db import session_scope
     from core.usecases.rescoring import score_imps
     from core.wiring import rules_for
-    from demo.data import CRAFTED_TIERS, families_by_desa, ppkbd_code, stored_tiers
+    from demo.registry import ppkbd_code
+    from demo.samples import CRAFTED_TIERS
+    from demo.summary import families_by_desa, stored_tiers
 
     with steps.step(f"Ringkasan / summary (periode {month})"):
         with session_scope(factory) as session:
