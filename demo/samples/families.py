@@ -63,63 +63,72 @@ def _years_ago(today: date, years: int, days_more: int = 40) -> date:
     return date(today.year - years, today.month, min(today.day, 28)) - timedelta(days=days_more)
 
 
+def _survey(desa: str, n: int, f: _Family, today: date) -> SampleSubmission:
+    """The n-th family's keluarga_risiko survey in desa."""
+    segment = desa.replace(".", "")  # 3277011001
+    survey = day_of_month(today, 3 + n)
+    no_kk = f"{segment}{200000 + n:06d}"
+    answers: dict[str, Any] = {
+        **header(desa, survey),
+        "keluarga/rw": f"{(n % 4) + 1:03d}",
+        "keluarga/rt": f"{(n % 3) + 1:03d}",
+        "keluarga/no_kk": no_kk,
+        "istri/tgl_lahir_istri": _years_ago(survey, f.wife_age).isoformat(),
+        "istri/jumlah_anak_hidup": str(f.children),
+    }
+    if f.children and f.youngest_months is not None:
+        youngest = survey - timedelta(days=round(f.youngest_months * 30.4375))
+        if f.child is not None:
+            youngest = survey - timedelta(days=f.child[1])
+        answers["istri/tgl_lahir_anak_bungsu"] = youngest.isoformat()
+    answers["istri/pendidikan_ibu"] = "sma" if n % 3 else "smp"
+    answers["istri/hamil"] = "ya" if f.pregnant else "tidak"
+    if f.pregnant:
+        answers["kehamilan/usia_kehamilan_bulan"] = "5"
+        # One of them with chronic energy deficiency (LiLA < 23.5 cm).
+        answers["kehamilan/lila_cm"] = "22.8" if f.wife_age < 20 else "25.1"
+        answers["kehamilan/hb"] = "11.6" if f.wife_age < 20 else "12.4"
+    else:
+        answers["kb/kb_metode"] = f.kb
+        if f.kb in ("tidak_ada", "tradisional"):
+            answers["kb/alasan_tidak_kb"] = "ingin_anak" if f.children < 2 else "efek_samping"
+    answers.update(_house(f))
+    if f.child is not None:
+        answers["anak"] = [_child(f.child, survey)]
+    return SampleSubmission("keluarga_risiko", f"keluarga/{no_kk}", answers)
+
+
+def _house(f: _Family) -> dict[str, Any]:
+    """The house section of a family's survey."""
+    return {
+        "rumah/sumber_air": f.water,
+        "rumah/jamban": f.latrine,
+        "rumah/luas_lantai_m2": "36" if f.children < 3 else "42",
+        "rumah/jumlah_penghuni": str(2 + f.children),
+        "rumah/atap_layak": "ya",
+        "rumah/dinding_layak": "ya",
+        "rumah/lantai_layak": "ya" if f.latrine == "septik" else "tidak",
+        "ada_balita": "ya" if f.child else "tidak",
+    }
+
+
+def _child(child: tuple[str, int, float, float], survey: date) -> dict[str, Any]:
+    """One repeat of the child-measurement group, measured on the survey day."""
+    sex, age_days, height, weight = child
+    return {
+        "anak/jk": sex,
+        "anak/tgl_lahir_anak": (survey - timedelta(days=age_days)).isoformat(),
+        "anak/tgl_ukur": survey.isoformat(),
+        "anak/cara_ukur": "berbaring" if age_days < 731 else "berdiri",
+        "anak/tinggi_cm": f"{height:.1f}",
+        "anak/berat_kg": f"{weight:.1f}",
+    }
+
+
 def family_samples(today: date) -> list[SampleSubmission]:
     """About twenty keluarga_risiko surveys in two kelurahan, some at risk, one child stunted."""
-    out = []
-    for desa, families in _FAMILIES.items():
-        segment = desa.replace(".", "")  # 3277011001
-        for n, f in enumerate(families, start=1):
-            survey = day_of_month(today, 3 + n)
-            no_kk = f"{segment}{200000 + n:06d}"
-            answers: dict[str, Any] = {
-                **header(desa, survey),
-                "keluarga/rw": f"{(n % 4) + 1:03d}",
-                "keluarga/rt": f"{(n % 3) + 1:03d}",
-                "keluarga/no_kk": no_kk,
-                "istri/tgl_lahir_istri": _years_ago(survey, f.wife_age).isoformat(),
-                "istri/jumlah_anak_hidup": str(f.children),
-            }
-            if f.children and f.youngest_months is not None:
-                youngest = survey - timedelta(days=round(f.youngest_months * 30.4375))
-                if f.child is not None:
-                    youngest = survey - timedelta(days=f.child[1])
-                answers["istri/tgl_lahir_anak_bungsu"] = youngest.isoformat()
-            answers["istri/pendidikan_ibu"] = "sma" if n % 3 else "smp"
-            answers["istri/hamil"] = "ya" if f.pregnant else "tidak"
-            if f.pregnant:
-                answers["kehamilan/usia_kehamilan_bulan"] = "5"
-                # One of them with chronic energy deficiency (LiLA < 23.5 cm).
-                answers["kehamilan/lila_cm"] = "22.8" if f.wife_age < 20 else "25.1"
-                answers["kehamilan/hb"] = "11.6" if f.wife_age < 20 else "12.4"
-            else:
-                answers["kb/kb_metode"] = f.kb
-                if f.kb in ("tidak_ada", "tradisional"):
-                    answers["kb/alasan_tidak_kb"] = (
-                        "ingin_anak" if f.children < 2 else "efek_samping"
-                    )
-            answers.update(
-                {
-                    "rumah/sumber_air": f.water,
-                    "rumah/jamban": f.latrine,
-                    "rumah/luas_lantai_m2": "36" if f.children < 3 else "42",
-                    "rumah/jumlah_penghuni": str(2 + f.children),
-                    "rumah/atap_layak": "ya",
-                    "rumah/dinding_layak": "ya",
-                    "rumah/lantai_layak": "ya" if f.latrine == "septik" else "tidak",
-                    "ada_balita": "ya" if f.child else "tidak",
-                }
-            )
-            if f.child is not None:
-                sex, age_days, height, weight = f.child
-                answers["anak"] = [
-                    {
-                        "anak/jk": sex,
-                        "anak/tgl_lahir_anak": (survey - timedelta(days=age_days)).isoformat(),
-                        "anak/tgl_ukur": survey.isoformat(),
-                        "anak/cara_ukur": "berbaring" if age_days < 731 else "berdiri",
-                        "anak/tinggi_cm": f"{height:.1f}",
-                        "anak/berat_kg": f"{weight:.1f}",
-                    }
-                ]
-            out.append(SampleSubmission("keluarga_risiko", f"keluarga/{no_kk}", answers))
-    return out
+    return [
+        _survey(desa, n, f, today)
+        for desa, families in _FAMILIES.items()
+        for n, f in enumerate(families, start=1)
+    ]

@@ -1,13 +1,12 @@
 """A month of IMP reports, crafted against config/rules/imp_rubric.toml: three PPKBD, three tiers.
 
-Melong reaches Mandiri, Cibeureum Berkembang, Baros Dasar. Each has its own builder below, so
-what makes a tier is read in one place.
+Melong reaches Mandiri, Cibeureum Berkembang, Baros Dasar. Each desa has its own builder below, so
+what earns a tier reads in one place; the helpers above them fill one form each.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from demo.registry import ppkbd_code, sub_ppkbd_code
 from demo.samples.common import (
@@ -21,9 +20,18 @@ from demo.samples.common import (
 
 
 def _meeting(
-    desa: str, imp: str, day: date, kind: str, plan: str, minutes: str, follow_up: str, topic: str
-) -> dict[str, Any]:
-    return {
+    desa: str,
+    imp: str,
+    n: int,
+    day: date,
+    kind: str,
+    plan: str,
+    minutes: str,
+    follow_up: str,
+    topic: str,
+) -> SampleSubmission:
+    """The imp's n-th pertemuan_imp of the month."""
+    answers = {
         **header(desa, day, imp),
         "pertemuan/tgl_pertemuan": day.isoformat(),
         "pertemuan/jenis_pertemuan": kind,
@@ -34,6 +42,7 @@ def _meeting(
         "pertemuan/topik": topic,
         "pertemuan/tindak_lanjut_lalu": follow_up,
     }
+    return SampleSubmission("pertemuan_imp", f"pertemuan/{imp}/{n}", answers)
 
 
 def _kie(
@@ -47,7 +56,8 @@ def _kie(
     referrals: int = 0,
     new_users: int = 0,
     resupply: int = 0,
-) -> dict[str, Any]:
+) -> SampleSubmission:
+    """The imp's kie_konseling activity of one kind."""
     answers = {
         **header(desa, day, imp),
         "kegiatan/tgl_kegiatan": day.isoformat(),
@@ -65,7 +75,7 @@ def _kie(
         answers["hasil/tujuan_rujukan"] = "puskesmas"
     if new_users:
         answers["hasil/metode_kb_baru"] = "suntik implan"
-    return answers
+    return SampleSubmission("kie_konseling", f"kie/{imp}/{kind}", answers)
 
 
 def _profile(
@@ -81,8 +91,9 @@ def _profile(
     efforts: str,
     poktan: str,
     target_map: str,
-) -> dict[str, Any]:
-    return {
+) -> SampleSubmission:
+    """The imp's profil_imp for the month of day."""
+    answers = {
         **header(desa, day, imp),
         "bulan": day.replace(day=1).isoformat(),
         "periode": day.strftime("%Y-%m"),  # the form's calculate, as Collect fills it
@@ -95,9 +106,11 @@ def _profile(
         "kemandirian/poktan": poktan,
         "kemandirian/ada_peta_sasaran": target_map,
     }
+    return SampleSubmission("profil_imp", f"profil/{imp}", answers)
 
 
-def _report(desa: str, imp: str, day: date, **counts: int) -> dict[str, Any]:
+def _report(desa: str, imp: str, day: date, **counts: int) -> SampleSubmission:
+    """The imp's laporan_bulanan_imp: typical counts, overridden by counts."""
     c = {
         "jumlah_kelompok": 4,
         "jumlah_kelompok_lapor": 4,
@@ -138,22 +151,26 @@ def _report(desa: str, imp: str, day: date, **counts: int) -> dict[str, Any]:
         for f in fields:
             answers[f"{name}/{f}"] = str(c[f])
     answers["pelayanan/kie_kit_dipakai"] = "ya"
-    return answers
+    return SampleSubmission("laporan_bulanan_imp", f"laporan/{imp}", answers)
 
 
-def imp_samples(today: date) -> list[SampleSubmission]:
-    """A month of IMP reports: Melong reaches Mandiri, Cibeureum Berkembang, Baros Dasar."""
-    out: list[SampleSubmission] = []
-
-    def add(form: str, key: str, answers: dict[str, Any]) -> None:
-        out.append(SampleSubmission(form, key, answers))
-
+def _melong_mandiri(today: date) -> list[SampleSubmission]:
     # Melong: sections and SK, monthly minuted meetings with evaluation, every KIE kind,
     # complete report on time, target map, poktan, own funds.
     d, imp = MANDIRI, ppkbd_code(MANDIRI)
-    add(
-        "profil_imp",
-        f"profil/{imp}",
+    sub = sub_ppkbd_code(d, "004")
+    meetings = [  # (who, n, day, kind, topic): each with a plan, minutes and a follow-up
+        (imp, 1, 5, "rakor", "Rencana pelayanan KB bulan ini"),
+        (imp, 2, 19, "monev", "Evaluasi capaian peserta KB"),
+        (sub, 1, 8, "pengurus", "Pendataan PUS RW 004"),
+    ]
+    kie = [
+        ("kie_individu", {"women": 1, "men": 1, "new_users": 1}),
+        ("kie_kelompok", {"women": 18, "men": 4, "resupply": 6}),
+        ("kie_massa", {"women": 64, "men": 27}),
+        ("konseling", {"women": 3, "men": 0, "referrals": 2, "new_users": 1}),
+    ]
+    return [
         _profile(
             d,
             imp,
@@ -167,64 +184,23 @@ def imp_samples(today: date) -> list[SampleSubmission]:
             poktan="bkb bkr uppka",
             target_map="ya",
         ),
-    )
-    add(
-        "pertemuan_imp",
-        f"pertemuan/{imp}/1",
-        _meeting(
-            d,
-            imp,
-            day_of_month(today, 5),
-            "rakor",
-            "ya",
-            "ya",
-            "ya",
-            "Rencana pelayanan KB bulan ini",
+        *(
+            _meeting(d, who, n, day_of_month(today, day), kind, "ya", "ya", "ya", topic)
+            for who, n, day, kind, topic in meetings
         ),
-    )
-    add(
-        "pertemuan_imp",
-        f"pertemuan/{imp}/2",
-        _meeting(
-            d,
-            imp,
-            day_of_month(today, 19),
-            "monev",
-            "ya",
-            "ya",
-            "ya",
-            "Evaluasi capaian peserta KB",
+        *(
+            _kie(d, imp, day_of_month(today, 6 + 3 * i), kind, **extra)
+            for i, (kind, extra) in enumerate(kie)
         ),
-    )
-    sub = sub_ppkbd_code(d, "004")
-    add(
-        "pertemuan_imp",
-        f"pertemuan/{sub}/1",
-        _meeting(
-            d, sub, day_of_month(today, 8), "pengurus", "ya", "ya", "ya", "Pendataan PUS RW 004"
-        ),
-    )
-    for i, (kind, extra) in enumerate(
-        [
-            ("kie_individu", {"women": 1, "men": 1, "new_users": 1}),
-            ("kie_kelompok", {"women": 18, "men": 4, "resupply": 6}),
-            ("kie_massa", {"women": 64, "men": 27}),
-            ("konseling", {"women": 3, "men": 0, "referrals": 2, "new_users": 1}),
-        ]
-    ):
-        add(
-            "kie_konseling",
-            f"kie/{imp}/{kind}",
-            _kie(d, imp, day_of_month(today, 6 + 3 * i), kind, **extra),
-        )
-    add("laporan_bulanan_imp", f"laporan/{imp}", _report(d, imp, today))
+        _report(d, imp, today),
+    ]
 
+
+def _cibeureum_berkembang(today: date) -> list[SampleSubmission]:
     # Cibeureum: collective board with written tasks but no sections/SK, minuted meetings without
     # a follow-up, KIE and counselling, report on time, no target map, two efforts but no own funds.
     d, imp = BERKEMBANG, ppkbd_code(BERKEMBANG)
-    add(
-        "profil_imp",
-        f"profil/{imp}",
+    return [
         _profile(
             d,
             imp,
@@ -238,34 +214,19 @@ def imp_samples(today: date) -> list[SampleSubmission]:
             poktan="bkb",
             target_map="tidak",
         ),
-    )
-    add(
-        "pertemuan_imp",
-        f"pertemuan/{imp}/1",
         _meeting(
             d,
             imp,
+            1,
             day_of_month(today, 7),
             "rakor",
-            "ya",
-            "ya",
-            "sebagian",
-            "Jadwal posyandu dan KB",
+            plan="ya",
+            minutes="ya",
+            follow_up="sebagian",
+            topic="Jadwal posyandu dan KB",
         ),
-    )
-    add(
-        "kie_konseling",
-        f"kie/{imp}/kie_kelompok",
         _kie(d, imp, day_of_month(today, 10), "kie_kelompok", women=12, men=2, resupply=4),
-    )
-    add(
-        "kie_konseling",
-        f"kie/{imp}/konseling",
         _kie(d, imp, day_of_month(today, 12), "konseling", women=2, men=1, referrals=1),
-    )
-    add(
-        "laporan_bulanan_imp",
-        f"laporan/{imp}",
         _report(
             d,
             imp,
@@ -280,14 +241,14 @@ def imp_samples(today: date) -> list[SampleSubmission]:
             jumlah_rujukan=1,
             pertemuan_poktan=1,
         ),
-    )
+    ]
 
+
+def _baros_dasar(today: date) -> list[SampleSubmission]:
     # Baros: a single manager, a meeting without plan or minutes, KIE but no counselling,
     # no monthly report yet, one effort.
     d, imp = DASAR, ppkbd_code(DASAR)
-    add(
-        "profil_imp",
-        f"profil/{imp}",
+    return [
         _profile(
             d,
             imp,
@@ -301,17 +262,21 @@ def imp_samples(today: date) -> list[SampleSubmission]:
             poktan="tidak_ada",
             target_map="tidak",
         ),
-    )
-    add(
-        "pertemuan_imp",
-        f"pertemuan/{imp}/1",
         _meeting(
-            d, imp, day_of_month(today, 11), "pengurus", "tidak", "tidak", "tidak_ada", "Perkenalan"
+            d,
+            imp,
+            1,
+            day_of_month(today, 11),
+            "pengurus",
+            plan="tidak",
+            minutes="tidak",
+            follow_up="tidak_ada",
+            topic="Perkenalan",
         ),
-    )
-    add(
-        "kie_konseling",
-        f"kie/{imp}/kie_kelompok",
         _kie(d, imp, day_of_month(today, 14), "kie_kelompok", women=8, men=0),
-    )
-    return out
+    ]
+
+
+def imp_samples(today: date) -> list[SampleSubmission]:
+    """A month of IMP reports: Melong reaches Mandiri, Cibeureum Berkembang, Baros Dasar."""
+    return _melong_mandiri(today) + _cibeureum_berkembang(today) + _baros_dasar(today)
