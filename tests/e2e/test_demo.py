@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from core.clients.kobo.client import KoboClient
 from core.store.db import make_engine, make_session_factory
 from core.store.models import Publication, Submission, TierAssessment
-from demo.data import CRAFTED_TIERS, ppkbd_code, sample_submissions
+from demo.registry import ppkbd_code
+from demo.samples import CRAFTED_TIERS, sample_submissions
 from tests.conftest import free_port, make_settings, pantau_env
 from tests.support.processes import Proc, wait_for
 

@@ -7,14 +7,13 @@ import pytest
 from core.domain.facts import Facts, extract_values
 from core.domain.scoring import assess_family, assess_imp, load_imp_rules, load_krs_rules
 from core.store.facts import contract
-from demo.data import (
+from demo.registry import ppkbd_code, sub_ppkbd_code
+from demo.samples import (
     CRAFTED_TIERS,
     FAMILY_DESA,
     family_samples,
     imp_samples,
-    ppkbd_code,
     sample_submissions,
-    sub_ppkbd_code,
 )
 
 

@@ -6,15 +6,15 @@ from sqlalchemy import func, select
 from core.store.db import session_scope
 from core.store.models import Institution, TierAssessment
 from core.usecases.wilayah import load_wilayah
-from demo.data import (
-    DEMO_PREFIX,
+from demo import DEMO_PREFIX
+from demo.registry import (
     DemoDataError,
     kelompok_kb_code,
     ppkbd_code,
     seed_registry,
-    stored_tiers,
     sub_ppkbd_code,
 )
+from demo.summary import stored_tiers
 
 
 @pytest.fixture
