@@ -8,7 +8,7 @@ from typing import Any
 import click
 from sqlalchemy.orm import Session, sessionmaker
 
-from config.settings import Settings
+from config.settings import Settings, load_settings
 from core.store.db import make_engine, make_session_factory
 from core.store.migrate import upgrade
 
@@ -34,3 +34,12 @@ def echo_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
     click.echo("  ".join(c.ljust(widths[c]) for c in columns))
     for r in rows:
         click.echo("  ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns))
+
+
+def settings_from(ctx: click.Context) -> Settings:
+    """Settings for this invocation, validated once and cached on the root context."""
+    root = ctx.find_root()
+    root.ensure_object(dict)
+    if "settings" not in root.obj:
+        root.obj["settings"] = load_settings()
+    return root.obj["settings"]

@@ -34,7 +34,7 @@ forms.add_command(publish_cmd)
 @click.pass_context
 def lint_cmd(ctx: click.Context, names: tuple[str, ...]) -> None:
     """Check forms (all in xlsforms/ by default); exit 1 listing `sheet:row` problems."""
-    from cli.main import settings_from
+    from cli.common import settings_from
     from core.domain.forms.lint import form_paths, lint_form
 
     settings = settings_from(ctx)
@@ -66,8 +66,7 @@ def build_cmd(
     ctx: click.Context, names: tuple[str, ...], no_validate: bool, built_by: str | None
 ) -> None:
     """Build forms to build/forms/<form_id>.xml with CSV media; record changed versions."""
-    from cli.common import sessions
-    from cli.main import settings_from
+    from cli.common import sessions, settings_from
     from core.domain.forms.lint import form_paths
     from core.store.db import session_scope
     from core.usecases.build import build_form, write_attachments
@@ -124,8 +123,7 @@ def build_cmd(
 @click.pass_context
 def versions_cmd(ctx: click.Context, form_id: str, as_json: bool) -> None:
     """List the builds of FORM_ID (newest first) and where each was published."""
-    from cli.common import sessions
-    from cli.main import settings_from
+    from cli.common import sessions, settings_from
     from core.store.db import session_scope
     from core.usecases.build import list_versions
     from core.usecases.publish import list_publications

@@ -38,7 +38,7 @@ def publish_cmd(
     ctx: click.Context, form_id: str, server: str, force_reason: str | None, actor: str | None
 ) -> None:
     """Build FORM_ID and publish it to Kobo or ODK Central; print each step."""
-    from cli.main import settings_from
+    from cli.common import settings_from
     from core.usecases.publish import missing_settings
 
     settings = settings_from(ctx)

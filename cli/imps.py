@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from cli.common import echo_json, echo_table, sessions
-from cli.main import settings_from
+from cli.common import echo_json, echo_table, sessions, settings_from
 
 
 def wilayah_option(value: str | None) -> str | None:

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import click
 
-from cli.common import echo_json, echo_table, sessions
-from cli.main import settings_from
+from cli.common import echo_json, echo_table, sessions, settings_from
 from core.clients.central.errors import CentralError
 from core.clients.kobo.errors import KoboError
 from core.store.errors import DatabaseUnavailable

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from config.settings import SettingsError, load_settings
+from config.settings import SettingsError
 
 
 class PantauGroup(click.Group):
@@ -25,15 +25,6 @@ class PantauGroup(click.Group):
 def main(ctx: click.Context) -> None:
     """Pantau: IMP scoring and stunting-risk alerts for the Bangga Kencana programme."""
     ctx.ensure_object(dict)
-
-
-def settings_from(ctx: click.Context):
-    """Settings for this invocation, validated once and cached on the context."""
-    root = ctx.find_root()
-    root.ensure_object(dict)
-    if "settings" not in root.obj:
-        root.obj["settings"] = load_settings()
-    return root.obj["settings"]
 
 
 def _register() -> None:

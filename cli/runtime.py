@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from cli.main import settings_from
+from cli.common import settings_from
 
 
 @click.command()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.common import echo_json, echo_table, sessions
-from cli.main import settings_from
+from cli.common import echo_json, echo_table, sessions, settings_from
 
 
 def _process_backlog(factory, settings) -> int:

@@ -19,7 +19,7 @@ from typing import Any
 import click
 from pydantic import SecretStr
 
-from cli.main import settings_from
+from cli.common import settings_from
 from demo.pipeline import (
     STEPS,
     prepare_database,
