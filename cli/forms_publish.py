@@ -31,7 +31,7 @@ def publish_cmd(
     from cli.forms import _session_factory
     from cli.main import settings_from
     from core.clients.central.client import CentralClient
-    from core.clients.kobo.client import KoboClient
+    from core.clients.kobo import KoboClient
     from core.usecases.publish import (
         PublishError,
         missing_settings,

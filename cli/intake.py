@@ -12,15 +12,14 @@ import sqlalchemy.exc
 from cli.common import echo_json, echo_table, sessions
 from cli.main import settings_from
 from core.clients.central.errors import CentralError
-from core.clients.kobo.errors import KoboError
+from core.clients.kobo import KoboError
 
 RemoteError = (KoboError, CentralError)
 OperationalError = sqlalchemy.exc.OperationalError
 
 
 def _kobo_client(settings):  # noqa: ANN001, ANN202
-    from core.clients.kobo.client import KoboClient
-    from core.clients.kobo.errors import KoboError
+    from core.clients.kobo import KoboClient, KoboError
 
     try:
         return KoboClient.from_settings(settings)

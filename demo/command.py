@@ -270,7 +270,7 @@ def demo(
         factory = _prepare_database(steps, settings)
         ports = {"web": port, "sandbox": sandbox_port, "smtp": smtp_port}
         _start_children(steps, sup, host, ports, demo_env["PANTAU_KOBO_TOKEN"], var)
-        from core.clients.kobo.client import KoboClient
+        from core.clients.kobo import KoboClient
 
         with KoboClient.from_settings(settings, timeout=30) as kobo:
             assets = _publish_forms(steps, settings, factory, kobo)

@@ -12,8 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from core.clients.central.client import CentralClient
 from core.clients.central.errors import CentralError, CentralRetryableError
-from core.clients.kobo.client import KoboClient
-from core.clients.kobo.errors import KoboError, KoboRetryableError
+from core.clients.kobo import KoboClient, KoboError, KoboRetryableError
 from core.store.heartbeat import beat
 from core.store.locks import LockBusy, lease
 from core.store.models import AuditLog

@@ -15,8 +15,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clients.central.client import CentralClient, CentralSubmission, Watermark
-from core.clients.kobo.client import KoboClient
-from core.clients.kobo.errors import KoboNotFound
+from core.clients.kobo import KoboClient, KoboNotFound
 from core.domain.privacy import pseudonymise
 from core.store.db import session_scope
 from core.store.locks import LockBusy, lease, renew

@@ -32,8 +32,7 @@ from core.clients.central.errors import (
     CentralNotFound,
     CentralVersionConflict,
 )
-from core.clients.kobo.client import Asset, HookSettings, HookSpec, KoboClient
-from core.clients.kobo.errors import KoboError, KoboNotFound
+from core.clients.kobo import Asset, HookSettings, HookSpec, KoboClient, KoboError, KoboNotFound
 from core.domain.forms.contract import Contract, load_contract
 from core.domain.forms.errors import ContractError, FormBuildError, FormError, FormLintError
 from core.store.models import AuditLog, FormVersion, Publication, Submission
