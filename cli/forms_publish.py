@@ -30,7 +30,7 @@ def publish_cmd(
     """Build FORM_ID and publish it to Kobo or ODK Central; print each step."""
     from cli.forms import _session_factory
     from cli.main import settings_from
-    from core.clients.central.client import CentralClient
+    from core.clients.central import CentralClient
     from core.clients.kobo import KoboClient
     from core.usecases.publish import (
         PublishError,

@@ -11,7 +11,7 @@ import sqlalchemy.exc
 
 from cli.common import echo_json, echo_table, sessions
 from cli.main import settings_from
-from core.clients.central.errors import CentralError
+from core.clients.central import CentralError
 from core.clients.kobo import KoboError
 
 RemoteError = (KoboError, CentralError)
@@ -65,7 +65,7 @@ def pull(ctx: click.Context, form: str | None, since: str | None, server: str) -
     for asset in assets:
         try:
             if server == "central":
-                from core.clients.central.client import CentralClient
+                from core.clients.central import CentralClient
 
                 with CentralClient.from_settings(settings) as client:
                     report = pull_central(

@@ -10,8 +10,7 @@ from celery import shared_task
 from celery.utils.log import get_task_logger
 from sqlalchemy.exc import OperationalError
 
-from core.clients.central.client import CentralClient
-from core.clients.central.errors import CentralError, CentralRetryableError
+from core.clients.central import CentralClient, CentralError, CentralRetryableError
 from core.clients.kobo import KoboClient, KoboError, KoboRetryableError
 from core.store.heartbeat import beat
 from core.store.locks import LockBusy, lease

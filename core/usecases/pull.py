@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.clients.central.client import CentralClient, CentralSubmission, Watermark
+from core.clients.central import CentralClient, CentralSubmission, Watermark
 from core.clients.kobo import KoboClient, KoboNotFound
 from core.domain.privacy import pseudonymise
 from core.store.db import session_scope

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from core.clients.central.client import CentralClient
-from core.clients.central.errors import (
+from core.clients.central import (
+    CentralClient,
     CentralDuplicateForm,
     CentralError,
     CentralNotFound,
