@@ -147,16 +147,13 @@ class SubmissionService:
                 "$count": "true" if count else None,
             }
         )
-        url: str | None = f"{self._form(form_id, project_id)}.svc/Submissions?{query}"
-        while url:
-            data = self.client.get_json(url)
-            page = SubmissionPage(
+        url = f"{self._form(form_id, project_id)}.svc/Submissions?{query}"
+        for data in self.client.iter_json_pages(url, next_key="@odata.nextLink"):
+            yield SubmissionPage(
                 value=data.get("value", []),
                 next_link=data.get("@odata.nextLink"),
                 count=data.get("@odata.count"),
             )
-            url = page.next_link
-            yield page
 
     def changes(
         self,

@@ -49,19 +49,13 @@ class DataService:
             params["fields"] = json.dumps(list(fields), separators=(",", ":"))
         if sort is not None:
             params["sort"] = json.dumps(dict(sort), separators=(",", ":"))
-        url: str | None = f"/api/v2/assets/{asset_uid}/data/"
-        first = True
-        while url:
-            data = self.client.get_json(url, params=params if first else None)
-            first = False
-            page = SubmissionPage(
+        for data in self.client.iter_json_pages(f"/api/v2/assets/{asset_uid}/data/", params):
+            yield SubmissionPage(
                 count=int(data.get("count") or 0),
                 results=list(data.get("results") or []),
                 next=data.get("next"),
                 previous=data.get("previous"),
             )
-            url = page.next
-            yield page
 
     def iter_submissions(
         self,
