@@ -2,8 +2,8 @@
 
 The Kobo and Central clients subclass `HttpClient` (the model is pyodk's `_utils/session.py`)
 and keep only what is their own: authentication, how their server words an error, and the
-resources of their API. Each names its error classes in an `ErrorClasses` table, so a failure
-always surfaces as that client's own retryable or permanent error.
+resources of their API. Each names its error classes (all `HttpError`s) in an `ErrorClasses`
+table, so a failure always surfaces as that client's own retryable or permanent error.
 """
 
 from __future__ import annotations
@@ -19,9 +19,32 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util import Retry
 
+from core.domain.errors import PantauError
+
 RETRY_STATUSES = (429, 502, 503, 504)
 # urllib3 repeats these; POST never (see `HttpClient.request(..., safe=True)`).
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
+
+
+class HttpError(PantauError):
+    """Base of the errors of every HTTP client; carries the server's answer when there was one."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        body: Any = None,
+        retry_after: float | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.body = body
+        # Seconds the server asked us to wait (429/503 `Retry-After`), for a task's countdown.
+        self.retry_after = retry_after
+        # The server's own error code, e.g. Central's "409.6" (sent as a JSON number, kept as text).
+        self.code = code
 
 
 def retry_policy(total: int, backoff_factor: float, backoff_max: float) -> Retry:
@@ -69,14 +92,14 @@ def retry_after(response: requests.Response | None) -> float | None:
 class ErrorClasses:
     """The error classes one client raises: retryable, permanent, and one per special status."""
 
-    retryable: type[Exception]
-    permanent: type[Exception]
+    retryable: type[HttpError]
+    permanent: type[HttpError]
     # e.g. 401/403 -> the auth error, 404 -> not found; any other 4xx/5xx is `permanent`.
-    by_status: Mapping[int, type[Exception]] = field(default_factory=dict)
+    by_status: Mapping[int, type[HttpError]] = field(default_factory=dict)
     # None: a timeout is reported like any other failed connection (as `retryable`).
-    timeout: type[Exception] | None = None
+    timeout: type[HttpError] | None = None
 
-    def for_status(self, status: int) -> type[Exception]:
+    def for_status(self, status: int) -> type[HttpError]:
         """The class for a non-2xx status: the one place that decides retryability."""
         if status in RETRY_STATUSES:
             return self.retryable
@@ -147,7 +170,7 @@ class HttpClient:
             return
         raise self._error(response, response_body(response))
 
-    def _error(self, response: requests.Response, body: Any) -> Exception:
+    def _error(self, response: requests.Response, body: Any) -> HttpError:
         """The typed error for a non-2xx answer (each client words its server's errors)."""
         raise NotImplementedError
 
@@ -183,11 +206,10 @@ class HttpClient:
                 time.sleep(wait)
         raise AssertionError("unreachable")
 
-    def _backoff(self, attempt: int, exc: Exception) -> float:
+    def _backoff(self, attempt: int, exc: HttpError) -> float:
         hinted = None
-        status = getattr(exc, "status_code", None)
-        if status in (429, 503) and self.retries.respect_retry_after_header:
-            hinted = getattr(exc, "retry_after", None)
+        if exc.status_code in (429, 503) and self.retries.respect_retry_after_header:
+            hinted = exc.retry_after
         factor = self.retries.backoff_factor
         computed = min(self.retries.backoff_max, factor * (2 ** (attempt - 1)))
         return hinted if hinted is not None else computed

@@ -30,7 +30,13 @@ from core.clients.central.forms import FormService
 from core.clients.central.models import CentralSessionToken
 from core.clients.central.odata import parse_time
 from core.clients.central.submissions import SubmissionService
-from core.clients.http import RETRY_STATUSES, ErrorClasses, HttpClient, retry_policy
+from core.clients.http import (
+    RETRY_STATUSES,
+    ErrorClasses,
+    HttpClient,
+    HttpError,
+    retry_policy,
+)
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -161,7 +167,7 @@ class CentralClient(HttpClient):
         self._raise_for(response)
         return response
 
-    def _error(self, response: requests.Response, body: Any) -> Exception:
+    def _error(self, response: requests.Response, body: Any) -> HttpError:
         """Central's error, keeping its `code` (409.3 and 409.6 pick their own classes)."""
         status = response.status_code
         code = _error_code(body)

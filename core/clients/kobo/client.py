@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 import requests
 from urllib3.util import Retry
 
-from core.clients.http import RETRY_STATUSES, ErrorClasses, HttpClient, retry_after, retry_policy
+from core.clients.http import (
+    RETRY_STATUSES,
+    ErrorClasses,
+    HttpClient,
+    HttpError,
+    retry_after,
+    retry_policy,
+)
 from core.clients.kobo.assets import AssetService
 from core.clients.kobo.data import DataService
 from core.clients.kobo.deployments import DeploymentService
@@ -88,7 +95,7 @@ class KoboClient(HttpClient):
     def __repr__(self) -> str:
         return f"KoboClient({self.base_url!r})"
 
-    def _error(self, response: requests.Response, body: Any) -> Exception:
+    def _error(self, response: requests.Response, body: Any) -> HttpError:
         """Kobo's error: DRF's `detail` when there is one, and any `Retry-After` it sent."""
         status = response.status_code
         if isinstance(body, dict) and "detail" in body:
