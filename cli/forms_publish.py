@@ -90,8 +90,8 @@ def _publish_to(
     session: Session, settings: Settings, server: str, form_id: str, **options: Any
 ) -> PublishResult:
     """Open the server's client and publish with it, printing each step."""
-    from core.clients.central.client import CentralClient
-    from core.clients.kobo.client import KoboClient
+    from core.clients.central import CentralClient
+    from core.clients.kobo import KoboClient
     from core.usecases.publish import publish_to_central, publish_to_kobo
 
     if server == "kobo":

@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from cli.common import echo_json, echo_table, sessions, settings_from
-from core.clients.central.errors import CentralError
-from core.clients.kobo.errors import KoboError
+from core.clients.central import CentralError
+from core.clients.kobo import KoboError
 from core.store.errors import DatabaseUnavailable
 
 RemoteError = (KoboError, CentralError)

@@ -8,8 +8,8 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.settings import Settings
-from core.clients.central.client import CentralClient
-from core.clients.kobo.client import KoboClient
+from core.clients.central import CentralClient
+from core.clients.kobo import KoboClient
 from core.domain.rules import Rules
 from core.store.db import make_engine, make_session_factory
 

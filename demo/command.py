@@ -146,7 +146,7 @@ def _run(
     """The steps, from an empty database to the summary."""
     factory = prepare_database(steps, settings)
     start_children(steps, sup, host, ports, token, var)
-    from core.clients.kobo.client import KoboClient
+    from core.clients.kobo import KoboClient
 
     with KoboClient.from_settings(settings, timeout=30) as kobo:
         assets = publish_forms(steps, settings, factory, kobo)

@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.clients.central.client import CentralClient, CentralSubmission, Watermark
-from core.clients.kobo.client import KoboClient
+from core.clients.central import CentralClient, CentralSubmission, Watermark
+from core.clients.kobo import KoboClient
 from core.store.db import run_unit
 from core.store.locks import LockBusy, lease, renew
 from core.store.models import utcnow

@@ -12,8 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.clients.kobo.client import KoboClient
-from core.clients.kobo.errors import KoboNotFound
+from core.clients.kobo import KoboClient, KoboNotFound
 from core.domain.rules import Rules
 from core.store.db import session_scope
 from core.store.locks import LockBusy, lease, renew

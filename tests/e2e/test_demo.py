@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from core.clients.kobo.client import KoboClient
+from core.clients.kobo import KoboClient
 from core.store.db import make_engine, make_session_factory
 from core.store.models import Publication, Submission, TierAssessment
 from demo.registry import ppkbd_code

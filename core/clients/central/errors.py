@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from core.domain.errors import PantauError
+from core.clients.http import HttpError
 
 
-class CentralError(PantauError):
+class CentralError(HttpError):
     """Base of every error the Central client raises; carries the HTTP answer when there was one."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status_code: int | None = None,
-        code: str | None = None,
-        body: Any = None,
-    ) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        # Central's own error code, e.g. "409.6" (sent as a JSON number, kept as text).
-        self.code = code
-        self.body = body
 
 
 class CentralRetryableError(CentralError):

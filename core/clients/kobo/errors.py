@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from core.domain.errors import PantauError
+from core.clients.http import HttpError
 
 
-class KoboError(PantauError):
+class KoboError(HttpError):
     """Base of every error the Kobo client raises; carries the HTTP answer when there was one."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status_code: int | None = None,
-        body: Any = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.body = body
-        # Seconds the server asked us to wait (429/503 `Retry-After`), for a task's countdown.
-        self.retry_after = retry_after
 
 
 class KoboRetryableError(KoboError):

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Unpack
 
 from sqlalchemy.orm import Session
 
-from core.clients.central.client import CentralClient
-from core.clients.central.errors import (
+from core.clients.central import (
+    CentralClient,
     CentralDuplicateForm,
     CentralNotFound,
     CentralVersionConflict,

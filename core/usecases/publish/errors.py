@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from core.clients.central.errors import CentralError
-from core.clients.kobo.errors import KoboError
+from core.clients.central import CentralError
+from core.clients.kobo import KoboError
 from core.domain.forms.errors import FormError
 
 

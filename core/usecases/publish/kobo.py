@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 from sqlalchemy.orm import Session
 
-from core.clients.kobo.client import Asset, Deployment, HookSettings, HookSpec, KoboClient
-from core.clients.kobo.errors import KoboNotFound
+from core.clients.kobo import Asset, Deployment, HookSettings, HookSpec, KoboClient, KoboNotFound
 from core.store.models import Publication
 from core.usecases.build import stamped_xlsform
 from core.usecases.publish.common import (

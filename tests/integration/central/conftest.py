@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.clients.central.client import CentralClient, default_retry
+from core.clients.central import CentralClient, default_retry
 from tests.support.central_stub import RunningCentralStub, central_stub  # noqa: F401
 
 

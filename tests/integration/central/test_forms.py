@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.clients.central.client import CentralClient
-from core.clients.central.errors import (
+from core.clients.central import (
+    CentralClient,
     CentralDuplicateForm,
     CentralNotFound,
     CentralPermanentError,

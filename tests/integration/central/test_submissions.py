@@ -8,8 +8,14 @@ from urllib.parse import unquote
 import pytest
 import requests
 
-from core.clients.central.client import CentralClient, Watermark, default_retry
-from core.clients.central.errors import CentralAuthError, CentralPermanentError, CentralUnsupported
+from core.clients.central import (
+    CentralAuthError,
+    CentralClient,
+    CentralPermanentError,
+    CentralUnsupported,
+    Watermark,
+    default_retry,
+)
 from tests.support.central_stub import RunningCentralStub, serve_central_stub
 from tests.support.odk_instances import (
     CENTRAL_FORM_ID,

@@ -69,7 +69,7 @@ def test_pull__fetches_everything_the_webhook_missed_and_processes_it(
 def test_pull__crash_after_a_page_resumes_from_the_committed_cursor(
     settings, kobo_sandbox, meeting_form, session_factory
 ):
-    from core.clients.kobo.client import KoboClient
+    from core.clients.kobo import KoboClient
     from core.usecases.pull import pull_kobo
 
     # 2,500 records = pages of 1,000, 1,000 and 500.

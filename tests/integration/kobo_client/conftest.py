@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from core.clients.kobo.client import KoboClient, default_retry
+from core.clients.kobo import KoboClient, default_retry
 from tests.support.kobo_sandbox import SandboxServer, kobo_sandbox, sample_xlsform
 
 __all__ = ["kobo_sandbox"]

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from core.clients.kobo.client import HookSettings, HookSpec, KoboClient, default_retry
-from core.clients.kobo.errors import (
+from core.clients.kobo import (
+    HookSettings,
+    HookSpec,
     KoboAuthError,
+    KoboClient,
     KoboNotFound,
     KoboPermanentError,
     KoboRetryableError,
     KoboTimeout,
+    default_retry,
 )
 from tests.support.kobo_sandbox import SandboxServer
 

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from core.clients.kobo.client import KoboClient, default_retry
+from core.clients.kobo import KoboClient, default_retry
 from tests.integration.kobo_client.conftest import RequestLog
 from tests.support.kobo_sandbox import TOKEN, SandboxServer, sample_xlsform
 

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from core.clients.kobo.client import HookSettings, HookSpec, KoboClient
-from core.clients.kobo.errors import KoboImportError, KoboNotFound, KoboPermanentError
+from core.clients.kobo import (
+    HookSettings,
+    HookSpec,
+    KoboClient,
+    KoboImportError,
+    KoboNotFound,
+    KoboPermanentError,
+)
 from tests.support.kobo_sandbox import SandboxServer, sample_xlsform
 
 

@@ -11,10 +11,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.clients.central.client import CentralClient
-from core.clients.central.client import default_retry as central_retry
-from core.clients.kobo.client import KoboClient
-from core.clients.kobo.client import default_retry as kobo_retry
+from core.clients.central import CentralClient
+from core.clients.central import default_retry as central_retry
+from core.clients.kobo import KoboClient
+from core.clients.kobo import default_retry as kobo_retry
 from core.store.db import session_scope
 from core.usecases.publish import PublishError, PublishResult
 from tests.conftest import make_settings
