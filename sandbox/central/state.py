@@ -62,14 +62,19 @@ class FormDef:
         return hashlib.md5(self.xml, usedforsecurity=False).hexdigest()
 
 
-def parse_xform(xml: bytes) -> FormDef:
-    """Read what Central needs from an XForm: id, version, title, repeats, types, media."""
+def parse_xml(xml: bytes) -> ET.Element:
+    """An uploaded XML document's root, or Central's 400.1 when it does not parse."""
     try:
-        doc = ET.fromstring(xml)
+        return ET.fromstring(xml)
     except ET.ParseError as exc:
         raise CentralProblem(
             400, 400.1, f"Could not parse the given data ({len(xml)} chars) as xml."
         ) from exc
+
+
+def parse_xform(xml: bytes) -> FormDef:
+    """Read what Central needs from an XForm: id, version, title, repeats, types, media."""
+    doc = parse_xml(xml)
     title = next((e.text for e in doc.iter() if local_name(e.tag) == "title"), None)
     instance = next(
         (e for e in doc.iter() if local_name(e.tag) == "instance" and not e.get("id")), None

@@ -9,19 +9,20 @@ from flask import Blueprint, Response
 from sandbox.central.auth import current_state, get_form, require_user
 from sandbox.central.forms import xml_body
 from sandbox.central.responses import CentralProblem, already_exists, not_found, ok
-from sandbox.central.state import Submission, SubmissionVersion, local_name, user_id
+from sandbox.central.state import (
+    Submission,
+    SubmissionVersion,
+    local_name,
+    parse_xml,
+    user_id,
+)
 
 bp = Blueprint("submissions", __name__)
 
 
 def instance_meta(xml: bytes) -> tuple[ET.Element, str, str | None, str | None]:
     """An instance's root, form id, `instanceID` and `deprecatedID`."""
-    try:
-        doc = ET.fromstring(xml)
-    except ET.ParseError as exc:
-        raise CentralProblem(
-            400, 400.1, f"Could not parse the given data ({len(xml)} chars) as xml."
-        ) from exc
+    doc = parse_xml(xml)
     instance_id = deprecated = None
     for elem in doc.iter():
         name = local_name(elem.tag)
