@@ -1,37 +1,26 @@
-"""The Flask app of the Kobo sandbox: kpi's v2 API, kobocat's OpenRosa endpoints, admin hooks."""
+"""The Flask app of the Kobo sandbox: kpi's v2 API, kobocat's OpenRosa endpoints, admin hooks.
+
+This module is the factory: configuration, the `Sandbox` state, fault injection and error
+handlers. Each resource's routes live in their own module (`assets`, `imports`, `files`,
+`hooks_api`, `data`, `openrosa`, `admin`), as kpi splits `kpi/views/v2/`.
+"""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
-import mimetypes
 import re
-import threading
 import time
 from dataclasses import dataclass, field
-from functools import wraps
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-from xml.sax.saxutils import escape
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, request
 
-from sandbox.kobo.faults import Faults, FaultSpecError, parse_spec, rule_from_json
-from sandbox.kobo.forms import content_hash, kobo_xform, parse_xlsform, structure
-from sandbox.kobo.hooks import FAILED, PENDING, STATUS_STR, HookDispatcher, new_log
-from sandbox.kobo.instance import InstanceError, geolocation, parse_instance, question_xpath
-from sandbox.kobo.query import QueryError, match, sort_docs
+from sandbox.kobo import admin, assets, data, files, hooks_api, imports, openrosa
+from sandbox.kobo.faults import Faults, parse_spec
+from sandbox.kobo.hooks import HookDispatcher
+from sandbox.kobo.responses import current_sandbox, detail
 from sandbox.kobo.store import Store
-from sandbox.kobo.util import iso_time, new_hex, new_uid, submission_time, utcnow
 
-DEFAULT_LIMIT = 100
-MAX_LIMIT = 1000
-OPENROSA_HEADERS = {
-    "X-OpenRosa-Version": "1.0",
-    "X-OpenRosa-Accept-Content-Length": "10000000",
-}
+BLUEPRINTS = (assets.bp, imports.bp, files.bp, hooks_api.bp, data.bp, openrosa.bp, admin.bp)
 
 
 @dataclass
@@ -61,50 +50,11 @@ class Sandbox:
         )
 
 
-def _detail(status: int, detail: str, **headers: str) -> Response:
-    resp = jsonify({"detail": detail})
-    resp.status_code = status
-    resp.headers.update(headers)
-    return resp
-
-
-def _json(doc: Any, status: int = 200) -> Response:
-    resp = jsonify(doc)
-    resp.status_code = status
-    return resp
-
-
-def _openrosa(status: int, message: str, nature: str = "", extra: str = "") -> Response:
-    nature_attr = f' nature="{nature}"' if nature else ""
-    body = (
-        '<OpenRosaResponse xmlns="http://openrosa.org/http/response">'
-        f"<message{nature_attr}>{escape(message)}</message>{extra}</OpenRosaResponse>"
-    )
-    return Response(
-        body, status=status, content_type="text/xml; charset=utf-8", headers=OPENROSA_HEADERS
-    )
-
-
-def _page(results: list, status: int = 200) -> Response:
-    return _json(
-        {"count": len(results), "next": None, "previous": None, "results": results}, status
-    )
-
-
-def _base() -> str:
-    return request.url_root.rstrip("/")
-
-
-def _truthy(value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in ("true", "1", "yes", "on")
-
-
-def _fault_response(rule_status: int, retry_after: int | None) -> Response:
+def fault_response(rule_status: int, retry_after: int | None) -> Response:
+    """The answer an injected fault gives: DRF's throttle 429, or an edge server's HTML page."""
     if rule_status == 429:
         wait = retry_after if retry_after is not None else 1
-        return _detail(
+        return detail(
             429,
             f"Request was throttled. Expected available in {wait} seconds.",
             **{"Retry-After": str(wait)},
@@ -124,6 +74,38 @@ def _fault_response(rule_status: int, retry_after: int | None) -> Response:
     if retry_after is not None:
         resp.headers["Retry-After"] = str(retry_after)
     return resp
+
+
+def inject_faults() -> Response | None:
+    """Before every request: apply the fault rules aimed at this path (`api`, `data`, ...)."""
+    path = request.path
+    if path.startswith("/__sandbox__"):
+        return None
+    targets: set[str] = set()
+    if path.startswith("/api/v2/"):
+        targets.add("api")
+        if re.match(r"^/api/v2/assets/[^/]+/data/", path):
+            targets.add("data")
+    elif path.endswith("/submission"):
+        targets.add("submission")
+    if not targets:
+        return None
+    for rule in current_sandbox().faults.take(targets):
+        if rule.action == "slow":
+            time.sleep(rule.seconds)
+        elif rule.status is not None:
+            return fault_response(rule.status, rule.retry_after)
+    return None
+
+
+def not_found(_exc: Exception) -> Response:
+    """DRF's 404 body for unknown paths."""
+    return detail(404, "Not found.")
+
+
+def not_allowed(_exc: Exception) -> Response:
+    """DRF's 405 body."""
+    return detail(405, f'Method "{request.method}" not allowed.')
 
 
 def create_sandbox_app(
@@ -149,10 +131,10 @@ def create_sandbox_app(
     if users is not None:
         config.users = dict(users)
     rules = parse_spec(faults) if isinstance(faults, str) else list(faults or [])
-    sb = Sandbox(Store(db_path), config, Faults(rules))
     app = Flask("sandbox.kobo")
     app.json.sort_keys = False  # keep Kobo's key order (XML order, then system fields)
     app.json.ensure_ascii = True
+<<<<<<< HEAD
     app.extensions["kobo_sandbox"] = sb
     store = sb.store
 
@@ -1203,4 +1185,12 @@ def create_sandbox_app(
         xform = store.get("version", asset["deployed_version_id"])["xform"]
         return Response(xform, content_type="text/xml; charset=utf-8")
 
+=======
+    app.extensions["kobo_sandbox"] = Sandbox(Store(db_path), config, Faults(rules))
+    app.before_request(inject_faults)
+    app.register_error_handler(404, not_found)
+    app.register_error_handler(405, not_allowed)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+>>>>>>> sandbox-split
     return app
