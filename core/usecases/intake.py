@@ -152,27 +152,7 @@ def ingest(
     store.lock_record(session, server, asset_uid, record_id if record_id is not None else root)
     new_id = store.insert_version(
         session,
-        {
-            "instance_id": instance,
-            "root_id": root,
-            "deprecated_id": deprecated,
-            "record_id": record_id,
-            "server": server,
-            "source": source,
-            "asset_uid": asset_uid,
-            "form_id": ref.form_id,
-            "form_version_id": ref.form_version_id,
-            "server_version": version,
-            "version_known": ref.version_known,
-            "raw": raw,
-            "submitted_at": parse_submission_time(raw),
-            "received_at": utcnow(),
-            "status": "received",
-            # Optimistic: a new record is its own current version; settling the chain below
-            # corrects it in the rare case of an older version arriving late.
-            "is_latest": True,
-            "process_count": 0,
-        },
+        _version_row(raw, (instance, root, deprecated, record_id), server, source, ref),
     )
     if new_id is None:
         existing = store.by_instance(session, instance)
@@ -184,6 +164,38 @@ def ingest(
     session.flush()
     process_id = current.id if current.status == "received" else None
     return Received("created", new_id, current.id == new_id, process_id)
+
+
+def _version_row(
+    raw: dict[str, Any],
+    ids: tuple[str, str, str | None, int | None],
+    server: str,
+    source: str,
+    ref: FormRef,
+) -> dict[str, Any]:
+    instance, root, deprecated, record_id = ids
+    asset_uid, version = server_form(raw)
+    return {
+        "instance_id": instance,
+        "root_id": root,
+        "deprecated_id": deprecated,
+        "record_id": record_id,
+        "server": server,
+        "source": source,
+        "asset_uid": asset_uid,
+        "form_id": ref.form_id,
+        "form_version_id": ref.form_version_id,
+        "server_version": version,
+        "version_known": ref.version_known,
+        "raw": raw,
+        "submitted_at": parse_submission_time(raw),
+        "received_at": utcnow(),
+        "status": "received",
+        # Optimistic: a new record is its own current version; settling the chain corrects it
+        # in the rare case of an older version arriving late.
+        "is_latest": True,
+        "process_count": 0,
+    }
 
 
 def _apply(versions: list[Submission], changes: list[Any]) -> None:
