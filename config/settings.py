@@ -60,10 +60,27 @@ class Settings(BaseSettings):
     # Family identity: key for the keyed hash of KK/NIK numbers.
     pseudonym_key: SecretStr = SecretStr("")
 
-    # Mail (alerts); the demo runs a local SMTP sink on this port.
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 8025
+    # Alert channels. Mail: smtp://user:pass@host:port, smtp+starttls://…, smtps://…; the demo
+    # runs a local SMTP sink at the default.
+    smtp_url: SecretStr = SecretStr("smtp://127.0.0.1:8025")
     mail_from: str = "pantau@localhost"
+    # A WhatsApp/SMS gateway taking {phone_field: number, text_field: text} with the token in
+    # the Authorization header (Fonnte, Wablas and the like).
+    wa_url: str = ""
+    wa_token: SecretStr = SecretStr("")
+    wa_phone_field: str = "target"
+    wa_text_field: str = "message"
+    telegram_token: SecretStr = SecretStr("")
+    telegram_api_url: str = "https://api.telegram.org"
+    # Key of the HMAC-SHA256 signature (X-Pantau-Signature) on alerts sent to webhooks.
+    alert_webhook_secret: SecretStr = SecretStr("")
+    # Outbox retries: exponential from alert_retry_base seconds, capped, with jitter.
+    alert_max_attempts: int = 8
+    alert_retry_base: float = 30.0
+    alert_retry_max: float = 3600.0
+    # Periodic alert jobs, in seconds: due deliveries are picked up (the safety net of the
+    # deliver_alert task) and the weekly digest is checked for.
+    alert_sweep_interval: int = 60
 
     # Periodic jobs, in seconds.
     pull_interval: int = 300
@@ -87,7 +104,14 @@ class Settings(BaseSettings):
             raise ValueError("must be a redis:// URL or sqla+sqlite:///path (embedded)")
         return value
 
-    @field_validator("kobo_url", "central_url", "public_url")
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr) -> SecretStr:
+        if urlsplit(value.get_secret_value()).scheme not in ("smtp", "smtp+starttls", "smtps"):
+            raise ValueError("must be smtp://host:port, smtp+starttls://… or smtps://…")
+        return value
+
+    @field_validator("kobo_url", "central_url", "public_url", "wa_url", "telegram_api_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if value and urlsplit(value).scheme not in ("http", "https"):

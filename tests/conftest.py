@@ -180,6 +180,8 @@ def pantau_env(settings: Settings, **extra: str) -> dict[str, str]:
             "PANTAU_FORMS_DIR": str(settings.forms_dir),
             "PANTAU_BUILD_DIR": str(settings.build_dir),
             "PANTAU_PUBLIC_URL": settings.public_url,
+            "PANTAU_SMTP_URL": settings.smtp_url.get_secret_value(),
+            "PANTAU_ALERT_RETRY_BASE": str(settings.alert_retry_base),
         }
     )
     env.update(extra)

@@ -95,6 +95,16 @@ def beat_schedule(settings: Settings) -> dict:
             "schedule": timedelta(hours=6),
             "options": {"queue": QUEUE_SCORING},
         },
+        "deliver-due": {
+            "task": "pantau.deliver_due",
+            "schedule": timedelta(seconds=settings.alert_sweep_interval),
+            "options": {"queue": QUEUE_ALERTS},
+        },
+        "weekly-digest": {
+            "task": "pantau.weekly_digest",
+            "schedule": timedelta(hours=1),
+            "options": {"queue": QUEUE_ALERTS},
+        },
         "sweep-all": {
             "task": "pantau.sweep_all",
             "schedule": timedelta(seconds=settings.sweep_interval),

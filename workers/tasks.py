@@ -22,12 +22,14 @@ from core.store.heartbeat import beat
 from core.store.locks import LockBusy, lease
 from core.store.models import AuditLog, utcnow
 from core.store.submissions import pending_ids, published_assets
+from core.usecases.alerts import NEW_DELIVERIES
 from core.usecases.processing import process_batch
 from core.usecases.processing import process_submission as process_one
 from core.usecases.pull import pull
 from core.usecases.rescoring import score_imps
 from core.usecases.sweep import sweep_kobo
 from core.wiring import client_for, rules_for
+from workers.alerts import deliver_alert, deliver_due, enqueue_deliveries, weekly_digest
 from workers.celery_app import QUEUE_INTAKE, broker_file
 from workers.context import session_factory, settings_of, task_session
 from workers.maintenance import cleanup_consumed
@@ -101,7 +103,10 @@ def process_submission(self, submission_id: int) -> str:
 
     def work() -> str:
         with task_session(self.app) as session:
-            return process_one(session, submission_id, rules)
+            outcome = process_one(session, submission_id, rules)
+            deliveries = list(session.info.get(NEW_DELIVERIES, []))
+        enqueue_deliveries(self.app, deliveries)  # committed: the outbox rows exist
+        return outcome
 
     return _run(self, work)
 
@@ -123,6 +128,8 @@ def process_pending(self, limit: int = 500, older_than_seconds: int = 30) -> int
             for start in range(0, len(ids), 100):
                 with task_session(self.app) as session:
                     done += process_batch(session, ids[start : start + 100], rules)
+                    deliveries = list(session.info.get(NEW_DELIVERIES, []))
+                enqueue_deliveries(self.app, deliveries)
             return done
     except LockBusy:
         return 0  # the previous run is still going
@@ -218,6 +225,12 @@ def score_current_period(self) -> int:
 
     def work() -> int:
         with task_session(self.app) as session:
-            return len(score_imps(session, rules, period=period))
+            scored = len(score_imps(session, rules, period=period))
+            deliveries = list(session.info.get(NEW_DELIVERIES, []))
+        enqueue_deliveries(self.app, deliveries)
+        return scored
 
     return _run(self, work)
+
+
+__all__ = ["deliver_alert", "deliver_due", "weekly_digest"]

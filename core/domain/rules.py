@@ -1,10 +1,11 @@
-"""The rules files in force, read together: the IMP rubric and the KRS factors."""
+"""The rules files in force, read together: IMP rubric, KRS factors, alerts and their texts."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.domain.alerts import AlertRules, Messages, load_alert_rules, load_messages
 from core.domain.scoring import ImpRules, KrsRules, load_imp_rules, load_krs_rules
 
 
@@ -14,6 +15,8 @@ class Rules:
 
     imp: ImpRules
     krs: KrsRules
+    alerts: AlertRules
+    messages: Messages
 
     @classmethod
     def load(cls, rules_dir: Path) -> Rules:
@@ -21,4 +24,6 @@ class Rules:
         return cls(
             imp=load_imp_rules(rules_dir / "imp_rubric.toml"),
             krs=load_krs_rules(rules_dir / "krs.toml"),
+            alerts=load_alert_rules(rules_dir / "alerts.toml"),
+            messages=load_messages(rules_dir / "alert_messages.toml"),
         )

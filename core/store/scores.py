@@ -87,9 +87,17 @@ def tier_row(session: Session, imp: str, period: str) -> TierAssessment | None:
     )
 
 
+NEW_EVENTS = "pantau.new_events"
+
+
 def add_event(session: Session, kind: str, desa: str | None, payload: dict[str, Any]) -> None:
-    """Record a domain event (a tier change, a family to look at) for what reacts to it."""
-    session.add(DomainEvent(kind=kind, desa_code=desa, payload=payload))
+    """Record a domain event (a tier change, a family to look at) for what reacts to it.
+
+    The unit of work keeps its new events, so the steps reacting to them run before it commits.
+    """
+    event = DomainEvent(kind=kind, desa_code=desa, payload=payload)
+    session.add(event)
+    session.info.setdefault(NEW_EVENTS, []).append(event)
 
 
 def family_by_key(session: Session, key: str) -> Family | None:

@@ -19,7 +19,6 @@ from core.domain.scoring import (
     PROFILE_FORM,
     FamilyAssessment,
     ImpAssessment,
-    alert_reasons,
     assess_family,
     assess_imp,
     period_months,
@@ -160,22 +159,17 @@ def store_family_assessment(
     family.desa_code = facts.get("desa") or family.desa_code
     family.rw, family.rt = facts.get("rw"), facts.get("rt")
     family.last_seen = utcnow()
-    reasons = [r.to_dict() for r in alert_reasons(result)]
-    if family.krs and not was_krs:
-        reasons.append(
-            {
-                "code": "krs_baru",
-                "text_id": "Keluarga baru teridentifikasi berisiko stunting",
-                "text_en": "Family newly identified as at risk of stunting",
-                "detail": {},
-            }
-        )
-    if reasons and emit:
+    if emit:
         scores.add_event(
             session,
-            "family_alert",
+            "family_assessed",
             family.desa_code,
-            {"family": key, "submission_id": submission.id, "reasons": reasons},
+            {
+                "family": key,
+                "family_id": family.id,
+                "submission_id": submission.id,
+                "newly_krs": family.krs and not was_krs,
+            },
         )
     return result
 
@@ -199,3 +193,13 @@ def withdraw_family_survey(step: Step, submission: Submission, fact: Fact) -> No
         step.session.delete(old)
         step.session.flush()
         _refresh_family(step.session, family)
+        scores.add_event(
+            step.session,
+            "family_withdrawn",
+            family.desa_code,
+            {
+                "family": family.family_key,
+                "family_id": family.id,
+                "submission_id": fact.submission_id,
+            },
+        )

@@ -4,7 +4,8 @@ Read it in one screen to know what a submission sets off (as ODK Central's
 `lib/worker/jobs.js` maps events to workers). Processing (`core.usecases.processing`) stores a
 submission's facts, then runs the `on_facts` steps of its form; when a version is replaced by an
 edit or deleted upstream, it runs the form's `on_retract` steps on the old facts. `AFTER_BATCH`
-runs once per unit of work, so a backlog of one IMP's meetings recomputes its tier once.
+runs once per unit of work, so a backlog of one IMP's meetings recomputes its tier once;
+then the domain events the unit recorded run the `EVENTS` steps (alerts).
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from dataclasses import dataclass
 from core.domain.facts import Facts
 from core.domain.scoring import FAMILY_FORM, IMP_FORMS
 from core.store.models import Fact, Submission
-from core.usecases import assessments
+from core.usecases import alerts, assessments
 from core.usecases.assessments import Step
 
 OnFacts = Callable[[Step, Submission, Facts], None]
 OnRetract = Callable[[Step, Submission, Fact], None]
 AfterBatch = Callable[[Step], object]
+OnEvent = Callable[[Step, dict], None]
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,14 @@ JOBS: dict[str, Steps] = {
 }
 
 AFTER_BATCH: tuple[AfterBatch, ...] = (assessments.rescore_touched_imps,)
+
+# Domain events (recorded in `domain_events`) and the steps that react to them, in the same
+# unit of work: an alert and its deliveries commit with the finding that caused them.
+EVENTS: dict[str, tuple[OnEvent, ...]] = {
+    "family_assessed": (alerts.alert_family,),
+    "family_withdrawn": (alerts.alert_family,),
+    "imp_tier_changed": (alerts.alert_tier_change,),
+}
 
 NOTHING = Steps()
 

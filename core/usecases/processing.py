@@ -12,10 +12,11 @@ from core.domain.facts import FactsError
 from core.domain.rules import Rules
 from core.store.db import TRANSIENT
 from core.store.facts import claim, facts_of, facts_rows_of, replace_facts
-from core.store.models import Fact, Submission
+from core.store.models import Fact, Submission, utcnow
+from core.store.scores import NEW_EVENTS
 from core.store.submissions import other_version_ids
 from core.usecases.assessments import Step
-from core.usecases.jobs import AFTER_BATCH, steps_for
+from core.usecases.jobs import AFTER_BATCH, EVENTS, steps_for
 
 log = logging.getLogger("pantau.processing")
 
@@ -86,10 +87,24 @@ def _store_facts_and_run(step: Step, submission: Submission) -> None:
 
 
 def finish_batch(session: Session, rules: Rules) -> None:
-    """Run the once-per-unit-of-work steps (recompute what the batch touched)."""
+    """Run the once-per-unit-of-work steps (recompute what the batch touched), then events."""
     step = Step(session, rules)
     for run in AFTER_BATCH:
         run(step)
+    dispatch_events(step)
+
+
+def dispatch_events(step: Step) -> int:
+    """Run the `EVENTS` steps of every domain event this unit of work recorded; mark them."""
+    handled = 0
+    while events := step.session.info.pop(NEW_EVENTS, []):
+        for event in events:
+            for run in EVENTS.get(event.kind, ()):
+                run(step, event.payload)
+            event.handled_at = utcnow()
+            handled += 1
+    step.session.flush()
+    return handled
 
 
 def _fail(submission: Submission, reason: str) -> Outcome:

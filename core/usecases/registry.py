@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
-from core.domain.registry import COLUMNS, RegistryError, check_header, validate
+from core.domain.registry import RegistryError, check_header, validate
 from core.domain.wilayah import with_ancestors
 from core.store import registry
 from core.store.wilayah import upsert_statement, write_regions
@@ -79,17 +80,19 @@ def _read_xlsx(path: Path) -> list[list[str]]:
         book.close()
 
 
-def read_table(path: Path) -> list[tuple[int, dict[str, str]]]:
-    """(row number, cells by column) of a CSV or XLSX IMP list; blank rows skipped."""
+def read_table(
+    path: Path, header_problems: Callable[[list[str]], list[str]] = check_header
+) -> list[tuple[int, dict[str, str]]]:
+    """(row number, cells by column) of a CSV or XLSX list; blank rows skipped."""
     rows = (
         _read_xlsx(path)
         if path.suffix.lower() in (".xlsx", ".xlsm")
         else _read_csv(path.read_bytes())
     )
     if not rows:
-        raise RegistryError([f"{path.name} is empty; expected a header row {','.join(COLUMNS)}"])
+        raise RegistryError([f"{path.name} is empty; expected a header row"])
     header = [h.lower() for h in rows[0]]
-    problems = check_header(header)
+    problems = header_problems(header)
     if problems:
         raise RegistryError(problems)
     out = []

@@ -19,7 +19,8 @@ from core.domain.scoring import (
 from core.store import scores
 from core.store.facts import facts_from_row
 from core.store.models import Fact, Submission, utcnow
-from core.usecases.assessments import recompute_imp, store_family_assessment
+from core.usecases.assessments import Step, recompute_imp, store_family_assessment
+from core.usecases.processing import dispatch_events
 
 
 def score_imps(
@@ -40,11 +41,13 @@ def score_imps(
                 pairs.update((parent, p) for parent in parents[row.imp_code])
     # Profiles project forward up to a year: only score periods that have started.
     current = utcnow().strftime("%Y-%m")
-    return [
+    results = [
         recompute_imp(session, imp, p, rules)
         for imp, p in sorted(pairs)
         if period_months(p)[0] <= current
     ]
+    dispatch_events(Step(session, rules))  # a tier that dropped alerts its PKB/PLKB
+    return results
 
 
 def score_families(

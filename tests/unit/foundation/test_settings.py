@@ -28,7 +28,8 @@ def test_settings__production_urls_are_taken_as_given():
         ("database_url", "nonsense", "PANTAU_DATABASE_URL"),
         ("broker_url", "amqp://x", "PANTAU_BROKER_URL"),
         ("kobo_url", "ftp://kobo", "PANTAU_KOBO_URL"),
-        ("smtp_port", "not-a-port", "PANTAU_SMTP_PORT"),
+        ("smtp_url", "http://mail", "PANTAU_SMTP_URL"),
+        ("wa_url", "whatsapp", "PANTAU_WA_URL"),
     ],
 )
 def test_settings__bad_value_names_the_variable(field, value, named):
@@ -38,9 +39,14 @@ def test_settings__bad_value_names_the_variable(field, value, named):
 
 
 def test_settings__secrets_stay_out_of_repr():
-    s = load_settings(secret_key="very-secret-value", webhook_password="hook-secret")
-    assert "very-secret-value" not in repr(s)
-    assert "hook-secret" not in repr(s)
+    s = load_settings(
+        secret_key="very-secret-value",
+        webhook_password="hook-secret",
+        smtp_url="smtps://mailer:mail-secret@smtp.example.org",
+        wa_token="wa-secret",
+    )
+    for secret in ("very-secret-value", "hook-secret", "mail-secret", "wa-secret"):
+        assert secret not in repr(s)
 
 
 def test_settings__production_refuses_the_dev_secret():

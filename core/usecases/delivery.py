@@ -1,0 +1,115 @@
+"""Send one queued delivery, once: claim it, send it, record what happened.
+
+Three short units of work, so no database transaction stays open while an SMTP server or a
+gateway takes its time: the claim (only one worker may send a delivery), the read of what to
+send, and the outcome. A delivery that was sent is never claimed again; a retryable failure is
+queued again with backoff and jitter; a permanent one, or the last attempt, is marked failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.clients.channels import Channel, ChannelError, Outgoing
+from core.domain.alerts.retry import retry_delay
+from core.store import alerts as store
+from core.store.db import session_scope
+from core.store.models import Alert, Delivery, Digest, Recipient, utcnow
+from core.usecases.alerts import with_link
+
+# A worker that died mid-send leaves its claim: after this long another may take it over.
+CLAIM_LEASE = timedelta(minutes=5)
+
+Outcome = Literal["sent", "retry", "failed", "skipped"]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently a delivery is tried."""
+
+    max_attempts: int = 8
+    base_seconds: float = 30.0
+    cap_seconds: float = 3600.0
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """What one attempt did; `retry_in` seconds when it is queued again."""
+
+    outcome: Outcome
+    retry_in: float | None = None
+    error: str | None = None
+
+
+ChannelFor = Callable[[str], Channel]
+
+
+def deliver(
+    factory: sessionmaker[Session],
+    delivery_id: int,
+    channel_for: ChannelFor,
+    policy: RetryPolicy,
+    public_url: str,
+) -> Delivered:
+    """Try to send one delivery now."""
+    with session_scope(factory) as session:
+        if not store.claim_delivery(session, delivery_id, CLAIM_LEASE):
+            return Delivered("skipped")
+    with factory() as session:
+        channel_name, message, attempts = _outgoing(session, delivery_id, public_url)
+    try:
+        channel_for(channel_name).send(message)
+    except ChannelError as exc:
+        return _record_failure(factory, delivery_id, attempts, exc, policy)
+    with session_scope(factory) as session:
+        row = session.get(Delivery, delivery_id)
+        row.status, row.sent_at, row.last_error = "sent", utcnow(), None
+    return Delivered("sent")
+
+
+def _outgoing(session: Session, delivery_id: int, public_url: str) -> tuple[str, Outgoing, int]:
+    row = session.get(Delivery, delivery_id)
+    recipient = session.get(Recipient, row.recipient_id)
+    lang = recipient.language if recipient.language in ("id", "en") else "id"
+    if row.alert_id is not None:
+        alert = session.get(Alert, row.alert_id)
+        text = alert.payload["messages"][lang]
+        path = f"/alerts/{alert.id}"
+        data = {"kind": alert.kind, "urgent": alert.urgent, "desa": alert.desa_code}
+    else:
+        digest = session.get(Digest, row.digest_id)
+        text = digest.payload["messages"][lang]
+        path = f"/alerts?wilayah={recipient.wilayah_code}"
+        data = {"kind": "digest", "week": digest.week, "wilayah": recipient.wilayah_code}
+    message = Outgoing(
+        address=recipient.address,
+        subject=with_link(text["subject"], public_url, path),
+        body=with_link(text["body"], public_url, path),
+        message_id=f"delivery-{row.id}",
+        data={**data, "link": f"{public_url.rstrip('/')}{path}"},
+    )
+    return recipient.channel, message, row.attempts
+
+
+def _record_failure(
+    factory: sessionmaker[Session],
+    delivery_id: int,
+    attempts: int,
+    exc: ChannelError,
+    policy: RetryPolicy,
+) -> Delivered:
+    error = f"{exc.__class__.__name__}: {exc}"[:1000]
+    with session_scope(factory) as session:
+        row = session.get(Delivery, delivery_id)
+        row.last_error = error
+        if exc.retryable and attempts < policy.max_attempts:
+            wait = retry_delay(attempts, policy.base_seconds, policy.cap_seconds)
+            row.status, row.next_attempt_at = "queued", utcnow() + timedelta(seconds=wait)
+            return Delivered("retry", wait, error)
+        row.status = "failed"
+    return Delivered("failed", None, error)

@@ -1,0 +1,41 @@
+"""Shared steps of the alert tests: publish, post surveys, process, deliver."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core.store.models import Alert, Delivery
+from core.usecases.delivery import deliver
+from core.wiring import channel_for, retry_policy
+from tests.integration.alerts.conftest import cli
+from tests.integration.intake.conftest import AUTH, submit_and_read
+
+
+def post_survey(client, sandbox, form, answers, **kw) -> dict:
+    """Submit a survey like a phone and deliver it to the webhook as Kobo would."""
+    rec = submit_and_read(sandbox, form, answers, **kw)
+    assert client.post("/webhooks/kobo", json=rec, headers=AUTH).status_code == 202
+    return rec
+
+
+def process(settings) -> None:
+    """Process what the webhook stored, as the worker would (`pantau score` does it first)."""
+    cli(settings, "score", "families", "--json")
+
+
+def deliver_all(settings, session_factory) -> list[str]:
+    """Send every due delivery once; return their outcomes."""
+    with session_factory() as s:
+        ids = [d.id for d in s.scalars(select(Delivery).where(Delivery.status == "queued"))]
+    return [
+        deliver(
+            session_factory, i, channel_for(settings), retry_policy(settings), settings.public_url
+        ).outcome
+        for i in ids
+    ]
+
+
+def alerts(session_factory) -> list[Alert]:
+    """Every alert, oldest first."""
+    with session_factory() as s:
+        return list(s.scalars(select(Alert).order_by(Alert.id)))
