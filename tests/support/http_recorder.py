@@ -50,7 +50,7 @@ def start_recorder(statuses: list[int] | None = None) -> Recorder:
     recorder = Recorder(statuses=list(statuses or []))
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's hook name
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
             recorder.requests.append(

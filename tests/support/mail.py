@@ -35,13 +35,13 @@ class _Handler:
     received: list[Received] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
             return "550 5.1.1 No such mailbox"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.original_content or envelope.content)
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
         return "250 Message accepted for delivery"
