@@ -144,6 +144,22 @@ def alerts_set_status(
     click.echo(f"{ref}: {status} by {who}")
 
 
+@alerts.command("digest")
+@click.pass_context
+def alerts_digest(ctx: click.Context) -> None:
+    """Queue this week's digest for every recipient now (once per ISO week; beat does it weekly)."""
+    settings = settings_from(ctx)
+    from core.store.db import session_scope
+    from core.usecases.digest import build_digests, iso_week
+    from core.wiring import rules_for
+
+    with session_scope(sessions(settings)) as session:
+        ids = build_digests(session, rules_for(settings))
+    from core.store.models import utcnow
+
+    click.echo(f"{len(ids)} digest(s) queued for week {iso_week(utcnow())}")
+
+
 def register(main: click.Group) -> None:
     """Attach `recipients` and `alerts` to the root group."""
     main.add_command(recipients)

@@ -23,6 +23,7 @@ from cli.common import settings_from
 from demo.pipeline import (
     STEPS,
     prepare_database,
+    print_alerts,
     print_summary,
     publish_forms,
     start_children,
@@ -37,16 +38,11 @@ from demo.steps import DemoFailed, Interrupted, Steps
 @click.option("--port", default=5000, show_default=True, type=int, help="web service port")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--sandbox-port", default=8010, show_default=True, type=int, help="Kobo sandbox")
-@click.option(
-    "--smtp-port", default=None, type=int, help="SMTP sink port [default: PANTAU_SMTP_PORT, 8025]"
-)
+@click.option("--smtp-port", default=8025, show_default=True, type=int, help="SMTP sink port")
 @click.pass_context
-def demo(
-    ctx: click.Context, port: int, host: str, sandbox_port: int, smtp_port: int | None
-) -> None:
+def demo(ctx: click.Context, port: int, host: str, sandbox_port: int, smtp_port: int) -> None:
     """Run the whole pipeline on embedded defaults with sample data, until Ctrl-C."""
     base = settings_from(ctx)
-    smtp_port = smtp_port or base.smtp_port
     var = Path(base.var_dir)
     log_dir = var / "logs"
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a comparison
@@ -102,8 +98,7 @@ def _demo_settings(
             "webhook_username": demo_env["PANTAU_WEBHOOK_USERNAME"],
             "webhook_password": SecretStr(demo_env["PANTAU_WEBHOOK_PASSWORD"]),
             "webhook_token": SecretStr(demo_env["PANTAU_WEBHOOK_TOKEN"]),
-            "smtp_host": "127.0.0.1",
-            "smtp_port": smtp_port,
+            "smtp_url": SecretStr(f"smtp://127.0.0.1:{smtp_port}"),
         }
     )
 
@@ -126,8 +121,7 @@ def _child_env(
             "PANTAU_BROKER_URL": settings.broker_url,
             "PANTAU_KOBO_URL": kobo_url,
             "PANTAU_PUBLIC_URL": web_url,
-            "PANTAU_SMTP_HOST": "127.0.0.1",
-            "PANTAU_SMTP_PORT": str(smtp_port),
+            "PANTAU_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -153,3 +147,4 @@ def _run(
         month = submit_samples(steps, settings, kobo, assets, var)
         wait_processed(steps, factory, kobo, assets, sup)
     print_summary(steps, settings, factory, month, ports["smtp"], sup.log_dir)
+    print_alerts(steps, factory, var / "mail", sup)

@@ -28,7 +28,9 @@ DEMO_FORMS = (
     "keluarga_risiko",
 )
 SAMPLES_MARKER = "demo-samples.json"
-STEPS = 8
+RECIPIENTS = Path(__file__).with_name("recipients.csv")
+DELIVERY_TIMEOUT = 60.0
+STEPS = 10
 PROCESS_TIMEOUT = 180.0
 
 
@@ -52,6 +54,12 @@ def prepare_database(steps: Steps, settings: Any) -> Any:
             seeded = seed_registry(session, DEMO_PREFIX)
         made = ", ".join(f"{k} {v}" for k, v in seeded.created.items())
         click.echo(f"  {seeded.total} IMP; baru/new: {made}")
+    with steps.step(f"Penerima peringatan / alert recipients ({RECIPIENTS.name})"):
+        from core.usecases.recipients import import_recipients
+
+        with session_scope(factory) as session:
+            outcome = import_recipients(session, RECIPIENTS)
+        click.echo(f"  {sum(len(v) for v in outcome.values())} TPPS/PKB, e-mail")
     return factory
 
 
@@ -70,7 +78,8 @@ def start_children(
         sandbox_db = str(var / "sandbox-kobo.db")
         kobo_args = ["--port", str(sandbox_port), "--token", token, "--db", sandbox_db]
         sup.start("sandbox-kobo", "sandbox", "kobo", *kobo_args)
-        sup.start("smtp", "-n", "-l", f"127.0.0.1:{smtp_port}", module="aiosmtpd")
+        maildir = str(var / "mail")
+        sup.start("smtp", "--port", str(smtp_port), "--maildir", maildir, module="demo.mailsink")
         sup.start("web", "serve", "--host", host, "--port", str(port), "--workers", "2")
         sup.start("worker", "worker", "--concurrency", "2")
         sup.start("beat", "beat")
@@ -309,9 +318,38 @@ def print_summary(
                 f"    {d.desa} {d.name:<10} {d.krs} dari/of {d.families} keluarga KRS{stunted}"
             )
         click.echo(
-            "  Peringatan (e-mail) belum dibuat / alert e-mail is not implemented yet; "
-            f"SMTP sink 127.0.0.1:{smtp_port} siap / ready ({log_dir}/smtp.log)"
-        )
-        click.echo(
             f"  Kredensial webhook & token sandbox / secrets: {Path(settings.var_dir) / DEMO_ENV}"
         )
+
+
+def print_alerts(steps: Steps, factory: Any, maildir: Path, sup: Supervisor) -> None:
+    """Wait for the worker to send the alerts, then say how many went to whom, and where."""
+    from sqlalchemy import func, select
+
+    from core.store.models import Alert, Delivery, Recipient
+
+    with steps.step("Peringatan / alerts (TPPS, PKB) via SMTP"):
+        deadline = time.monotonic() + DELIVERY_TIMEOUT
+        while True:
+            with factory() as session:
+                waiting = session.scalar(
+                    select(func.count()).where(Delivery.status.in_(("queued", "sending")))
+                )
+            if not waiting or time.monotonic() > deadline or sup.dead():
+                break
+            steps.check()
+            time.sleep(0.5)
+        with factory() as session:
+            alerts = session.scalar(select(func.count()).select_from(Alert))
+            rows = session.execute(
+                select(Recipient.name, Recipient.address, Delivery.status, func.count())
+                .join(Recipient, Recipient.id == Delivery.recipient_id)
+                .group_by(Recipient.name, Recipient.address, Delivery.status)
+                .order_by(Recipient.name)
+            ).all()
+        click.echo(f"  {alerts} peringatan / alerts; e-mail:")
+        for name, address, status, n in rows:
+            click.echo(f"    {name:<30} {address:<36} {n} {status}")
+        if waiting:
+            click.echo(f"  {waiting} belum terkirim / not sent yet (worker.log)")
+        click.echo(f"  Kotak surat / mailbox (Maildir): {maildir}  (e.g. ls {maildir}/new)")

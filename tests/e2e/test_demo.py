@@ -120,7 +120,7 @@ def test_demo__runs_the_pipeline_and_a_second_run_adds_nothing(tmp_path):
         body = _readyz(web)
         assert body and body["checks"]["database"]["ok"] and body["checks"]["broker"]["ok"]
         # numbered steps, in order
-        steps = re.findall(r"^\[(\d)/(\d)\]", out, flags=re.M)
+        steps = re.findall(r"^\[(\d+)/(\d+)\]", out, flags=re.M)
         assert [int(n) for n, _ in steps] == list(range(1, len(steps) + 1))
         # the summary: the three crafted tiers, KRS families per desa, one stunted child
         assert "Tingkat IMP / IMP tiers" in out
@@ -128,7 +128,15 @@ def test_demo__runs_the_pipeline_and_a_second_run_adds_nothing(tmp_path):
             assert re.search(rf"{re.escape(ppkbd_code(desa))}\s+\S+\s+{tier.capitalize()}\b", out)
         assert re.search(r"32\.77\.01\.1001 Melong\s+\d+ dari/of 10 keluarga KRS; 1 anak", out)
         assert re.search(r"32\.77\.02\.1001 Baros\s+\d+ dari/of 10 keluarga KRS", out)
-        assert "alert e-mail is not implemented yet" in out
+        # alerts went to the TPPS of the kelurahan with findings, into the sink's Maildir
+        assert re.search(r"\d+ peringatan / alerts; e-mail:", out)
+        assert re.search(r"TPPS Kelurahan Melong\s+tpps\.melong@cimahi\.example\s+\d+ sent", out)
+        assert "not sent yet" not in out
+        mails = sorted((settings.var_dir / "mail" / "new").iterdir())
+        assert mails and f"{settings.var_dir / 'mail'}" in out
+        texts = [m.read_text(encoding="utf-8") for m in mails]
+        assert any("Yth. TPPS Kelurahan Melong" in text for text in texts)
+        assert not any(re.search(r"(?<!\d)\d{16}(?!\d)", text) for text in texts)
         # secrets are kept in var/demo.env (0600), never printed
         secrets = _demo_env(settings.var_dir)
         assert (settings.var_dir / "demo.env").stat().st_mode & 0o777 == 0o600
@@ -167,6 +175,7 @@ def test_demo__runs_the_pipeline_and_a_second_run_adds_nothing(tmp_path):
         assert _sandbox_state(kobo_url, secrets["PANTAU_KOBO_TOKEN"]) == versions
         assert _sandbox_submissions(kobo_url, secrets["PANTAU_KOBO_TOKEN"]) == SAMPLES
         assert _db_counts(settings) == (by_status, publications, tiers)
+        assert sorted((settings.var_dir / "mail" / "new").iterdir()) == mails  # nothing re-sent
         _stop_with_ctrl_c(again, marker)
     finally:
         again.stop()
@@ -179,7 +188,7 @@ def test_demo__ctrl_c_during_publishing_stops_every_child(tmp_path, to):
     marker = f"PANTAU_VAR_DIR={settings.var_dir}"
     demo = _start(tmp_path, settings, (free_port(), free_port(), free_port()), "demo")
     try:
-        wait_for(lambda: "[5/8]" in demo.output(), timeout=120, what=f"publishing\n{demo.output()}")
+        wait_for(lambda: "[6/10]" in demo.output(), timeout=120, what=f"publishing\n{demo.output()}")
         time.sleep(1.5)  # inside a form's build
         assert _processes_with(marker)
         if to == "demo":
@@ -208,7 +217,7 @@ def test_demo__a_failing_step_is_named_with_the_logs_and_exits_non_zero(tmp_path
         finally:
             demo.stop()
     out = demo.output()
-    assert "langkah/step 4/8" in out and "gagal/failed" in out
+    assert "langkah/step 5/10" in out and "gagal/failed" in out
     assert f"port {busy} (Kobo sandbox)" in out and "--sandbox-port" in out
     assert f"log: {settings.var_dir / 'logs'}/*.log" in out
     assert not _processes_with(marker)

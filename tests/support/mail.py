@@ -27,7 +27,7 @@ class Received:
     @property
     def body(self) -> str:
         """The plain-text body, decoded."""
-        return self.message.get_payload(decode=True).decode("utf-8")
+        return self.message.get_payload(decode=True).decode("utf-8").replace("\r\n", "\n")
 
 
 @dataclass
