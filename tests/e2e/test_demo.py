@@ -188,7 +188,9 @@ def test_demo__ctrl_c_during_publishing_stops_every_child(tmp_path, to):
     marker = f"PANTAU_VAR_DIR={settings.var_dir}"
     demo = _start(tmp_path, settings, (free_port(), free_port(), free_port()), "demo")
     try:
-        wait_for(lambda: "[6/10]" in demo.output(), timeout=120, what=f"publishing\n{demo.output()}")
+        wait_for(
+            lambda: "[6/10]" in demo.output(), timeout=120, what=f"publishing\n{demo.output()}"
+        )
         time.sleep(1.5)  # inside a form's build
         assert _processes_with(marker)
         if to == "demo":
