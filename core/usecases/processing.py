@@ -99,8 +99,17 @@ def dispatch_events(step: Step) -> int:
     handled = 0
     while events := step.session.info.pop(NEW_EVENTS, []):
         for event in events:
-            for run in EVENTS.get(event.kind, ()):
-                run(step, event.payload)
+            try:
+                with step.session.begin_nested():
+                    for run in EVENTS.get(event.kind, ()):
+                        run(step, event.payload)
+            except TRANSIENT:
+                raise
+            except Exception as exc:
+                # The event stays unhandled (handled_at empty) with the reason, for a rerun.
+                log.exception("event %s (%s) failed", event.id, event.kind)
+                event.payload = {**event.payload, "error": f"{exc.__class__.__name__}"}
+                continue
             event.handled_at = utcnow()
             handled += 1
     step.session.flush()
