@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bench import district
 from bench.common import BenchFailure, fresh_database, print_table, settings_for, timed
+from bench.district_forms import MONTH
 from core.domain.scoring import FAMILY_FORM, IMP_FORMS
 from core.store.db import make_engine, make_session_factory, session_scope
 from core.store.facts import facts_from_row
@@ -152,15 +153,13 @@ def run(
                         f"scored {len(fam[1])}, stored {stored}"
                     )
             read_imp = _step(factory, _read_imp_facts, commit=False)
-            imp = _step(
-                factory, partial(score_imps, rules=rules, period=district.MONTH), commit=True
-            )
+            imp = _step(factory, partial(score_imps, rules=rules, period=MONTH), commit=True)
             with factory() as session:
                 stored_tiers = _count(session, TierAssessment)
         finally:
             engine.dispose()
             db.drop()
-        rows.append(_row(backend, f"IMP-periods {district.MONTH}", read_imp, imp))
+        rows.append(_row(backend, f"IMP-periods {MONTH}", read_imp, imp))
         for step, result in (("reading IMP facts", read_imp[1]), ("score_imps", imp[1])):
             if isinstance(result, Exception):
                 problems.append(f"{backend} {step} raised {result!r}")
