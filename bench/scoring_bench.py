@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bench import district
 from bench.common import BenchFailure, fresh_database, print_table, settings_for, timed
+from bench.district_forms import MONTH
+from core.domain.rules import Rules
 from core.domain.scoring import FAMILY_FORM, IMP_FORMS
 from core.store.db import make_engine, make_session_factory, session_scope
 from core.store.facts import facts_from_row
@@ -115,66 +117,21 @@ def run(
         factory = make_session_factory(engine)
         rules = rules_for(settings)
         try:
-            with timed() as t_seed, session_scope(factory) as session:
-                seeded = district.seed(session, settings.pseudonym_secret, families=families)
-            imp_forms = ", ".join(f"{k} {v:,}" for k, v in seeded.by_form.items())
-            print(
-                f"{backend}: seeded {seeded.imps:,} IMPs and {seeded.families:,} family surveys "
-                f"({seeded.children:,} under-fives); submissions+facts {imp_forms}; "
-                f"{t_seed[0]:.1f} s",
-                flush=True,
-            )
+            seeded = _seed(backend, factory, settings.pseudonym_secret, families)
             scored_before = 0
             for scope in family_scopes:
-                expected = sum(
-                    n
-                    for desa, n in seeded.families_by_desa.items()
-                    if desa == scope or desa.startswith(scope.rstrip(".") + ".")
+                scored_before += _bench_family_scope(
+                    backend, factory, rules, seeded, scope, scored_before, rows, problems
                 )
-                read = _step(factory, partial(_read_families, wilayah=scope), commit=False)
-                fam = _step(
-                    factory, partial(score_families, rules=rules, wilayah=scope), commit=True
-                )
-                what = f"families --wilayah {scope}"
-                rows.append(_row(backend, what, read, fam))
-                with factory() as session:
-                    stored = _count(session, RiskAssessment) - scored_before
-                scored_before += stored
-                for step, result in (("read", read[1]), ("score_families", fam[1])):
-                    if isinstance(result, Exception):
-                        problems.append(f"{backend} {what}: {step} raised {result!r}")
-                # Cross-check counts: a benchmark that scored the wrong rows measures nothing.
-                if not isinstance(fam[1], Exception) and not (
-                    expected > 0 and read[1] == len(fam[1]) == stored == expected
-                ):
-                    problems.append(
-                        f"{backend} {what}: seeded {expected}, read {read[1]}, "
-                        f"scored {len(fam[1])}, stored {stored}"
-                    )
             read_imp = _step(factory, _read_imp_facts, commit=False)
-            imp = _step(
-                factory, partial(score_imps, rules=rules, period=district.MONTH), commit=True
-            )
+            imp = _step(factory, partial(score_imps, rules=rules, period=MONTH), commit=True)
             with factory() as session:
                 stored_tiers = _count(session, TierAssessment)
         finally:
             engine.dispose()
             db.drop()
-        rows.append(_row(backend, f"IMP-periods {district.MONTH}", read_imp, imp))
-        for step, result in (("reading IMP facts", read_imp[1]), ("score_imps", imp[1])):
-            if isinstance(result, Exception):
-                problems.append(f"{backend} {step} raised {result!r}")
-        # An IMP with no report at all in the month has nothing to be scored on.
-        if not isinstance(imp[1], Exception) and not (
-            read_imp[1] == seeded.imp_submissions
-            and len(imp[1]) == stored_tiers
-            and 0.9 * seeded.imps <= stored_tiers <= seeded.imps
-        ):
-            problems.append(
-                f"{backend} IMPs: {seeded.imps} IMPs, read {read_imp[1]} of "
-                f"{seeded.imp_submissions} reports, scored {len(imp[1])}, "
-                f"stored {stored_tiers} tiers"
-            )
+        rows.append(_row(backend, f"IMP-periods {MONTH}", read_imp, imp))
+        _check_imps(backend, seeded, read_imp, imp, stored_tiers, problems)
     print_table(
         "scoring vs reading the same fact rows (score_* incl. commit; read = its query + "
         "facts_from_row)",
@@ -183,3 +140,80 @@ def run(
     )
     if problems:
         raise BenchFailure("scoring: " + "; ".join(problems))
+
+
+def _seed(
+    backend: str, factory: sessionmaker[Session], secret: bytes, families: int
+) -> district.District:
+    """Seed the synthetic district (committed) and say what and how long."""
+    with timed() as t_seed, session_scope(factory) as session:
+        seeded = district.seed(session, secret, families=families)
+    imp_forms = ", ".join(f"{k} {v:,}" for k, v in seeded.by_form.items())
+    print(
+        f"{backend}: seeded {seeded.imps:,} IMPs and {seeded.families:,} family surveys "
+        f"({seeded.children:,} under-fives); submissions+facts {imp_forms}; "
+        f"{t_seed[0]:.1f} s",
+        flush=True,
+    )
+    return seeded
+
+
+def _bench_family_scope(
+    backend: str,
+    factory: sessionmaker[Session],
+    rules: Rules,
+    seeded: district.District,
+    scope: str,
+    scored_before: int,
+    rows: list[list[Any]],
+    problems: list[str],
+) -> int:
+    """Read, then score, the families of one wilayah scope; add its row; the number stored."""
+    expected = sum(
+        n
+        for desa, n in seeded.families_by_desa.items()
+        if desa == scope or desa.startswith(scope.rstrip(".") + ".")
+    )
+    read = _step(factory, partial(_read_families, wilayah=scope), commit=False)
+    fam = _step(factory, partial(score_families, rules=rules, wilayah=scope), commit=True)
+    what = f"families --wilayah {scope}"
+    rows.append(_row(backend, what, read, fam))
+    with factory() as session:
+        stored = _count(session, RiskAssessment) - scored_before
+    for step, result in (("read", read[1]), ("score_families", fam[1])):
+        if isinstance(result, Exception):
+            problems.append(f"{backend} {what}: {step} raised {result!r}")
+    # Cross-check counts: a benchmark that scored the wrong rows measures nothing.
+    if not isinstance(fam[1], Exception) and not (
+        expected > 0 and read[1] == len(fam[1]) == stored == expected
+    ):
+        problems.append(
+            f"{backend} {what}: seeded {expected}, read {read[1]}, "
+            f"scored {len(fam[1])}, stored {stored}"
+        )
+    return stored
+
+
+def _check_imps(
+    backend: str,
+    seeded: district.District,
+    read_imp: tuple[float, Any],
+    imp: tuple[float, Any],
+    stored_tiers: int,
+    problems: list[str],
+) -> None:
+    """Add a problem when reading or scoring IMPs failed or their counts do not add up."""
+    for step, result in (("reading IMP facts", read_imp[1]), ("score_imps", imp[1])):
+        if isinstance(result, Exception):
+            problems.append(f"{backend} {step} raised {result!r}")
+    # An IMP with no report at all in the month has nothing to be scored on.
+    if not isinstance(imp[1], Exception) and not (
+        read_imp[1] == seeded.imp_submissions
+        and len(imp[1]) == stored_tiers
+        and 0.9 * seeded.imps <= stored_tiers <= seeded.imps
+    ):
+        problems.append(
+            f"{backend} IMPs: {seeded.imps} IMPs, read {read_imp[1]} of "
+            f"{seeded.imp_submissions} reports, scored {len(imp[1])}, "
+            f"stored {stored_tiers} tiers"
+        )

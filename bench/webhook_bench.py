@@ -13,16 +13,9 @@ with the servers: its own CPU use is printed, and the no-database row shows the 
 from __future__ import annotations
 
 import json
-import os
-import resource
-import signal
-import socket
 import sqlite3
-import subprocess
-import time
-import urllib.request
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,46 +23,219 @@ from sqlalchemy import func, select
 
 from bench.bare_app import bench_bare, metadata
 from bench.common import (
-    ROOT,
     BenchFailure,
+    Database,
     fresh_database,
     print_table,
     redis_url,
     settings_for,
 )
+from bench.webhook_load import CONNECTIONS, Load, check_load, ensure_wrk, merge_loads, run_wrk
+from bench.webhook_servers import WEBHOOK_HEADERS, Server, start_bare, start_webhook
 from core.store.db import make_engine, make_session_factory, session_scope
 from core.store.models import FormVersion, Publication, Submission
 from workers.celery_app import QUEUE_INTAKE
 
-BIN = ROOT / ".venv" / "bin"
-LUA = Path(__file__).with_name("post.lua")
-TOKEN = "bench-webhook-token"  # noqa: S105 - a throwaway secret for a private loopback server
 ASSET, VERSION = "aBenchPertemuanImp0001", "vBenchPertemuanImp0001"
-CONNECTIONS = 8
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How every endpoint is loaded in this run."""
+
+    wrk: str
+    template: Path
+    workdir: Path
+    seconds: float
+    warmup: float
+    rounds: int
+
+    def load(self, url: str, seconds: float, headers: list[str]) -> Load:
+        """Post the submission template to url for seconds."""
+        return run_wrk(self.wrk, url, seconds, self.template, headers)
 
 
 @dataclass
-class Load:
-    """What wrk measured in one run."""
+class _Outcome:
+    """One backend's loads, and what they left in the database and on the broker."""
 
-    requests: int
-    seconds: float
-    statuses: dict[str, int]
-    socket_errors: int
-    p50_ms: float
-    p99_ms: float
-    wrk_cpu: float  # CPU seconds wrk used, per second of run
-    extra: dict[str, Any] = field(default_factory=dict)
+    warm: list[Load]  # bare, webhook
+    base: Load  # the bare insert's rounds merged
+    hook: Load  # the webhook's rounds merged
+    hook_server: Server  # stopped; its log tells how many enqueues failed
+    stored: int = 0
+    bare_rows: int = 0
+    queued: int = 0
 
-    @property
-    def rate(self) -> float:
-        """Requests answered per second."""
-        return self.requests / self.seconds
 
-    @property
-    def ok(self) -> int:
-        """Responses with a 2xx status."""
-        return sum(n for code, n in self.statuses.items() if code.startswith("2"))
+def run(
+    backends: list[str], workdir: Path, seconds: float = 10, warmup: float = 2, rounds: int = 2
+) -> None:
+    """Per backend: bare insert and webhook, warmed up, then alternating rounds; print ratios.
+
+    Alternating (bare, webhook, bare, webhook) spreads any change in the box's other load over
+    both sides instead of charging it to whichever ran second.
+    """
+    wrk = ensure_wrk()
+    template = workdir / "kobo_body.json"
+    template.write_text(body_template())
+    plan = _Plan(wrk, template, workdir, seconds, warmup, rounds)
+    rows: list[list[Any]] = []
+    problems: list[str] = []
+    notes: list[str] = []
+    for backend in backends:
+        _bench_backend(plan, backend, rows, problems, notes)
+    _print_report(plan, rows)
+    for note in notes:
+        print(f"note: {note}")
+    if problems:
+        raise BenchFailure("webhook: " + "; ".join(problems))
+
+
+def _bench_backend(
+    plan: _Plan, backend: str, rows: list[list[Any]], problems: list[str], notes: list[str]
+) -> None:
+    """Measure both endpoints on one backend, check every answer and row; add its table rows."""
+    db = fresh_database(backend, plan.workdir, "webhook")
+    broker = _broker_for(backend, plan.workdir)
+    broker_name = broker.split(":")[0]
+    out = _measure(plan, backend, db.url, broker, rows, problems)
+    for name, one in (
+        ("bare insert", out.base),
+        ("webhook", out.hook),
+        ("warm-up", merge_loads(out.warm)),
+    ):
+        check_load(f"{name} on {backend}", one, problems)
+    _count_stored(out, db, broker, plan.workdir)
+    _check_stored(backend, broker_name, out, plan.rounds, problems, notes)
+    out.hook.extra = {"ratio": out.hook.rate / out.base.rate}
+    rows.append([backend, "bare insert (bench_bare)", out.base])
+    rows.append([backend, f"webhook, enqueue on {broker_name} ({out.queued:,})", out.hook])
+
+
+def _measure(
+    plan: _Plan,
+    backend: str,
+    database_url: str,
+    broker: str,
+    rows: list[list[Any]],
+    problems: list[str],
+) -> _Outcome:
+    """Seed the form, start both servers, load them, stop them (also when loading fails)."""
+    servers: list[Server] = []
+    try:
+        _seed_form(database_url, plan.workdir)
+        bare = start_bare(backend, database_url, plan.workdir)
+        servers.append(bare)
+        hook = start_webhook(backend, database_url, broker, plan.workdir)
+        servers.append(hook)
+        bare.wait_ready()
+        hook.wait_ready()
+        if not rows:
+            rows.append(_echo_row(plan, bare.base + "/echo", problems))
+        bare_url, hook_url = bare.base + "/bare", hook.base + "/webhooks/kobo"
+        warm = [
+            plan.load(bare_url, plan.warmup, []),
+            plan.load(hook_url, plan.warmup, WEBHOOK_HEADERS),
+        ]
+        base_runs, hook_runs = [], []
+        for _ in range(plan.rounds):
+            base_runs.append(plan.load(bare_url, plan.seconds / plan.rounds, []))
+            hook_runs.append(plan.load(hook_url, plan.seconds / plan.rounds, WEBHOOK_HEADERS))
+    finally:
+        for server in servers:
+            server.stop()
+    return _Outcome(warm, merge_loads(base_runs), merge_loads(hook_runs), hook)
+
+
+def _echo_row(plan: _Plan, url: str, problems: list[str]) -> list[Any]:
+    """Once per run: Flask alone under gunicorn, the ceiling of this box and wrk."""
+    plan.load(url, plan.warmup, [])
+    echo = plan.load(url, plan.seconds, [])
+    check_load("echo", echo, problems)
+    return ["-", "bare JSON POST, no database", echo]
+
+
+def _count_stored(out: _Outcome, db: Database, broker: str, workdir: Path) -> None:
+    """Rows in both tables and messages on the broker, into out; then drop the database."""
+    try:
+        out.stored, out.bare_rows = _counts(db.url, workdir)
+        out.queued = _enqueued(broker)
+    finally:
+        db.drop()
+
+
+def _check_stored(
+    backend: str,
+    broker_name: str,
+    out: _Outcome,
+    rounds: int,
+    problems: list[str],
+    notes: list[str],
+) -> None:
+    """Add a problem unless the 2xx answers account for the rows stored and the tasks enqueued."""
+    # Requests in flight when wrk stops may be stored without wrk seeing the answer.
+    slack = 2 * rounds * CONNECTIONS
+    accepted = out.hook.ok + out.warm[1].ok
+    stored, queued = out.stored, out.queued
+    # The webhook enqueues best effort (process_pending recovers a miss): a few misses are
+    # a finding to print, many mean we measured a broken broker path.
+    lost = out.hook_server.log.read_text(errors="replace").count("could not enqueue")
+    if lost:
+        notes.append(
+            f"{backend}: {lost} of {stored:,} stored submissions not enqueued (the webhook "
+            f"logged 'could not enqueue'; process_pending picks them up)"
+        )
+    if (
+        not accepted <= stored <= accepted + slack
+        or queued + lost != stored
+        or lost > 0.01 * stored
+    ):
+        problems.append(
+            f"webhook on {backend}: {accepted} answered 2xx, {stored} stored, "
+            f"{queued} enqueued on {broker_name}, {lost} enqueues failed"
+        )
+        print(f"--- webhook server log ({backend}):\n{out.hook_server.tail()}")
+    bare_ok = out.base.ok + out.warm[0].ok
+    if not bare_ok <= out.bare_rows <= bare_ok + slack:
+        problems.append(f"bare on {backend}: {bare_ok} answered 2xx, {out.bare_rows} rows")
+
+
+def _print_report(plan: _Plan, rows: list[list[Any]]) -> None:
+    """The table of every endpoint's load, the webhook's rate as a fraction of the bare one."""
+    table = []
+    for db_name, what, load in rows:
+        ratio = load.extra.get("ratio")
+        table.append(
+            [
+                db_name,
+                what,
+                load.requests,
+                load.rate,
+                load.p50_ms,
+                load.p99_ms,
+                " ".join(f"{c}:{n}" for c, n in sorted(load.statuses.items())),
+                f"{load.wrk_cpu * 100:.0f}%",
+                f"{ratio:.2f}" if ratio is not None else "",
+            ]
+        )
+    print_table(
+        f"webhook vs bare insert: gunicorn -w 2 sync, loopback, wrk -t1 -c{CONNECTIONS}; "
+        f"{plan.seconds:g} s each in {plan.rounds} alternating rounds after {plan.warmup:g} s "
+        "warm-up",
+        [
+            "db",
+            "endpoint",
+            "requests",
+            "req/s",
+            "p50 ms",
+            "p99 ms",
+            "statuses",
+            "wrk cpu",
+            "webhook/bare",
+        ],  # fmt: skip
+        table,
+    )
 
 
 def body_template() -> str:
@@ -107,128 +273,6 @@ def body_template() -> str:
         "_submitted_by": "kader01",
     }
     return json.dumps(raw).replace('"_id": 0', '"_id": @RECORD@')
-
-
-def ensure_wrk() -> str:
-    """Path of wrk (scripts/bench.sh installs the Debian package when missing)."""
-    for candidate in ("/usr/bin/wrk", "/usr/local/bin/wrk"):
-        if os.access(candidate, os.X_OK):
-            return candidate
-    raise BenchFailure("wrk is not installed: run through `make bench` (apt-get install wrk)")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """A gunicorn server in its own process group; stopped (and waited for) by stop()."""
-
-    def __init__(self, name: str, args: list[str], env: dict[str, str], workdir: Path) -> None:
-        self.name = name
-        self.port = _free_port()
-        self.log = workdir / f"{name}.log"
-        self._fh = open(self.log, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [a.replace("@PORT@", str(self.port)) for a in args],
-            env=env,
-            cwd=workdir,  # no developer's .env is read from here
-            stdout=self._fh,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    @property
-    def base(self) -> str:
-        """Base URL of the server."""
-        return f"http://127.0.0.1:{self.port}"
-
-    def wait_ready(self, timeout: float = 30) -> None:
-        """Block until GET /healthz answers 200, or fail with the server's log."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                break
-            try:
-                with urllib.request.urlopen(self.base + "/healthz", timeout=1) as resp:  # noqa: S310
-                    if resp.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        raise BenchFailure(f"{self.name} did not become ready:\n{self.tail()}")
-
-    def tail(self, lines: int = 20) -> str:
-        """The last lines the server printed."""
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-
-    def stop(self) -> None:
-        """SIGTERM the process group (gunicorn and its workers), SIGKILL if it lingers."""
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait()
-        self._fh.close()
-
-
-def run_wrk(wrk: str, url: str, seconds: float, template: Path, headers: list[str]) -> Load:
-    """Post to url for seconds with wrk; parse the script's BENCH line."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    # _id ranges disjoint run after run: 100 ids per millisecond, far above any request rate.
-    first_id = int(time.time() * 1000) % 10**9 * 100
-    out = subprocess.run(
-        [
-            wrk,
-            "-t1",
-            f"-c{CONNECTIONS}",
-            f"-d{seconds:g}s",
-            "--timeout",
-            "10s",
-            "-s",
-            str(LUA),
-            url,
-            "--",
-            str(template),
-            uuid.uuid4().hex[:16],
-            str(first_id),
-            *headers,
-        ],  # fmt: skip
-        capture_output=True,
-        text=True,
-        timeout=seconds + 60,
-        check=False,
-    )
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BENCH ")), None)
-    if out.returncode != 0 or line is None:
-        raise BenchFailure(f"wrk failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
-    data = json.loads(line[6:])
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    duration = data["duration_us"] / 1e6
-    return Load(
-        requests=data["requests"],
-        seconds=duration,
-        statuses=data["statuses"],
-        socket_errors=data["connect"] + data["read"] + data["write"] + data["timeout"],
-        p50_ms=data["p50_us"] / 1000,
-        p99_ms=data["p99_us"] / 1000,
-        wrk_cpu=cpu / duration,
-    )
-
-
-def _env(extra: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PANTAU_", "BENCH_"))}
-    env["PYTHONPATH"] = str(ROOT)
-    env.update(extra)
-    return env
 
 
 def _seed_form(database_url: str, workdir: Path) -> None:
@@ -285,34 +329,6 @@ def _enqueued(broker_url: str) -> int:
         client.close()
 
 
-def _check(name: str, load: Load, problems: list[str]) -> None:
-    # A run where requests failed measures the failure path: refuse its numbers.
-    bad = {code: n for code, n in load.statuses.items() if not code.startswith("2")}
-    if load.requests == 0 or bad or load.socket_errors > 0.005 * load.requests:
-        problems.append(
-            f"{name}: {load.requests} requests, statuses {load.statuses}, "
-            f"{load.socket_errors} socket errors"
-        )
-
-
-def _merge(loads: list[Load]) -> Load:
-    """One Load from alternating rounds: totals, mean of the medians, worst p99."""
-    statuses: dict[str, int] = {}
-    for load in loads:
-        for code, n in load.statuses.items():
-            statuses[code] = statuses.get(code, 0) + n
-    seconds = sum(x.seconds for x in loads)
-    return Load(
-        requests=sum(x.requests for x in loads),
-        seconds=seconds,
-        statuses=statuses,
-        socket_errors=sum(x.socket_errors for x in loads),
-        p50_ms=sum(x.p50_ms for x in loads) / len(loads),
-        p99_ms=max(x.p99_ms for x in loads),
-        wrk_cpu=sum(x.wrk_cpu * x.seconds for x in loads) / seconds,
-    )
-
-
 def _broker_for(backend: str, workdir: Path) -> str:
     if backend == "sqlite":
         (workdir / "var").mkdir(parents=True, exist_ok=True)
@@ -324,158 +340,3 @@ def _broker_for(backend: str, workdir: Path) -> str:
     client.flushdb()
     client.close()
     return url
-
-
-def run(
-    backends: list[str], workdir: Path, seconds: float = 10, warmup: float = 2, rounds: int = 2
-) -> None:
-    """Per backend: bare insert and webhook, warmed up, then alternating rounds; print ratios.
-
-    Alternating (bare, webhook, bare, webhook) spreads any change in the box's other load over
-    both sides instead of charging it to whichever ran second.
-    """
-    wrk = ensure_wrk()
-    template = workdir / "kobo_body.json"
-    template.write_text(body_template())
-    hook_headers = [f"X-Pantau-Token: {TOKEN}", "User-Agent: KoboToolbox external service #hB"]
-    gunicorn_conf = str(ROOT / "service" / "gunicorn_conf.py")
-    rows: list[list[Any]] = []
-    problems: list[str] = []
-    notes: list[str] = []
-    for backend in backends:
-        db = fresh_database(backend, workdir, "webhook")
-        broker = _broker_for(backend, workdir)
-        broker_name = broker.split(":")[0]
-        servers: list[Server] = []
-        try:
-            _seed_form(db.url, workdir)
-            bare = Server(
-                f"bare-{backend}",
-                [
-                    str(BIN / "gunicorn"),
-                    "-c",
-                    gunicorn_conf,
-                    "--workers",
-                    "2",
-                    "--bind",
-                    "127.0.0.1:@PORT@",
-                    "bench.bare_app:create_bare_app()",
-                ],  # fmt: skip
-                _env({"BENCH_DATABASE_URL": db.url, "PANTAU_LOG_LEVEL": "WARNING"}),
-                workdir,
-            )
-            servers.append(bare)
-            hook = Server(
-                f"webhook-{backend}",
-                [
-                    str(BIN / "pantau"),
-                    "serve",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    "@PORT@",
-                    "--workers",
-                    "2",
-                ],  # fmt: skip
-                _env(
-                    {
-                        "PANTAU_DATABASE_URL": db.url,
-                        "PANTAU_BROKER_URL": broker,
-                        "PANTAU_VAR_DIR": str(workdir / "var"),
-                        "PANTAU_SECRET_KEY": "bench-secret",
-                        "PANTAU_WEBHOOK_TOKEN": TOKEN,
-                    }
-                ),
-                workdir,
-            )
-            servers.append(hook)
-            bare.wait_ready()
-            hook.wait_ready()
-            bare_url, hook_url = bare.base + "/bare", hook.base + "/webhooks/kobo"
-            if not rows:
-                # Once per run: Flask alone under gunicorn, the ceiling of this box and wrk.
-                run_wrk(wrk, bare.base + "/echo", warmup, template, [])
-                echo = run_wrk(wrk, bare.base + "/echo", seconds, template, [])
-                _check("echo", echo, problems)
-                rows.append(["-", "bare JSON POST, no database", echo])
-            warm = [
-                run_wrk(wrk, bare_url, warmup, template, []),
-                run_wrk(wrk, hook_url, warmup, template, hook_headers),
-            ]
-            base_runs, hook_runs = [], []
-            for _ in range(rounds):
-                base_runs.append(run_wrk(wrk, bare_url, seconds / rounds, template, []))
-                hook_runs.append(run_wrk(wrk, hook_url, seconds / rounds, template, hook_headers))
-        finally:
-            for server in servers:
-                server.stop()
-        base, load = _merge(base_runs), _merge(hook_runs)
-        for name, one in (("bare insert", base), ("webhook", load), ("warm-up", _merge(warm))):
-            _check(f"{name} on {backend}", one, problems)
-        try:
-            stored, bare_rows = _counts(db.url, workdir)
-            queued = _enqueued(broker)
-        finally:
-            db.drop()
-        # Requests in flight when wrk stops may be stored without wrk seeing the answer.
-        accepted = load.ok + warm[1].ok
-        # The webhook enqueues best effort (process_pending recovers a miss): a few misses are
-        # a finding to print, many mean we measured a broken broker path.
-        lost = hook.log.read_text(errors="replace").count("could not enqueue")
-        if lost:
-            notes.append(
-                f"{backend}: {lost} of {stored:,} stored submissions not enqueued (the webhook "
-                f"logged 'could not enqueue'; process_pending picks them up)"
-            )
-        if (
-            not accepted <= stored <= accepted + 2 * rounds * CONNECTIONS
-            or queued + lost != stored
-            or lost > 0.01 * stored
-        ):
-            problems.append(
-                f"webhook on {backend}: {accepted} answered 2xx, {stored} stored, "
-                f"{queued} enqueued on {broker_name}, {lost} enqueues failed"
-            )
-            print(f"--- webhook server log ({backend}):\n{hook.tail()}")
-        bare_ok = base.ok + warm[0].ok
-        if not bare_ok <= bare_rows <= bare_ok + 2 * rounds * CONNECTIONS:
-            problems.append(f"bare on {backend}: {bare_ok} answered 2xx, {bare_rows} rows")
-        load.extra = {"ratio": load.rate / base.rate}
-        rows.append([backend, "bare insert (bench_bare)", base])
-        rows.append([backend, f"webhook, enqueue on {broker_name} ({queued:,})", load])
-    table = []
-    for db_name, what, load in rows:
-        ratio = load.extra.get("ratio")
-        table.append(
-            [
-                db_name,
-                what,
-                load.requests,
-                load.rate,
-                load.p50_ms,
-                load.p99_ms,
-                " ".join(f"{c}:{n}" for c, n in sorted(load.statuses.items())),
-                f"{load.wrk_cpu * 100:.0f}%",
-                f"{ratio:.2f}" if ratio is not None else "",
-            ]
-        )
-    print_table(
-        f"webhook vs bare insert: gunicorn -w 2 sync, loopback, wrk -t1 -c{CONNECTIONS}; "
-        f"{seconds:g} s each in {rounds} alternating rounds after {warmup:g} s warm-up",
-        [
-            "db",
-            "endpoint",
-            "requests",
-            "req/s",
-            "p50 ms",
-            "p99 ms",
-            "statuses",
-            "wrk cpu",
-            "webhook/bare",
-        ],  # fmt: skip
-        table,
-    )
-    for note in notes:
-        print(f"note: {note}")
-    if problems:
-        raise BenchFailure("webhook: " + "; ".join(problems))

@@ -141,6 +141,28 @@ def latest_version(session: Session, form_id: str) -> FormVersion | None:
     ).first()
 
 
+def _version_for(
+    session: Session | None, form_id: str, xform_sha: str, today: date | None
+) -> tuple[str, bool]:
+    """The version to stamp, and whether it is the latest recorded one (the XForm unchanged)."""
+    previous = latest_version(session, form_id) if session is not None else None
+    unchanged = previous is not None and previous.xform_sha256 == xform_sha
+    version = (
+        previous.version if unchanged else next_version(session, form_id, today or date.today())
+    )
+    return version, unchanged
+
+
+def _write_xform(out_dir: Path, form_id: str, xform: str) -> Path:
+    """Write `out_dir/<form_id>.xml` through a temporary file, so no reader sees half a form."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"{form_id}.xml"
+    tmp = target.with_suffix(".xml.tmp")
+    tmp.write_text(xform, encoding="utf-8")
+    tmp.replace(target)
+    return target
+
+
 def build_form(
     path: Path,
     *,
@@ -164,21 +186,11 @@ def build_form(
     template, warnings = convert_xlsform(path)
     xform_sha = sha256_hex(template.encode("utf-8"))
 
-    previous = latest_version(session, form_id) if session is not None else None
-    unchanged = previous is not None and previous.xform_sha256 == xform_sha
-    version = (
-        previous.version if unchanged else next_version(session, form_id, today or date.today())
-    )
+    version, unchanged = _version_for(session, form_id, xform_sha, today)
     xform = template.replace(VERSION_PLACEHOLDER, version)
     if validate:
         warnings += validate_xform(form_id, xform)
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / f"{form_id}.xml"
-    tmp = target.with_suffix(".xml.tmp")
-    tmp.write_text(xform, encoding="utf-8")
-    tmp.replace(target)
-
+    target = _write_xform(out_dir, form_id, xform)
     if session is not None and not unchanged:
         fc = contract.forms.get(form_id)
         session.add(

@@ -165,19 +165,32 @@ class HookDispatcher:
         if hook is None or record is None:
             self._finish(log, FAILED, None, "hook or submission no longer exists")
             return
-        if log["tries"] == 0:
-            for rule in self.faults.take({"hooks"}):
-                if rule.action == "drop":
-                    log["tries"] = 1
-                    self._record(log, outcome="dropped", status_code=None, error=None)
-                    self._finish(log, FAILED, None, "sandbox fault: delivery dropped")
-                    return
-                if rule.action == "slow":
-                    time.sleep(rule.seconds)
+        if log["tries"] == 0 and self._dropped_by_fault(log):
+            return
         log["tries"] += 1
+        body, headers, auth = self._request(hook, record, log["submission_id"])
+        code, error, message = self._post(hook["endpoint"], body, headers, auth)
+        self._settle(log_uid, log, code, error, message)
+
+    def _dropped_by_fault(self, log: dict) -> bool:
+        """Apply the sandbox's hook faults to a first attempt; True when it was dropped."""
+        for rule in self.faults.take({"hooks"}):
+            if rule.action == "drop":
+                log["tries"] = 1
+                self._record(log, outcome="dropped", status_code=None, error=None)
+                self._finish(log, FAILED, None, "sandbox fault: delivery dropped")
+                return True
+            if rule.action == "slow":
+                time.sleep(rule.seconds)
+        return False
+
+    def _request(
+        self, hook: dict, record: dict, submission_id: int
+    ) -> tuple[bytes, dict, tuple[str, str] | None]:
+        """Body, headers and basic auth of one delivery, built as kpi builds them."""
         headers = {"User-Agent": f"KoboToolbox external service #{hook['uid']}"}
         if hook.get("export_type", "json") == "xml":
-            body = self.store.get_submission_xml(log["submission_id"]) or b""
+            body = self.store.get_submission_xml(submission_id) or b""
             headers["Content-Type"] = "application/xml"
         else:
             # Escape all non-ASCII as \uXXXX and send no charset, as kpi does.
@@ -192,12 +205,18 @@ class HookDispatcher:
         auth = None
         if hook.get("auth_level") == "basic_auth":
             auth = (settings.get("username", ""), settings.get("password", ""))
+        return body, headers, auth
+
+    def _post(
+        self, endpoint: str, body: bytes, headers: dict, auth: tuple[str, str] | None
+    ) -> tuple[int | None, str | None, str]:
+        """POST one delivery: the status code (if any), the transport error, the answer's text."""
         code: int | None = None
         error: str | None = None
         message = ""
         try:
             resp = requests.post(
-                hook["endpoint"], data=body, headers=headers, auth=auth, timeout=self.timeout
+                endpoint, data=body, headers=headers, auth=auth, timeout=self.timeout
             )
             code = resp.status_code
             message = resp.text[:1000]
@@ -205,6 +224,12 @@ class HookDispatcher:
             code, error = 504, "read timeout"  # kpi treats a read timeout as a 504
         except requests.RequestException as exc:
             error = f"{type(exc).__name__}: {exc}"
+        return code, error, message
+
+    def _settle(
+        self, log_uid: str, log: dict, code: int | None, error: str | None, message: str
+    ) -> None:
+        """Record the attempt: success, a retry after a jittered backoff, or failure."""
         if code is not None and code < 400:
             self._record(log, outcome="success", status_code=code, error=None)
             self._finish(log, SUCCESS, code, message)

@@ -256,6 +256,7 @@ class _Linter:
         repeat: str | None,
         lists: dict[str, set[str]],
     ) -> None:
+        """One contract field against its survey row; a wrong type makes the rest moot."""
         qtype, arg = split_type(cells.get("type", ""))
         expected = "begin_repeat" if field.type == "repeat" else field.type
         if qtype != expected:
@@ -266,6 +267,32 @@ class _Linter:
                 f"contract field {field.name!r} must be {field.type}, the form has {qtype!r}",
             )
             return
+        self._check_field_list(field, number, arg, lists)
+        if field.repeat != repeat and field.type != "repeat":
+            self.add(
+                "survey",
+                number,
+                "name",
+                f"contract field {field.name!r} must be inside repeat {field.repeat!r}, "
+                f"it is inside {repeat!r}",
+            )
+        self._check_field_required(field, number, cells)
+        if (
+            field.pattern
+            and field.type == "text"
+            and field.pattern not in cells.get("constraint", "")
+        ):
+            self.add(
+                "survey",
+                number,
+                "constraint",
+                f"contract field {field.name!r} needs constraint regex(., '{field.pattern}')",
+            )
+
+    def _check_field_list(
+        self, field: ContractField, number: int, arg: str | None, lists: dict[str, set[str]]
+    ) -> None:
+        """A select uses the contract's list, and that list offers every contract choice."""
         if field.list and arg != field.list:
             self.add(
                 "survey",
@@ -282,36 +309,23 @@ class _Linter:
                     "name",
                     f"list {field.list!r} lacks the contract's choices {missing}",
                 )
-        if field.repeat != repeat and field.type != "repeat":
+
+    def _check_field_required(
+        self, field: ContractField, number: int, cells: dict[str, str]
+    ) -> None:
+        """A required field is required in the form, or, for a calculate, has a formula."""
+        if not field.required:
+            return
+        if field.type == "calculate":
+            # A calculate cannot be answered; "required" means it always has a formula.
+            if not cells.get("calculation"):
+                self.add("survey", number, "calculation", f"{field.name!r} needs a calculation")
+        elif cells.get("required", "").lower() not in TRUTHY:
             self.add(
                 "survey",
                 number,
-                "name",
-                f"contract field {field.name!r} must be inside repeat {field.repeat!r}, "
-                f"it is inside {repeat!r}",
-            )
-        if field.required:
-            if field.type == "calculate":
-                # A calculate cannot be answered; "required" means it always has a formula.
-                if not cells.get("calculation"):
-                    self.add("survey", number, "calculation", f"{field.name!r} needs a calculation")
-            elif cells.get("required", "").lower() not in TRUTHY:
-                self.add(
-                    "survey",
-                    number,
-                    "required",
-                    f"contract field {field.name!r} must be required",
-                )
-        if (
-            field.pattern
-            and field.type == "text"
-            and field.pattern not in cells.get("constraint", "")
-        ):
-            self.add(
-                "survey",
-                number,
-                "constraint",
-                f"contract field {field.name!r} needs constraint regex(., '{field.pattern}')",
+                "required",
+                f"contract field {field.name!r} must be required",
             )
 
 
