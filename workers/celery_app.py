@@ -30,8 +30,10 @@ def _prepare_sqlite_broker(path: Path) -> None:
     # WAL is a property of the database file: set it once here and every connection kombu
     # opens later (web and worker) gets concurrent readers and one writer without
     # "database is locked" under load.
+    # Every gunicorn worker and Celery process does this at start-up, at the same moment on a
+    # new file: wait for the lock instead of failing with "database is locked".
     path.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(path) as conn:
+    with sqlite3.connect(path, timeout=30) as conn:
         conn.execute("PRAGMA journal_mode=WAL")
 
 
