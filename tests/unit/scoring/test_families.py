@@ -327,8 +327,10 @@ def test_rumah_tidak_layak__details_show_area_and_parts(tmp_path):
 @pytest.mark.parametrize(
     ("lila", "hb", "kek", "anemia"),
     [
-        (23.4, 11.9, True, True),
-        (23.5, 12.0, False, False),
+        (23.4, 10.9, True, True),
+        # Hb 11.0 is not anaemia in pregnancy (WHO); 12 is the cut-off for a catin only.
+        (23.5, 11.0, False, False),
+        (23.5, 11.9, False, False),
         (None, None, None, None),
     ],
 )
@@ -343,12 +345,12 @@ def test_pregnancy__kek_and_anaemia_thresholds(lila, hb, kek, anemia):
 
 
 def test_pregnancy__anaemia_threshold_from_rules_file(tmp_path):
-    family = make_family(hamil="ya", hb=11.7)
-    assert assess_family(family, RULES).pregnancy["anemia"] is True
+    family = make_family(hamil="ya", hb=11.2)
+    assert assess_family(family, RULES).pregnancy["anemia"] is False
     path = write_modified_rules(
-        "krs.toml", tmp_path / "krs.toml", "hb_anemia_below = 12.0", "hb_anemia_below = 11.5"
+        "krs.toml", tmp_path / "krs.toml", "hb_anemia_below = 11.0", "hb_anemia_below = 11.5"
     )
-    assert assess_family(family, load_krs_rules(path)).pregnancy["anemia"] is False
+    assert assess_family(family, load_krs_rules(path)).pregnancy["anemia"] is True
 
 
 def test_pregnancy__absent_when_not_pregnant():
@@ -368,7 +370,7 @@ def test_to_dict__is_json_and_never_contains_the_kk_number():
     assert out["desa"] == "32.77.01.1001"
     assert out["krs"] is True and out["factors"]["air_tidak_layak"] is True
     assert set(out["children"][0]) >= {"age_days", "haz", "category"}
-    assert out["rules_version"] == "2026.1"
+    assert out["rules_version"] == "2026.2"
 
 
 def test_assess_family__refuses_another_form():
