@@ -89,6 +89,7 @@ def score_families_cmd(ctx: click.Context, wilayah: str | None, as_json: bool) -
             "target": r["target"],
             "krs": r["krs"],
             "factors": r["factors"],
+            "factor_details": r["factor_details"],
             "children": [
                 {"age_days": c["age_days"], "haz": c["haz"], "category": c["category"]}
                 for c in r["children"]

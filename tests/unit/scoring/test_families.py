@@ -14,6 +14,7 @@ from core.domain.scoring.families import (
 from tests.unit.scoring.builders import (
     ROOT,
     SURVEY_DAY,
+    YOUNGEST,
     make_child,
     make_family,
     make_meeting,
@@ -58,8 +59,9 @@ def test_baseline_family__is_target_without_any_factor():
         ({"jamban": "tidak_ada"}, "jamban_tidak_layak"),
         ({"tgl_lahir_istri": years_before(SURVEY_DAY, 20, days=-1)}, "istri_terlalu_muda"),
         ({"tgl_lahir_istri": years_before(SURVEY_DAY, 36)}, "istri_terlalu_tua"),
+        # The youngest (3 years old) was born 23 months after the child before it.
         (
-            {"tgl_lahir_anak_bungsu": months_before(SURVEY_DAY, 23), "anak": None},
+            {"tgl_lahir_anak_sebelum_bungsu": months_before(YOUNGEST, 23)},
             "jarak_terlalu_dekat",
         ),
         ({"jumlah_anak_hidup": 4}, "anak_terlalu_banyak"),
@@ -84,6 +86,14 @@ def test_each_factor_alone__flags_krs(overrides, factor):
         {"tgl_lahir_istri": years_before(SURVEY_DAY, 36, days=-1)},
         # Youngest child exactly 24 months old: not too close.
         {"tgl_lahir_anak_bungsu": months_before(SURVEY_DAY, 24), "anak": None},
+        # Births exactly 24 months apart: not too close.
+        {"tgl_lahir_anak_sebelum_bungsu": months_before(YOUNGEST, 24)},
+        # A first child under two, no pregnancy: not a risk by itself.
+        {
+            "jumlah_anak_hidup": 1,
+            "tgl_lahir_anak_bungsu": months_before(SURVEY_DAY, 5),
+            "anak": None,
+        },
         {"jumlah_anak_hidup": 3},
         {"kb_metode": "implan"},
         {"kb_metode": "mop"},
@@ -219,13 +229,18 @@ def test_anak_terlalu_banyak__greater_or_equal_switch(tmp_path):
     assert assess_family(make_family(jumlah_anak_hidup=2), rules).krs is False
 
 
-def test_jarak_terlalu_dekat__youngest_from_repeat_when_no_stated_date():
+def test_jarak_terlalu_dekat__two_youngest_of_the_repeat_when_no_stated_dates():
+    # 11 and 28 months old: born 17 months apart. (The rule used to flag any youngest child
+    # under 24 months; a spacing needs two births.)
     young = make_child(tgl_lahir_anak=months_before(SURVEY_DAY, 11), tgl_ukur=SURVEY_DAY)
+    elder = make_child(tgl_lahir_anak=months_before(SURVEY_DAY, 28), tgl_ukur=SURVEY_DAY)
     result = assess_family(
-        make_family(tgl_lahir_anak_bungsu=None, anak=[make_child(), young]), RULES
+        make_family(tgl_lahir_anak_bungsu=None, anak=[make_child(), elder, young]), RULES
     )
     assert result.factors["jarak_terlalu_dekat"] is True
-    assert result.factor_details["jarak_terlalu_dekat"]["umur_bungsu_bulan"] == 11
+    details = result.factor_details["jarak_terlalu_dekat"]
+    assert details["umur_bungsu_bulan"] == 11
+    assert (details["jarak_bulan"], details["sumber_jarak"]) == (17, "anak")
     assert result.target_groups == ["pus", "baduta", "balita"]
 
 
@@ -370,7 +385,7 @@ def test_to_dict__is_json_and_never_contains_the_kk_number():
     assert out["desa"] == "32.77.01.1001"
     assert out["krs"] is True and out["factors"]["air_tidak_layak"] is True
     assert set(out["children"][0]) >= {"age_days", "haz", "category"}
-    assert out["rules_version"] == "2026.2"
+    assert out["rules_version"] == "2026.3"
 
 
 def test_assess_family__refuses_another_form():
