@@ -54,3 +54,22 @@ def test_births_too_close__a_baby_is_not_a_risk_without_a_known_earlier_birth(
     details = family["factor_details"]["jarak_terlalu_dekat"]
     assert details["umur_bungsu_bulan"] == 22 and details["jarak_bulan"] is None
     assert "cannot be judged" in details["keterangan_en"]
+
+
+def test_survey_without_today__scores_from_kobos_naive_utc_submission_time(
+    settings, client, kobo_sandbox, family_form
+):
+    # Kobo sends `_submission_time` in UTC without an offset; SQLite hands it back naive.
+    answers = family_answers(NO_KK, survey=SURVEY)
+    del answers["today"]
+    rec = submit_and_read(kobo_sandbox, family_form, answers)
+    assert "today" not in rec
+    rec["_submission_time"] = "2026-10-20T18:30:00"  # 01:30 WIB on 10-21
+    assert client.post("/webhooks/kobo", json=rec, headers=AUTH).status_code == 202
+    (family,) = _families(settings)
+    assert family["target"] is True
+    assert family["factor_details"]["jarak_terlalu_dekat"]["umur_bungsu_bulan"] == 22
+    assert family["history"][0]["survey_date"] == "2026-10-21"
+    problems = CliRunner().invoke(main, ["intake", "problems", "--json"], env=pantau_env(settings))
+    assert problems.exit_code == 0, problems.output
+    assert json.loads(problems.output) == []
