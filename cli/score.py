@@ -91,7 +91,12 @@ def score_families_cmd(ctx: click.Context, wilayah: str | None, as_json: bool) -
             "factors": r["factors"],
             "factor_details": r["factor_details"],
             "children": [
-                {"age_days": c["age_days"], "haz": c["haz"], "category": c["category"]}
+                {
+                    "age_days": c["age_days"],
+                    "haz": c["haz"],
+                    "category": c["category"],
+                    "flag": c["flag"],
+                }
                 for c in r["children"]
             ],
             "history": r["history"],

@@ -86,6 +86,7 @@ def _with_history(results: list[FamilyAssessment]) -> dict[str, Any]:
                     "age_days": c.age_days,
                     "haz": c.haz,
                     "category": c.category,
+                    "flag": c.flag,
                 }
                 for c in a.children
             ],

@@ -73,3 +73,24 @@ def test_survey_without_today__scores_from_kobos_naive_utc_submission_time(
     problems = CliRunner().invoke(main, ["intake", "problems", "--json"], env=pantau_env(settings))
     assert problems.exit_code == 0, problems.output
     assert json.loads(problems.output) == []
+
+
+def test_children__implausible_and_not_measured_are_flagged_apart_and_never_classified(
+    settings, client, kobo_sandbox, family_form
+):
+    answers = family_answers(NO_KK, survey=SURVEY)
+    stunted = answers["anak"][0]
+    implausible = {**stunted, "anak/tinggi_cm": "50.0"}  # 682 days and 50 cm: z < -6
+    not_measured = {k: v for k, v in stunted.items() if k != "anak/tinggi_cm"}
+    answers["anak"] = [stunted, implausible, not_measured]
+    _deliver(client, kobo_sandbox, family_form, answers)
+    (family,) = _families(settings)
+    children = family["children"]
+    assert [c["flag"] for c in children] == [None, "implausible", "not_measured"]
+    assert [c["category"] for c in children] == ["pendek", None, None]
+    assert children[1]["haz"] < -6 and children[2]["haz"] is None
+    assert [c["flag"] for c in family["history"][0]["children"]] == [
+        None,
+        "implausible",
+        "not_measured",
+    ]
