@@ -107,7 +107,7 @@ def test_to_dict_and_explain__are_json_and_match_the_cli_shape():
         "period": "2026-10",
         "tier": "mandiri",
         "roles": dict.fromkeys(ROLES, 3),
-        "rules_version": "2026.1",
+        "rules_version": "2026.2",
     }
     full = json.loads(json.dumps(result.explain()))
     assert full["roles"]["pertemuan"]["tier"] == "mandiri"
@@ -185,7 +185,7 @@ def test_rules__deadline_day_in_file_moves_the_on_time_boundary(tmp_path):
 
 def test_rules__version_is_recorded(tmp_path):
     path = write_modified_rules(
-        "imp_rubric.toml", tmp_path / "r.toml", 'version = "2026.1"', 'version = "kab-3204-2"'
+        "imp_rubric.toml", tmp_path / "r.toml", 'version = "2026.2"', 'version = "kab-3204-2"'
     )
     assert assess_imp(IMP, "2026-10", [], load_imp_rules(path)).rules_version == "kab-3204-2"
 

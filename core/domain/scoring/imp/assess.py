@@ -33,15 +33,20 @@ def assess_imp(
     facts: Iterable[Facts],
     rules: ImpRules,
     child_facts: Iterable[Facts] = (),
+    imp_kind: str | None = None,
 ) -> ImpAssessment:
-    """Rate the six roles of one IMP for one period; the tier is the lowest role."""
+    """Rate the six roles of one IMP for one period; the tier is the lowest role.
+
+    `imp_kind` is the registry's kind of the IMP (ppkbd, sub_ppkbd, kelompok_kb), which some
+    criteria depend on (a PPKBD may be Berkembang with a single manager).
+    """
     kind = period_kind(period)
     months = period_months(period)
     # Callers may pass a whole desa's batch: only this IMP's own submissions are its evidence.
     own = _dedupe(f for f in facts if f.form in IMP_FORMS and f.get("imp") == imp)
     # A child fact with the parent's own code would be counted twice.
     children = _dedupe(f for f in child_facts if f.form in IMP_FORMS and f.get("imp") != imp)
-    ctx = Context(imp, period, kind, months, rules, own, children)
+    ctx = Context(imp, period, kind, months, rules, own, children, imp_kind=imp_kind)
     roles = {role: SCORERS[role](ctx) for role in ROLES}
     tier = TIERS[min(score.level for score in roles.values())]
     return ImpAssessment(imp, period, tier, roles, rules.version)
