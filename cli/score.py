@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from cli.common import echo_json, echo_table, sessions, settings_from
@@ -33,24 +35,34 @@ def score() -> None:
 
 
 @score.command("imp")
-@click.option("--period", default=None, help="2026-10 (month) or 2026-Q4 (quarter)")
+@click.option(
+    "--period", default=None, help="2026-10 (month), 2026-Q4 (quarter) or 2026-S2 (semester)"
+)
 @click.option("--wilayah", default=None, help="dotted code prefix, e.g. 32.77")
 @click.option("--json", "as_json", is_flag=True, help="a JSON list, one object per IMP-period")
 @click.pass_context
 def score_imp(ctx: click.Context, period: str | None, wilayah: str | None, as_json: bool) -> None:
-    """Tier (Dasar / Berkembang / Mandiri) of every IMP and period."""
+    """Tier (Dasar / Berkembang / Mandiri) of every active IMP and period."""
     settings = settings_from(ctx)
+    from core.domain.scoring import PeriodError, period_kind
     from core.store.db import session_scope
     from core.usecases.rescoring import score_imps
     from core.wiring import rules_for
 
+    if period is not None:
+        try:
+            period_kind(period)
+        except PeriodError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
     factory = sessions(settings)
     processed = _process_backlog(factory, settings)
     with session_scope(factory) as session:
         results = score_imps(session, rules_for(settings), period=period, wilayah=wilayah)
         rows = [r.to_dict() for r in results]
     if as_json:
-        echo_json([{k: r[k] for k in ("imp", "period", "tier", "roles")} for r in rows])
+        keys = ("imp", "period", "period_kind", "tier", "roles")
+        echo_json([{k: r[k] for k in keys} for r in rows])
         return
     if processed:
         click.echo(f"processed {processed} waiting submissions first", err=True)

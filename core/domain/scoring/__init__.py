@@ -24,11 +24,18 @@ from core.domain.scoring.imp import (
     periods_for,
 )
 from core.domain.scoring.imp import PROFIL as PROFILE_FORM
-from core.domain.scoring.periods import period_bounds, period_kind, period_months, period_of
+from core.domain.scoring.periods import (
+    PERIOD_KINDS,
+    period_bounds,
+    period_kind,
+    period_months,
+    period_of,
+)
 
 __all__ = [
     "FAMILY_FORM",
     "IMP_FORMS",
+    "PERIOD_KINDS",
     "PROFILE_FORM",
     "AlertReason",
     "ChildAssessment",

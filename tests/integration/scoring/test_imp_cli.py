@@ -1,15 +1,20 @@
 """`pantau score imp` on submissions that came in through the webhook, with the IMP registry."""
 
 import json
+from datetime import date
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from cli.main import main
+from core.store.models import TierAssessment
 from tests.conftest import pantau_env
 from tests.integration.intake.conftest import AUTH, submit_and_read
 from tests.support.registry import IMP, SUB_IMP, seed_registry
-from tests.support.submissions import profile_answers, publish_in_sandbox
+from tests.support.submissions import meeting_answers, profile_answers, publish_in_sandbox
+
+INACTIVE = "PPKBD-32.77.01.1002-LAMA"
 
 
 def _run(settings, *args):
@@ -49,10 +54,6 @@ def test_score_imp__ppkbd_with_a_single_manager_is_berkembang_by_its_registry_ki
     rows = {r["imp"]: r for r in _json(settings, "--period", "2026-10")}
     assert rows[IMP]["roles"]["pengorganisasian"] == 2
     assert rows[SUB_IMP]["roles"]["pengorganisasian"] == 1
-    from sqlalchemy import select
-
-    from core.store.models import TierAssessment
-
     with session_factory() as s:
         stored = {
             t.imp_code: t.explanation["roles"]["pengorganisasian"]
@@ -64,3 +65,48 @@ def test_score_imp__ppkbd_with_a_single_manager_is_berkembang_by_its_registry_ki
         c for c in stored[SUB_IMP]["not_met"] if c["code"] == "pengorganisasian.kepengurusan"
     ]
     assert "only for PPKBD (this IMP: Sub-PPKBD)" in unmet["text_en"]
+
+
+@pytest.mark.parametrize(
+    ("period", "kind"), [("2026-10", "month"), ("2026-Q4", "quarter"), ("2026-S2", "semester")]
+)
+def test_score_imp__a_month_a_quarter_or_a_semester(
+    settings, client, kobo_sandbox, meeting_form, period, kind
+):
+    _deliver(client, kobo_sandbox, meeting_form, meeting_answers(day=date(2026, 10, 6)))
+    (row,) = _json(settings, "--period", period)
+    assert (row["imp"], row["period"], row["period_kind"]) == (IMP, period, kind)
+    # One meeting is routine for a month, not for a quarter (3) or a semester (6).
+    if kind == "month":
+        assert row["roles"]["pertemuan"] >= 2
+    else:
+        assert row["roles"]["pertemuan"] == 1
+
+
+@pytest.mark.parametrize("bad", ["garbage", "2026-13", "2026-S3"])
+def test_score_imp__a_bad_period_is_refused_in_one_line(settings, bad):
+    result = _run(settings, "--period", bad)
+    assert result.exit_code == 2
+    (line,) = result.output.splitlines()
+    assert bad in line and "YYYY-Sn" in line
+
+
+def test_score_imp__every_active_registered_imp_gets_a_tier_without_reports(
+    settings, client, kobo_sandbox, meeting_form, registry, session_factory
+):
+    _deliver(client, kobo_sandbox, meeting_form, meeting_answers(day=date(2026, 10, 6)))
+    for args in (["--period", "2026-10"], []):
+        rows = {(r["imp"], r["period"]): r for r in _json(settings, *args)}
+        # The inactive IMP is not listed; the Sub-PPKBD without a report is, as Dasar.
+        assert set(rows) == {(IMP, "2026-10"), (SUB_IMP, "2026-10")}, args
+        assert rows[(SUB_IMP, "2026-10")]["tier"] == "dasar"
+    assert _json(settings, "--period", "2026-10", "--wilayah", "32.77.02") == []
+    with session_factory() as s:
+        silent = s.scalar(select(TierAssessment).where(TierAssessment.imp_code == SUB_IMP))
+        assert [n["text_id"] for n in silent.explanation["notes"]] == [
+            "Tidak ada laporan yang diterima pada periode ini"
+        ]
+        assert s.scalar(select(TierAssessment).where(TierAssessment.imp_code == INACTIVE)) is None
+    # A quarter lists every active IMP too.
+    quarter = {r["imp"] for r in _json(settings, "--period", "2026-Q4")}
+    assert quarter == {IMP, SUB_IMP}

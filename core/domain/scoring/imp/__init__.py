@@ -6,7 +6,7 @@ next tier needs. periods.py places a submission in its periods, context.py gathe
 evidence, roles/ holds one scorer per role and assess.py combines them into the tier.
 """
 
-from core.domain.scoring.imp.assess import assess_imp
+from core.domain.scoring.imp.assess import NO_REPORT, assess_imp
 from core.domain.scoring.imp.forms import (
     IMP_FORMS,
     KIE,
@@ -31,6 +31,7 @@ __all__ = [
     "IMP_FORMS",
     "KIE",
     "LAPORAN",
+    "NO_REPORT",
     "PERTEMUAN",
     "PROFILE_YES_FIELDS",
     "PROFIL",

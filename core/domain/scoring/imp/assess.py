@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterable
 from core.domain.facts import Facts
 from core.domain.scoring.imp.context import Context
 from core.domain.scoring.imp.forms import IMP_FORMS
-from core.domain.scoring.imp.results import ROLES, TIERS, ImpAssessment, RoleScore
+from core.domain.scoring.imp.periods import fact_month
+from core.domain.scoring.imp.results import ROLES, TIERS, Criterion, ImpAssessment, RoleScore
 from core.domain.scoring.imp.roles.kie import score_kie_konseling
 from core.domain.scoring.imp.roles.meetings import score_pertemuan
 from core.domain.scoring.imp.roles.organisation import score_pengorganisasian
@@ -25,6 +26,13 @@ SCORERS: dict[str, Callable[[Context], RoleScore]] = {
     "pelayanan": score_pelayanan,
     "kemandirian": score_kemandirian,
 }
+
+
+NO_REPORT = Criterion(
+    "tanpa_laporan",
+    "Tidak ada laporan yang diterima pada periode ini",
+    "No report received in this period",
+)
 
 
 def assess_imp(
@@ -49,7 +57,10 @@ def assess_imp(
     ctx = Context(imp, period, kind, months, rules, own, children, imp_kind=imp_kind)
     roles = {role: SCORERS[role](ctx) for role in ROLES}
     tier = TIERS[min(score.level for score in roles.values())]
-    return ImpAssessment(imp, period, tier, roles, rules.version)
+    # An older profile may still be evidence; "no report" means nothing dated in the period.
+    received = any(fact_month(f) in months for f in own + children)
+    notes = () if received else (NO_REPORT,)
+    return ImpAssessment(imp, period, tier, roles, rules.version, kind, imp_kind, notes)
 
 
 def _dedupe(facts: Iterable[Facts]) -> list[Facts]:
