@@ -39,10 +39,25 @@ def score() -> None:
     "--period", default=None, help="2026-10 (month), 2026-Q4 (quarter) or 2026-S2 (semester)"
 )
 @click.option("--wilayah", default=None, help="dotted code prefix, e.g. 32.77")
+@click.option(
+    "--explain",
+    "explain_imp",
+    default=None,
+    metavar="IMP",
+    help="explain one IMP's tier: per role the criteria met and missing, and the evidence",
+)
+@click.option("--lang", type=click.Choice(["id", "en"]), default="id", help="language of --explain")
 @click.option("--json", "as_json", is_flag=True, help="a JSON list, one object per IMP-period")
 @click.pass_context
-def score_imp(ctx: click.Context, period: str | None, wilayah: str | None, as_json: bool) -> None:
-    """Tier (Dasar / Berkembang / Mandiri) of every active IMP and period."""
+def score_imp(
+    ctx: click.Context,
+    period: str | None,
+    wilayah: str | None,
+    explain_imp: str | None,
+    lang: str,
+    as_json: bool,
+) -> None:
+    """Tier (Dasar / Berkembang / Mandiri) of every active IMP, or of one with --explain."""
     settings = settings_from(ctx)
     from core.domain.scoring import PeriodError, period_kind
     from core.store.db import session_scope
@@ -58,14 +73,25 @@ def score_imp(ctx: click.Context, period: str | None, wilayah: str | None, as_js
     factory = sessions(settings)
     processed = _process_backlog(factory, settings)
     with session_scope(factory) as session:
-        results = score_imps(session, rules_for(settings), period=period, wilayah=wilayah)
-        rows = [r.to_dict() for r in results]
+        results = score_imps(
+            session, rules_for(settings), period=period, wilayah=wilayah, imp=explain_imp
+        )
+    if explain_imp is not None and not results:
+        click.echo(
+            f"error: no tier for IMP {explain_imp!r}: it has no submission and is not an "
+            "active registered IMP in the period(s) scored",
+            err=True,
+        )
+        sys.exit(2)
     if as_json:
-        keys = ("imp", "period", "period_kind", "tier", "roles")
-        echo_json([{k: r[k] for k in keys} for r in rows])
+        echo_json([_imp_json(r, explained=explain_imp is not None) for r in results])
         return
     if processed:
         click.echo(f"processed {processed} waiting submissions first", err=True)
+    if explain_imp is not None:
+        _echo_explanations(results, lang)
+        return
+    rows = [r.to_dict() for r in results]
     table = [
         {
             "imp": r["imp"],
@@ -77,6 +103,23 @@ def score_imp(ctx: click.Context, period: str | None, wilayah: str | None, as_js
     ]
     roles = list(rows[0]["roles"]) if rows else []
     echo_table(table, ["imp", "period", "tier", *roles])
+
+
+def _imp_json(result, *, explained: bool) -> dict:
+    row = result.to_dict()
+    out = {k: row[k] for k in ("imp", "period", "period_kind", "tier", "roles")}
+    if explained:
+        out["explanation"] = result.explain()
+    return out
+
+
+def _echo_explanations(results, lang: str) -> None:
+    from core.domain.scoring import explanation_lines
+
+    for n, result in enumerate(results):
+        if n:
+            click.echo("")
+        click.echo("\n".join(explanation_lines(result.explain(), lang)))
 
 
 @score.command("families")

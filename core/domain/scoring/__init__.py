@@ -20,6 +20,7 @@ from core.domain.scoring.imp import (
     ImpRules,
     RoleScore,
     assess_imp,
+    explanation_lines,
     load_imp_rules,
     periods_for,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "alert_reasons",
     "assess_family",
     "assess_imp",
+    "explanation_lines",
     "family_key",
     "load_imp_rules",
     "load_krs_rules",

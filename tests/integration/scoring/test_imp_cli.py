@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from cli.main import main
-from core.store.models import TierAssessment
+from core.store.models import Submission, TierAssessment
 from tests.conftest import pantau_env
 from tests.integration.intake.conftest import AUTH, submit_and_read
 from tests.support.registry import IMP, SUB_IMP, seed_registry
@@ -110,3 +110,59 @@ def test_score_imp__every_active_registered_imp_gets_a_tier_without_reports(
     # A quarter lists every active IMP too.
     quarter = {r["imp"] for r in _json(settings, "--period", "2026-Q4")}
     assert quarter == {IMP, SUB_IMP}
+
+
+def test_score_imp__explain_says_the_single_manager_exception_in_id_and_en(
+    settings, client, kobo_sandbox, profile_form, registry
+):
+    for imp in (IMP, SUB_IMP):
+        _deliver(client, kobo_sandbox, profile_form, profile_answers(imp, board="tunggal"))
+    text = _run(settings, "--period", "2026-10", "--explain", IMP).stdout
+    assert "Pengorganisasian: Berkembang (2)" in text
+    assert "Kepengurusan tunggal diterima untuk PPKBD (pengecualian pedoman" in text
+    sub = _run(settings, "--period", "2026-10", "--explain", SUB_IMP, "--lang", "en").stdout
+    assert "Organisation: Dasar (1)" in sub
+    assert "a single manager is accepted only for PPKBD (this IMP: Sub-PPKBD)" in sub
+
+
+def test_score_imp__explain_an_imp_without_reports_says_so(settings, registry):
+    text = _run(settings, "--period", "2026-10", "--explain", SUB_IMP).stdout
+    assert "Catatan: Tidak ada laporan yang diterima pada periode ini." in text
+    english = _run(settings, "--period", "2026-10", "--explain", SUB_IMP, "--lang", "en").stdout
+    assert "Note: No report received in this period." in english
+
+
+def test_score_imp__explain_names_roles_criteria_missing_and_evidence_in_id_and_en(
+    settings, client, kobo_sandbox, meeting_form, session_factory
+):
+    # Two meetings, one without minutes: routine (Berkembang), minutes not complete (Mandiri).
+    _deliver(client, kobo_sandbox, meeting_form, meeting_answers(day=date(2026, 10, 6)))
+    no_minutes = meeting_answers(day=date(2026, 10, 20), notulen="tidak")
+    _deliver(client, kobo_sandbox, meeting_form, no_minutes)
+    result = _run(settings, "--period", "2026-10", "--explain", IMP)
+    assert result.exit_code == 0, result.output
+    with session_factory() as s:
+        ids = sorted(s.scalars(select(Submission.id)).all())
+    sid = ", ".join(str(i) for i in ids)
+    text = result.stdout
+    assert text.startswith(f"{IMP} · periode 2026-10 (bulan) · tingkat: Dasar")
+    assert "Pertemuan: Berkembang (2)" in text
+    assert "  Terpenuhi:" in text and "  Belum terpenuhi:" in text
+    assert "  Yang kurang untuk Mandiri:" in text and "  Yang kurang untuk Berkembang:" in text
+    assert f"  Bukti (id submission): {sid}" in text
+    assert "Pengorganisasian: Dasar (1)" in text
+    english = _run(settings, "--period", "2026-10", "--explain", IMP, "--lang", "en").stdout
+    assert english.startswith(f"{IMP} · period 2026-10 (month) · tier: Dasar")
+    assert "Meetings: Berkembang (2)" in english and "  Missing for Mandiri:" in english
+    assert f"  Evidence (submission ids): {sid}" in english
+    (row,) = _json(settings, "--period", "2026-10", "--explain", IMP)
+    explanation = row["explanation"]
+    assert explanation["roles"]["pertemuan"]["evidence"] == ids
+    assert {"met", "not_met", "next_tier_missing"} <= set(explanation["roles"]["pertemuan"])
+
+
+def test_score_imp__explain_an_unknown_imp_is_one_line_and_exit_2(settings, registry):
+    result = _run(settings, "--period", "2026-10", "--explain", "PPKBD-NOPE")
+    assert result.exit_code == 2
+    (line,) = result.output.splitlines()
+    assert "PPKBD-NOPE" in line

@@ -7,6 +7,7 @@ evidence, roles/ holds one scorer per role and assess.py combines them into the 
 """
 
 from core.domain.scoring.imp.assess import NO_REPORT, assess_imp
+from core.domain.scoring.imp.explain import LANGUAGES, explanation_lines
 from core.domain.scoring.imp.forms import (
     IMP_FORMS,
     KIE,
@@ -30,6 +31,7 @@ __all__ = [
     "DEFAULT_IMP_RULES",
     "IMP_FORMS",
     "KIE",
+    "LANGUAGES",
     "LAPORAN",
     "NO_REPORT",
     "PERTEMUAN",
@@ -45,6 +47,7 @@ __all__ = [
     "RoleScore",
     "assess_imp",
     "default_imp_rules_path",
+    "explanation_lines",
     "fact_month",
     "load_imp_rules",
     "periods_for",
