@@ -42,6 +42,21 @@ def test_stated_birth_before_the_youngest__23_months_apart_is_too_close_and_expl
     assert "23 months" in d["keterangan_en"] and "too close" in d["keterangan_en"]
 
 
+def test_jarak_terlalu_dekat__two_youngest_of_the_repeat_when_no_stated_dates():
+    # 11 and 28 months old: born 17 months apart. (The rule used to flag any youngest child
+    # under 24 months; a spacing needs two births.)
+    young = make_child(tgl_lahir_anak=months_before(SURVEY_DAY, 11), tgl_ukur=SURVEY_DAY)
+    elder = make_child(tgl_lahir_anak=months_before(SURVEY_DAY, 28), tgl_ukur=SURVEY_DAY)
+    result = assess_family(
+        make_family(tgl_lahir_anak_bungsu=None, anak=[make_child(), elder, young]), RULES
+    )
+    assert result.factors["jarak_terlalu_dekat"] is True
+    details = result.factor_details["jarak_terlalu_dekat"]
+    assert details["umur_bungsu_bulan"] == 11
+    assert (details["jarak_bulan"], details["sumber_jarak"]) == (17, "anak")
+    assert result.target_groups == ["pus", "baduta", "balita"]
+
+
 def test_first_child_under_two_without_pregnancy__is_never_too_close():
     flagged, d = _spacing(
         jumlah_anak_hidup=1, tgl_lahir_anak_bungsu=months_before(SURVEY_DAY, 3), anak=[_baby(3)]

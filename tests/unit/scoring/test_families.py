@@ -229,21 +229,6 @@ def test_anak_terlalu_banyak__greater_or_equal_switch(tmp_path):
     assert assess_family(make_family(jumlah_anak_hidup=2), rules).krs is False
 
 
-def test_jarak_terlalu_dekat__two_youngest_of_the_repeat_when_no_stated_dates():
-    # 11 and 28 months old: born 17 months apart. (The rule used to flag any youngest child
-    # under 24 months; a spacing needs two births.)
-    young = make_child(tgl_lahir_anak=months_before(SURVEY_DAY, 11), tgl_ukur=SURVEY_DAY)
-    elder = make_child(tgl_lahir_anak=months_before(SURVEY_DAY, 28), tgl_ukur=SURVEY_DAY)
-    result = assess_family(
-        make_family(tgl_lahir_anak_bungsu=None, anak=[make_child(), elder, young]), RULES
-    )
-    assert result.factors["jarak_terlalu_dekat"] is True
-    details = result.factor_details["jarak_terlalu_dekat"]
-    assert details["umur_bungsu_bulan"] == 11
-    assert (details["jarak_bulan"], details["sumber_jarak"]) == (17, "anak")
-    assert result.target_groups == ["pus", "baduta", "balita"]
-
-
 def test_survey_date__falls_back_to_submission_day_in_wib():
     # Born 2006-10-02: 20 on 2026-10-02. 17:30 UTC on 10-01 is already 10-02 in WIB.
     family = make_family(
