@@ -22,7 +22,7 @@ def _contract(settings) -> Contract:
 
 @click.group()
 def forms() -> None:
-    """XLSForms: lint, build (pyxform + ODK Validate), versions."""
+    """XLSForms: lint, dump (text for review), build (pyxform + ODK Validate), versions."""
 
 
 # `forms publish` (issue 5) lives in its own module, which does not import this one.
@@ -55,6 +55,26 @@ def lint_cmd(ctx: click.Context, names: tuple[str, ...]) -> None:
     if failed:
         click.echo(f"{failed} form(s) with problems", err=True)
         sys.exit(1)
+
+
+@forms.command("dump")
+@click.argument("form")
+@click.pass_context
+def dump_cmd(ctx: click.Context, form: str) -> None:
+    """Print every sheet of FORM (a name in xlsforms/ or an .xlsx path) as text, for diffs."""
+    from cli.common import settings_from
+    from core.domain.forms.dump import dump_workbook
+
+    forms_dir = Path(settings_from(ctx).forms_dir)
+    path = Path(form) if form.endswith(".xlsx") else forms_dir / f"{form}.xlsx"
+    if not path.is_file():
+        click.echo(f"error: no form {form!r} in {forms_dir} (no file {path.name})", err=True)
+        sys.exit(2)
+    try:
+        click.echo(dump_workbook(path), nl=False)
+    except FormError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
 
 
 @forms.command("build")

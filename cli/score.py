@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from cli.common import echo_json, echo_table, sessions, settings_from
@@ -33,27 +35,63 @@ def score() -> None:
 
 
 @score.command("imp")
-@click.option("--period", default=None, help="2026-10 (month) or 2026-Q4 (quarter)")
+@click.option(
+    "--period", default=None, help="2026-10 (month), 2026-Q4 (quarter) or 2026-S2 (semester)"
+)
 @click.option("--wilayah", default=None, help="dotted code prefix, e.g. 32.77")
+@click.option(
+    "--explain",
+    "explain_imp",
+    default=None,
+    metavar="IMP",
+    help="explain one IMP's tier: per role the criteria met and missing, and the evidence",
+)
+@click.option("--lang", type=click.Choice(["id", "en"]), default="id", help="language of --explain")
 @click.option("--json", "as_json", is_flag=True, help="a JSON list, one object per IMP-period")
 @click.pass_context
-def score_imp(ctx: click.Context, period: str | None, wilayah: str | None, as_json: bool) -> None:
-    """Tier (Dasar / Berkembang / Mandiri) of every IMP and period."""
+def score_imp(
+    ctx: click.Context,
+    period: str | None,
+    wilayah: str | None,
+    explain_imp: str | None,
+    lang: str,
+    as_json: bool,
+) -> None:
+    """Tier (Dasar / Berkembang / Mandiri) of every active IMP, or of one with --explain."""
     settings = settings_from(ctx)
+    from core.domain.scoring import PeriodError, period_kind
     from core.store.db import session_scope
     from core.usecases.rescoring import score_imps
     from core.wiring import rules_for
 
+    if period is not None:
+        try:
+            period_kind(period)
+        except PeriodError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
     factory = sessions(settings)
     processed = _process_backlog(factory, settings)
     with session_scope(factory) as session:
-        results = score_imps(session, rules_for(settings), period=period, wilayah=wilayah)
-        rows = [r.to_dict() for r in results]
+        results = score_imps(
+            session, rules_for(settings), period=period, wilayah=wilayah, imp=explain_imp
+        )
+    if explain_imp is not None and not results:
+        click.echo(
+            f"error: no tier for IMP {explain_imp!r}: it has no submission and is not an "
+            "active registered IMP in the period(s) scored",
+            err=True,
+        )
+        sys.exit(2)
     if as_json:
-        echo_json([{k: r[k] for k in ("imp", "period", "tier", "roles")} for r in rows])
+        echo_json([_imp_json(r, explained=explain_imp is not None) for r in results])
         return
     if processed:
         click.echo(f"processed {processed} waiting submissions first", err=True)
+    if explain_imp is not None:
+        _echo_explanations(results, lang)
+        return
+    rows = [r.to_dict() for r in results]
     table = [
         {
             "imp": r["imp"],
@@ -65,6 +103,23 @@ def score_imp(ctx: click.Context, period: str | None, wilayah: str | None, as_js
     ]
     roles = list(rows[0]["roles"]) if rows else []
     echo_table(table, ["imp", "period", "tier", *roles])
+
+
+def _imp_json(result, *, explained: bool) -> dict:
+    row = result.to_dict()
+    out = {k: row[k] for k in ("imp", "period", "period_kind", "tier", "roles")}
+    if explained:
+        out["explanation"] = result.explain()
+    return out
+
+
+def _echo_explanations(results, lang: str) -> None:
+    from core.domain.scoring import explanation_lines
+
+    for n, result in enumerate(results):
+        if n:
+            click.echo("")
+        click.echo("\n".join(explanation_lines(result.explain(), lang)))
 
 
 @score.command("families")
@@ -89,8 +144,14 @@ def score_families_cmd(ctx: click.Context, wilayah: str | None, as_json: bool) -
             "target": r["target"],
             "krs": r["krs"],
             "factors": r["factors"],
+            "factor_details": r["factor_details"],
             "children": [
-                {"age_days": c["age_days"], "haz": c["haz"], "category": c["category"]}
+                {
+                    "age_days": c["age_days"],
+                    "haz": c["haz"],
+                    "category": c["category"],
+                    "flag": c["flag"],
+                }
                 for c in r["children"]
             ],
             "history": r["history"],

@@ -219,7 +219,11 @@ def sweep_all(self) -> int:
 
 @shared_task(bind=True, name="pantau.score_current_period", max_retries=3, ignore_result=True)
 def score_current_period(self) -> int:
-    """Rescore every IMP for the current period (a new month starts with no submission in it)."""
+    """Rescore every active IMP for the current period of the rubric's kind.
+
+    The kind is month, quarter or semester. A new period starts with no submission in it, and
+    an IMP that never reports is still rated (Dasar, "no report received").
+    """
     rules = rules_for(settings_of(self.app))
     period = period_of(utcnow().date(), rules.imp.period_kind)
 

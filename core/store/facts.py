@@ -57,6 +57,13 @@ def _period_of(form_id: str, values: dict[str, Any]) -> str | None:
     return day.isoformat()[:7] if isinstance(day, date) else None
 
 
+def _utc(moment: datetime | None) -> datetime | None:
+    # SQLite drops the offset of a timestamp column; everything we store is UTC.
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
 def facts_of(submission: Submission) -> Facts:
     """Typed facts of a stored submission; raises FactsError for an unusable answer."""
     if submission.form_id is None:
@@ -71,7 +78,9 @@ def facts_of(submission: Submission) -> Facts:
     return Facts(
         form=submission.form_id,
         submission_id=submission.id,
-        submitted_at=submission.submitted_at or submission.received_at or datetime.now(UTC),
+        submitted_at=(
+            _utc(submission.submitted_at) or _utc(submission.received_at) or datetime.now(UTC)
+        ),
         values=values,
         instance_id=submission.instance_id,
     )
@@ -114,13 +123,10 @@ def facts_from_row(row: Fact) -> Facts:
 
     top = fc.top_level()
     values = {k: typed(k, v, top) for k, v in row.values.items()}
-    submitted = row.submitted_at
-    if submitted is not None and submitted.tzinfo is None:
-        submitted = submitted.replace(tzinfo=UTC)  # SQLite drops the offset; we store UTC
     return Facts(
         form=row.form_id,
         submission_id=row.submission_id,
-        submitted_at=submitted or datetime.now(UTC),
+        submitted_at=_utc(row.submitted_at) or datetime.now(UTC),
         values=values,
     )
 

@@ -36,6 +36,11 @@ def parent_codes(session: Session, imp: str) -> list[str]:
     return [code, *parent_codes(session, code)] if code else []
 
 
+def imp_kind(session: Session, imp: str) -> str | None:
+    """The registry's kind of an IMP (ppkbd, sub_ppkbd, kelompok_kb); None when unregistered."""
+    return session.scalar(select(Institution.kind).where(Institution.code == imp))
+
+
 def imp_desa(session: Session, imp: str) -> str | None:
     """The desa/kelurahan an IMP belongs to."""
     return session.scalar(select(Institution.desa_code).where(Institution.code == imp))

@@ -64,7 +64,9 @@ def recompute_imp(session: Session, imp: str, period: str, rules: Rules) -> ImpA
     advisory_lock(session, f"imp:{imp}:{period}")
     own = _imp_facts(session, [imp], period, rules)
     children = _imp_facts(session, scores.child_codes(session, imp), period, rules)
-    result = assess_imp(imp, period, own, rules.imp, child_facts=children)
+    # The kind decides some criteria (a PPKBD may be Berkembang with a single manager).
+    kind = scores.imp_kind(session, imp)
+    result = assess_imp(imp, period, own, rules.imp, child_facts=children, imp_kind=kind)
     row = scores.tier_row(session, imp, period)
     previous = row.tier if row is not None else None
     if row is None:

@@ -13,10 +13,11 @@ from core.domain.scoring import (
     IMP_FORMS,
     FamilyAssessment,
     ImpAssessment,
+    period_kind,
     period_months,
     periods_for,
 )
-from core.store import scores
+from core.store import registry, scores
 from core.store.facts import facts_from_row
 from core.store.models import Fact, Submission, utcnow
 from core.usecases.assessments import Step, recompute_imp, store_family_assessment
@@ -24,9 +25,41 @@ from core.usecases.processing import dispatch_events
 
 
 def score_imps(
-    session: Session, rules: Rules, period: str | None = None, wilayah: str | None = None
+    session: Session,
+    rules: Rules,
+    period: str | None = None,
+    wilayah: str | None = None,
+    imp: str | None = None,
 ) -> list[ImpAssessment]:
-    """Recompute tiers of every IMP (optionally one period, one wilayah prefix) from facts."""
+    """Recompute and return the tiers of every IMP for a period, or for the facts' periods.
+
+    `period` may be a month, quarter or semester (PeriodError otherwise); without it, the
+    periods (of the rubric's kind) that the facts of the wilayah are evidence for. Every active
+    registered IMP of the wilayah gets a tier for each of those periods, with or without
+    reports. `imp` keeps one IMP only.
+    """
+    kind = period_kind(period) if period else rules.imp.period_kind
+    pairs = _evidence_pairs(session, rules, kind, wilayah)
+    if period is not None:
+        pairs = {(code, p) for code, p in pairs if p == period}
+    periods = {period} if period else {p for _, p in pairs}
+    for code in registry.active_codes(session, wilayah):
+        pairs.update((code, p) for p in periods)
+    # Profiles project forward up to a year: only score periods that have started.
+    current = utcnow().strftime("%Y-%m")
+    results = [
+        recompute_imp(session, code, p, rules)
+        for code, p in sorted(pairs)
+        if (imp is None or code == imp) and period_months(p)[0] <= current
+    ]
+    dispatch_events(Step(session, rules))  # a tier that dropped alerts its PKB/PLKB
+    return results
+
+
+def _evidence_pairs(
+    session: Session, rules: Rules, kind: str, wilayah: str | None
+) -> set[tuple[str, str]]:
+    """(IMP, period) pairs that some current fact is evidence for, parents included."""
     stmt = scores.current_facts(IMP_FORMS).where(Fact.imp_code.is_not(None))
     if wilayah:
         stmt = stmt.where(scores.in_wilayah(Fact.desa_code, wilayah))
@@ -35,19 +68,10 @@ def score_imps(
     for row in session.scalars(stmt):
         if row.imp_code not in parents:
             parents[row.imp_code] = scores.parent_codes(session, row.imp_code)
-        for p in periods_for(facts_from_row(row), rules.imp):
-            if period is None or p == period:
-                pairs.add((row.imp_code, p))
-                pairs.update((parent, p) for parent in parents[row.imp_code])
-    # Profiles project forward up to a year: only score periods that have started.
-    current = utcnow().strftime("%Y-%m")
-    results = [
-        recompute_imp(session, imp, p, rules)
-        for imp, p in sorted(pairs)
-        if period_months(p)[0] <= current
-    ]
-    dispatch_events(Step(session, rules))  # a tier that dropped alerts its PKB/PLKB
-    return results
+        for p in periods_for(facts_from_row(row), rules.imp, kind):
+            pairs.add((row.imp_code, p))
+            pairs.update((parent, p) for parent in parents[row.imp_code])
+    return pairs
 
 
 def score_families(
@@ -89,6 +113,7 @@ def _with_history(results: list[FamilyAssessment]) -> dict[str, Any]:
                     "age_days": c.age_days,
                     "haz": c.haz,
                     "category": c.category,
+                    "flag": c.flag,
                 }
                 for c in a.children
             ],

@@ -23,10 +23,13 @@ class _Family:
     latrine: str
     pregnant: bool = False
     child: tuple[str, int, float, float] | None = None  # (sex, age days, height cm, weight kg)
+    # Months between the birth before the youngest and the youngest's (with 2+ children).
+    elder_gap_months: int = 30
 
 
 # Ten families per kelurahan: about half at risk, for different reasons. Families without a
-# measured child have no child under five.
+# measured child have no child under five. A first child under two is not a risk by itself;
+# births too close need two births (or a pregnancy after the youngest).
 _FAMILIES: dict[str, list[_Family]] = {
     MANDIRI: [
         # The stunted boy: 682 days, 78.0 cm lying (z = -2.84, pendek); unprotected well.
@@ -38,13 +41,32 @@ _FAMILIES: dict[str, list[_Family]] = {
         _Family(18, 1, 5, "tidak_ada", "sumur_bor", "septik", child=("p", 150, 61.0, 5.9)),
         _Family(38, 4, 70, "iud", "ledeng", "septik"),
         _Family(33, 2, 62, "suntik", "sumur_terlindung", "tanpa_septik"),
-        _Family(25, 1, 14, "kondom", "kemasan", "septik", child=("p", 430, 74.5, 8.9)),
+        # Births too close: the girl was born 16 months after her brother.
+        _Family(
+            25,
+            2,
+            14,
+            "kondom",
+            "kemasan",
+            "septik",
+            child=("p", 430, 74.5, 8.9),
+            elder_gap_months=16,
+        ),
         _Family(30, 3, 66, "implan", "ledeng", "septik"),
         _Family(24, 0, None, "", "sumur_bor", "septik", pregnant=True),
         _Family(35, 2, 72, "mow", "kemasan", "septik"),
     ],
     DASAR: [
-        _Family(22, 2, 13, "tidak_ada", "sungai", "tidak_ada", child=("l", 400, 75.0, 9.6)),
+        _Family(
+            22,
+            2,
+            13,
+            "tidak_ada",
+            "sungai",
+            "tidak_ada",
+            child=("l", 400, 75.0, 9.6),
+            elder_gap_months=15,
+        ),
         _Family(28, 2, 64, "suntik", "ledeng", "septik"),
         _Family(34, 3, 61, "pil", "sumur_tidak_terlindung", "tanpa_septik"),
         _Family(26, 1, 7, "suntik", "kemasan", "septik", child=("p", 210, 64.0, 7.0)),
@@ -53,7 +75,8 @@ _FAMILIES: dict[str, list[_Family]] = {
         # Pregnant at 19 with chronic energy deficiency (LiLA < 23.5 cm).
         _Family(19, 0, None, "", "ledeng", "septik", pregnant=True),
         _Family(32, 2, 75, "iud", "mata_air_tidak_terlindung", "septik"),
-        _Family(27, 1, 17, "pil", "kemasan", "septik", child=("l", 520, 80.0, 10.5)),
+        # Pregnant again 17 months after her first child: the delivery is due 21 months after it.
+        _Family(27, 1, 17, "", "kemasan", "septik", pregnant=True, child=("l", 520, 80.0, 10.5)),
         _Family(36, 3, 90, "suntik", "ledeng", "septik"),
     ],
 }
@@ -81,6 +104,9 @@ def _survey(desa: str, n: int, f: _Family, today: date) -> SampleSubmission:
         if f.child is not None:
             youngest = survey - timedelta(days=f.child[1])
         answers["istri/tgl_lahir_anak_bungsu"] = youngest.isoformat()
+        if f.children >= 2:
+            elder = youngest - timedelta(days=round(f.elder_gap_months * 30.4375))
+            answers["istri/tgl_lahir_anak_sebelum_bungsu"] = elder.isoformat()
     answers["istri/pendidikan_ibu"] = "sma" if n % 3 else "smp"
     answers["istri/hamil"] = "ya" if f.pregnant else "tidak"
     if f.pregnant:

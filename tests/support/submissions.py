@@ -50,6 +50,35 @@ def meeting_answers(
     }
 
 
+def profile_answers(
+    imp: str = IMP,
+    month: date | None = None,
+    *,
+    board: str = "kolektif",
+    written: str = "ya",
+    sections: str = "tidak",
+    decree: str = "tidak",
+) -> dict:
+    """Flat answers of a profil_imp for a month (the `periode` calculate as Collect fills it)."""
+    month = month or date(2026, 10, 1)
+    return {
+        "today": month.replace(day=5).isoformat(),
+        "wilayah/kecamatan": DESA.rsplit(".", 1)[0],
+        "wilayah/desa": DESA,
+        "wilayah/imp": imp,
+        "bulan": month.replace(day=1).isoformat(),
+        "periode": month.strftime("%Y-%m"),
+        "organisasi/kepengurusan": board,
+        "organisasi/jumlah_pengurus": "1" if board == "tunggal" else "5",
+        "organisasi/pembagian_tugas_tertulis": written,
+        "organisasi/ada_seksi": sections,
+        "organisasi/ada_sk": decree,
+        "kemandirian/upaya_kemandirian": "iuran_anggota kas_arisan",
+        "kemandirian/poktan": "bkb",
+        "kemandirian/ada_peta_sasaran": "ya",
+    }
+
+
 def family_answers(
     no_kk: str = "3277010101200012", *, survey: date | None = None, haz_child_cm: float = 78.0
 ) -> dict:

@@ -61,6 +61,26 @@ def test_family_samples__some_at_risk_in_two_kelurahan_and_one_stunted_boy():
     assert boy.haz == pytest.approx(-2.84, abs=0.01)
 
 
+def test_family_samples__births_too_close_by_two_births_or_a_pregnancy_never_a_first_baby():
+    today = date(2026, 11, 23)
+    rules = load_krs_rules()
+    results = [assess_family(f, rules) for f in _facts(family_samples(today), today)]
+    close = [
+        r.factor_details["jarak_terlalu_dekat"]
+        for r in results
+        if r.factors.get("jarak_terlalu_dekat")
+    ]
+    assert sorted(d["dasar"] for d in close) == ["kehamilan", "kelahiran", "kelahiran"]
+    # Families whose only child is a baby are surveyed too, and none of them is "too close".
+    first_babies = [
+        r
+        for r in results
+        if r.factor_details["jarak_terlalu_dekat"]["keterangan_id"].startswith("Anak pertama")
+        and any(c.age_days is not None and c.age_days < 731 for c in r.children)
+    ]
+    assert first_babies and not any(r.factors["jarak_terlalu_dekat"] for r in first_babies)
+
+
 def test_samples__dates_never_after_today_and_instance_ids_stable_per_month():
     today = date(2026, 11, 3)
     samples = sample_submissions(today)

@@ -20,15 +20,23 @@ from core.domain.scoring.imp import (
     ImpRules,
     RoleScore,
     assess_imp,
+    explanation_lines,
     load_imp_rules,
     periods_for,
 )
 from core.domain.scoring.imp import PROFIL as PROFILE_FORM
-from core.domain.scoring.periods import period_bounds, period_kind, period_months, period_of
+from core.domain.scoring.periods import (
+    PERIOD_KINDS,
+    period_bounds,
+    period_kind,
+    period_months,
+    period_of,
+)
 
 __all__ = [
     "FAMILY_FORM",
     "IMP_FORMS",
+    "PERIOD_KINDS",
     "PROFILE_FORM",
     "AlertReason",
     "ChildAssessment",
@@ -46,6 +54,7 @@ __all__ = [
     "alert_reasons",
     "assess_family",
     "assess_imp",
+    "explanation_lines",
     "family_key",
     "load_imp_rules",
     "load_krs_rules",

@@ -1,4 +1,8 @@
-"""Scoring periods: months ("2026-10") and quarters ("2026-Q4")."""
+"""Scoring periods: months ("2026-10"), quarters ("2026-Q4") and semesters ("2026-S2").
+
+The semester is the official reporting unit up the chain; months and quarters are what a
+district follows in between.
+"""
 
 from __future__ import annotations
 
@@ -7,38 +11,47 @@ from datetime import date, datetime, timedelta, timezone
 
 from core.domain.scoring.errors import PeriodError
 
-PERIOD_KINDS = ("month", "quarter")
+PERIOD_KINDS = ("month", "quarter", "semester")
+# Months in one period of each kind that is made of several months.
+_SPAN = {"quarter": 3, "semester": 6}
 _MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")
+_SPAN_RE = {
+    "quarter": re.compile(r"^(\d{4})-Q([1-4])$"),
+    "semester": re.compile(r"^(\d{4})-S([12])$"),
+}
+_FORMATS = "'YYYY-MM' (month), 'YYYY-Qn' (quarter, n = 1-4) or 'YYYY-Sn' (semester, n = 1-2)"
 
 
 def period_kind(period: str) -> str:
-    """Return "month" or "quarter" for a period string, or raise PeriodError."""
+    """Return "month", "quarter" or "semester" for a period string, or raise PeriodError."""
     if _MONTH_RE.match(period):
         return "month"
-    if _QUARTER_RE.match(period):
-        return "quarter"
-    raise PeriodError(f"period {period!r} is neither 'YYYY-MM' nor 'YYYY-Qn'")
+    for kind, pattern in _SPAN_RE.items():
+        if pattern.match(period):
+            return kind
+    raise PeriodError(f"period {period!r} is not {_FORMATS}")
 
 
 def period_of(day: date, kind: str = "month") -> str:
-    """Return the period of `kind` ("month" or "quarter") that contains `day`."""
+    """Return the period of `kind` ("month", "quarter" or "semester") that contains `day`."""
     if kind == "month":
         return f"{day.year:04d}-{day.month:02d}"
-    if kind == "quarter":
-        return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
+    if kind in _SPAN:
+        letter = kind[0].upper()
+        return f"{day.year:04d}-{letter}{(day.month - 1) // _SPAN[kind] + 1}"
     raise PeriodError(f"period kind {kind!r} is not one of {', '.join(PERIOD_KINDS)}")
 
 
 def period_months(period: str) -> list[str]:
     """Return the "YYYY-MM" months a period covers, in order."""
-    if m := _MONTH_RE.match(period):
+    if _MONTH_RE.match(period):
         return [period]
-    if m := _QUARTER_RE.match(period):
-        year, quarter = int(m.group(1)), int(m.group(2))
-        first = 3 * (quarter - 1) + 1
-        return [f"{year:04d}-{month:02d}" for month in range(first, first + 3)]
-    raise PeriodError(f"period {period!r} is neither 'YYYY-MM' nor 'YYYY-Qn'")
+    for kind, pattern in _SPAN_RE.items():
+        if m := pattern.match(period):
+            year, n, span = int(m.group(1)), int(m.group(2)), _SPAN[kind]
+            first = span * (n - 1) + 1
+            return [f"{year:04d}-{month:02d}" for month in range(first, first + span)]
+    raise PeriodError(f"period {period!r} is not {_FORMATS}")
 
 
 def month_bounds(month: str) -> tuple[date, date]:

@@ -460,6 +460,48 @@ def test_engine__youngest_child_and_no_kb_reasons_only_when_they_apply(env):
     assert _not_relevant(result) == {"alasan_tidak_kb"}
 
 
+def test_engine__birth_before_the_youngest_is_asked_from_two_children_never_after_the_youngest(
+    env,
+):
+    form = env["out"] / "keluarga_risiko.xml"
+    elder = (CHILD_2 - timedelta(days=400)).isoformat()
+    answer = [("tgl_lahir_anak_sebelum_bungsu", elder)]
+    result = fill(form, FILLS["keluarga_risiko"] + answer, attachments=env["out"])
+    assert (result.errors, result.violations, result.status) == ([], [], "ready")
+    tag = "tgl_lahir_anak_sebelum_bungsu"
+    assert f"<{tag}>{elder}</{tag}>" in result.submission_xml
+
+    one_child = _with(FILLS["keluarga_risiko"], {"jumlah_anak_hidup": "1"}) + answer
+    assert _not_relevant(fill(form, one_child, attachments=env["out"])) == {tag}
+
+    for bad in ((CHILD_2 + timedelta(days=1)).isoformat(), FUTURE):
+        answers = FILLS["keluarga_risiko"] + [(tag, bad)]
+        messages = {
+            language: [
+                (v["path"], v["kind"], v["message"])
+                for v in fill(form, answers, attachments=env["out"], language=language).violations
+            ]
+            for language in ("Indonesian (id)", "English (en)")
+        }
+        path = f"/data/istri/{tag}"
+        assert messages == {
+            "Indonesian (id)": [
+                (
+                    path,
+                    "constraint",
+                    "Tidak boleh di masa depan atau setelah tanggal lahir anak bungsu.",
+                )
+            ],
+            "English (en)": [
+                (
+                    path,
+                    "constraint",
+                    "Cannot be in the future or after the youngest child's date of birth.",
+                )
+            ],
+        }, bad
+
+
 def test_engine__imp_list_is_filtered_by_desa_from_the_csv(env):
     form = env["out"] / "pertemuan_imp.xml"
     answers = _with(FILLS["pertemuan_imp"], {"desa": DESA_2})

@@ -15,27 +15,6 @@ def test_lint__each_committed_form_is_clean(form_id, contract):
     assert lint_form(FORMS_DIR / f"{form_id}.xlsx", contract) == []
 
 
-def test_lint__generator_reproduces_the_committed_forms(tmp_path, contract):
-    # The .xlsx are artifacts of scripts/gen_xlsforms.py: regenerate and compare the content.
-    import subprocess
-    import sys
-
-    subprocess.run(
-        [sys.executable, "scripts/gen_xlsforms.py", str(tmp_path)],
-        check=True,
-        cwd=FORMS_DIR.parent,
-        capture_output=True,
-    )
-    from core.domain.forms.lint import read_sheets
-
-    for form_id in FORM_IDS:
-        fresh = read_sheets(tmp_path / f"{form_id}.xlsx")
-        committed = read_sheets(FORMS_DIR / f"{form_id}.xlsx")
-        assert {k: (v.headers, v.rows) for k, v in fresh.items()} == {
-            k: (v.headers, v.rows) for k, v in committed.items()
-        }, f"{form_id}.xlsx differs from scripts/gen_xlsforms.py: regenerate it"
-
-
 def test_lint__missing_english_label_names_sheet_row_and_column(forms_copy, contract):
     path = forms_copy / "pertemuan_imp.xlsx"
     row = edit_cell(path, "survey", "hadir_laki", EN_LABEL, None)

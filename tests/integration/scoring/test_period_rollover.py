@@ -1,5 +1,6 @@
 """A new period starts with no submission in it: the beat job scores it from the profile."""
 
+import shutil
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -66,5 +67,46 @@ def test_score_current_period__rates_imps_whose_evidence_is_an_earlier_profile(
         row = wait_for(scored, timeout=60, what=f"the current period scored\n{worker.output()}")
         assert row.imp_code == "PPKBD-X"
         assert row.roles["pengorganisasian"] == 3  # from last month's profile
+    finally:
+        worker.stop()
+
+
+def test_score_current_period__semester_rubric_rates_every_active_imp_without_reports(
+    settings, session_factory, tmp_path
+):
+    from tests.conftest import make_settings
+    from tests.support.registry import IMP, SUB_IMP, seed_registry
+
+    rules = tmp_path / "rules"
+    shutil.copytree(settings.rules_dir, rules)
+    rubric = rules / "imp_rubric.toml"
+    rubric.write_text(rubric.read_text().replace('kind = "month"', 'kind = "semester"', 1))
+    semester = make_settings(
+        settings.var_dir.parent, database_url=settings.database_url, rules_dir=rules
+    )
+    with session_factory() as s:
+        seed_registry(s)
+        s.commit()
+    worker = Proc(["worker", "--concurrency", "1"], pantau_env(semester), tmp_path / "worker.log")
+    try:
+        make_celery(semester).send_task("pantau.score_current_period", queue=QUEUE_SCORING)
+        current = period_of(datetime.now(UTC).date(), "semester")
+
+        def scored():
+            with session_factory() as s:
+                rows = s.scalars(
+                    select(TierAssessment).where(TierAssessment.period == current)
+                ).all()
+                return rows if len(rows) == 2 else None
+
+        rows = wait_for(scored, timeout=60, what=f"the semester scored\n{worker.output()}")
+        # The registry's two active IMPs; the inactive one is not rated.
+        assert sorted(r.imp_code for r in rows) == sorted([IMP, SUB_IMP])
+        for row in rows:
+            assert row.tier == "dasar"
+            assert row.explanation["period_kind"] == "semester"
+            assert [n["text_en"] for n in row.explanation["notes"]] == [
+                "No report received in this period"
+            ]
     finally:
         worker.stop()

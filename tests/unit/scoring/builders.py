@@ -185,6 +185,8 @@ def make_child(**overrides: Any) -> dict[str, Any]:
 
 
 SURVEY_DAY = date(2026, 10, 1)
+# The baseline family's youngest child (make_child's birth date).
+YOUNGEST = date(2023, 9, 1)
 
 
 def make_family(

@@ -119,6 +119,32 @@ def test_implausible_z__flagged_and_not_categorised():
     assert child.flagged and child.haz < -6
     assert child.category is None
     assert "periksa" in child.note
+    assert child.flag == "implausible" and child.to_dict()["flag"] == "implausible"
+
+
+@pytest.mark.parametrize(
+    ("child", "flag"),
+    [
+        (child_at(731, 81.0), None),
+        (child_at(700, 125.0, cara="berbaring"), "implausible"),
+        (make_child(tinggi_cm=None), "not_measured"),
+        (make_child(tgl_ukur=None), "not_measured"),
+        (make_child(cara_ukur=None), "not_measured"),
+        (child_at(-3, 50.0), "invalid_dates"),
+        (child_at(1827, 108.0), "over_age"),
+    ],
+)
+def test_child_flag__says_why_a_child_has_no_category(child, flag):
+    result = assess_child(0, child, RULES)
+    assert result.flag == flag
+    assert (result.category is None) is (flag is not None)
+
+
+def test_implausible_child__is_never_an_alert_nor_classified():
+    family = make_family(anak=[child_at(700, 50.0, cara="berbaring")])
+    result = assess_family(family, RULES)
+    assert result.children[0].flag == "implausible" and result.children[0].category is None
+    assert alert_reasons(result) == []
 
 
 def test_family__children_in_order_with_age_from_measure_date():

@@ -105,9 +105,10 @@ def test_to_dict_and_explain__are_json_and_match_the_cli_shape():
     assert compact == {
         "imp": IMP,
         "period": "2026-10",
+        "period_kind": "month",
         "tier": "mandiri",
         "roles": dict.fromkeys(ROLES, 3),
-        "rules_version": "2026.1",
+        "rules_version": "2026.2",
     }
     full = json.loads(json.dumps(result.explain()))
     assert full["roles"]["pertemuan"]["tier"] == "mandiri"
@@ -185,7 +186,7 @@ def test_rules__deadline_day_in_file_moves_the_on_time_boundary(tmp_path):
 
 def test_rules__version_is_recorded(tmp_path):
     path = write_modified_rules(
-        "imp_rubric.toml", tmp_path / "r.toml", 'version = "2026.1"', 'version = "kab-3204-2"'
+        "imp_rubric.toml", tmp_path / "r.toml", 'version = "2026.2"', 'version = "kab-3204-2"'
     )
     assert assess_imp(IMP, "2026-10", [], load_imp_rules(path)).rules_version == "kab-3204-2"
 
@@ -197,7 +198,9 @@ def test_rules__version_is_recorded(tmp_path):
         ("deadline_day = 10", "deadline_day = '10'", "pencatatan.berkembang.deadline_day"),
         ("deadline_day = 10", "deadlin_day = 10", "pencatatan.berkembang.deadline_day"),
         ("min_share_notulen = 0.5", "min_share_notulen = 1.5", "min_share_notulen"),
-        ('kind = "month"', 'kind = "semester"', "period.kind"),
+        # (A semester was refused here before semesters were added.)
+        ('kind = "month"', 'kind = "week"', "period.kind"),
+        ("quarter = 3, semester = 6", "quarter = 3", "min_meetings.semester"),
         ('roles = ["pertemuan", "kie_konseling"]', 'roles = ["kemandirian"]', "rollup.roles"),
         ("every_month = true", "every_month = true\nevry_month = true", "evry_month"),
         ('"jumlah_kelompok",', '"jumlah_kelompk",', "required_counts"),
@@ -248,10 +251,31 @@ def test_assess__quarter_period_and_bad_period():
         assess_imp(IMP, "2026-Q5", facts, RULES)
 
 
+def test_assess__semester_needs_a_meeting_every_month_for_mandiri():
+    months = [f"2026-{m:02d}" for m in range(7, 13)]
+    facts = [f for m in months for f in mandiri_month(m)]
+    result = assess_imp(IMP, "2026-S2", facts, RULES)
+    assert result.tier == "mandiri" and result.period_kind == "semester"
+    without_august = [
+        f for f in facts if not (f.form == "pertemuan_imp" and f.get("tgl_pertemuan").month == 8)
+    ]
+    score = assess_imp(IMP, "2026-S2", without_august, RULES).roles["pertemuan"]
+    # Five meetings in six months: not routine for a semester (at least 6), not monthly.
+    assert score.level == 1
+    assert {c.code for c in score.not_met} >= {"pertemuan.rutin", "pertemuan.bulanan"}
+    assert any("2026-08" in c.text_id for c in score.not_met)
+
+
 def test_periods_for__the_periods_a_submission_can_change():
     assert periods_for(make_meeting(date(2026, 10, 31)), RULES) == ["2026-10"]
     assert periods_for(make_meeting(date(2026, 10, 31)), RULES, "quarter") == ["2026-Q4"]
     assert periods_for(make_report("2026-12"), RULES, "quarter") == ["2026-Q4"]
+    assert periods_for(make_report("2026-12"), RULES, "semester") == ["2026-S2"]
+    assert periods_for(make_profile("2026-10"), RULES, "semester") == [
+        "2026-S2",
+        "2027-S1",
+        "2027-S2",
+    ]
     # A profile stays the latest one for up to 12 months after its own month.
     months = periods_for(make_profile("2026-10"), RULES)
     assert months[0] == "2026-10" and months[-1] == "2027-10" and len(months) == 13

@@ -21,10 +21,14 @@ from core.domain.scoring.periods import (
         (date(2026, 10, 1), "quarter", "2026-Q4"),
         (date(2026, 9, 30), "quarter", "2026-Q3"),
         (date(2026, 1, 1), "quarter", "2026-Q1"),
+        (date(2026, 6, 30), "semester", "2026-S1"),
+        (date(2026, 7, 1), "semester", "2026-S2"),
+        (date(2026, 12, 31), "semester", "2026-S2"),
     ],
 )
-def test_period_of__month_and_quarter(day, kind, expected):
+def test_period_of__month_quarter_and_semester(day, kind, expected):
     assert period_of(day, kind) == expected
+    assert period_kind(expected) == kind
 
 
 def test_period_bounds__month_quarter_and_leap_february():
@@ -32,9 +36,13 @@ def test_period_bounds__month_quarter_and_leap_february():
     assert period_bounds("2026-Q4") == (date(2026, 10, 1), date(2026, 12, 31))
     assert period_bounds("2028-02") == (date(2028, 2, 1), date(2028, 2, 29))
     assert period_months("2026-Q1") == ["2026-01", "2026-02", "2026-03"]
+    assert period_bounds("2026-S2") == (date(2026, 7, 1), date(2026, 12, 31))
+    assert period_months("2026-S1") == [f"2026-{m:02d}" for m in range(1, 7)]
 
 
-@pytest.mark.parametrize("bad", ["2026-13", "2026-Q5", "26-10", "2026/10", "2026-q4", ""])
+@pytest.mark.parametrize(
+    "bad", ["2026-13", "2026-Q5", "26-10", "2026/10", "2026-q4", "", "2026-S3", "garbage"]
+)
 def test_period_parsing__rejects_malformed_periods(bad):
     with pytest.raises(PeriodError):
         period_kind(bad)
@@ -42,9 +50,10 @@ def test_period_parsing__rejects_malformed_periods(bad):
         period_bounds(bad)
 
 
-def test_period_of__unknown_kind_is_an_error():
-    with pytest.raises(PeriodError, match="semester"):
-        period_of(date(2026, 1, 1), "semester")
+def test_period_of__unknown_kind_is_an_error_naming_the_kinds():
+    # (This test used "semester" as the unknown kind before semesters were added.)
+    with pytest.raises(PeriodError, match="month, quarter, semester"):
+        period_of(date(2026, 1, 1), "week")
 
 
 def test_report_deadline__day_of_following_month_across_year_end():

@@ -15,7 +15,7 @@ from core.domain.scoring.families.assess import (
     survey_date,
 )
 from core.domain.scoring.families.children import CATEGORIES, assess_child, classify_haz
-from core.domain.scoring.families.results import ChildAssessment, FamilyAssessment
+from core.domain.scoring.families.results import CHILD_FLAGS, ChildAssessment, FamilyAssessment
 from core.domain.scoring.families.rules import (
     BUILDING_PARTS,
     DEFAULT_KRS_RULES,
@@ -29,6 +29,7 @@ from core.domain.scoring.families.rules import (
 __all__ = [
     "BUILDING_PARTS",
     "CATEGORIES",
+    "CHILD_FLAGS",
     "DEFAULT_KRS_RULES",
     "FACTORS",
     "FORM",

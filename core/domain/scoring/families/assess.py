@@ -14,6 +14,7 @@ from core.domain.scoring.families.factors import Household, krs_factors
 from core.domain.scoring.families.pregnancy import pregnancy_flags
 from core.domain.scoring.families.results import FamilyAssessment
 from core.domain.scoring.families.rules import KrsRules
+from core.domain.scoring.families.spacing import known_births
 from core.domain.scoring.periods import local_date
 
 FORM = "keluarga_risiko"
@@ -32,7 +33,7 @@ def assess_family(facts: Facts, rules: KrsRules, family: str = "") -> FamilyAsse
     on = survey_date(facts, rules)
     kids = [k for k in (v.get("anak") or []) if isinstance(k, dict)]
     births = _births(facts, kids, on)
-    household = _household(facts, births, on, rules)
+    household = _household(facts, kids, on, rules)
     groups = _target_groups(household, births, on, rules)
     factors, details = krs_factors(household, rules)
     pregnancy = pregnancy_flags(v, factors, rules) if household.pregnant else None
@@ -66,18 +67,18 @@ def _births(facts: Facts, kids: list[dict[str, Any]], on: date) -> list[date]:
     return births
 
 
-def _household(facts: Facts, births: list[date], on: date, rules: KrsRules) -> Household:
+def _household(facts: Facts, kids: list[dict[str, Any]], on: date, rules: KrsRules) -> Household:
     wife_born = facts.get_date("tgl_lahir_istri")
     wife_age = age_years(wife_born, on) if wife_born else None
-    youngest = max(births, default=None)
+    repeat = [d for d in (as_date(k.get("tgl_lahir_anak")) for k in kids) if d]
     return Household(
         values=facts.values,
+        survey=on,
         wife_born=wife_born,
         wife_age=wife_age,
         pus=wife_age is not None and rules.pus_min_age <= wife_age <= rules.pus_max_age,
         pregnant=facts.values.get("hamil") == YA,
-        youngest=youngest,
-        youngest_months=age_months(youngest, on) if youngest else None,
+        births=known_births(facts.values, repeat, on),
     )
 
 

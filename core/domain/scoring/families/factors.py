@@ -8,21 +8,22 @@ from typing import Any
 
 from core.domain.scoring.families.answers import TIDAK, as_number, iso_date
 from core.domain.scoring.families.rules import FACTORS, KrsRules
+from core.domain.scoring.families.spacing import Births, too_close
 
 Factor = tuple[bool, dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class Household:
-    """What the factors read: the survey's answers, the wife and the youngest child."""
+    """What the factors read: the survey's answers and date, the wife and the latest births."""
 
     values: dict[str, Any]
+    survey: date
     wife_born: date | None
     wife_age: int | None
     pus: bool
     pregnant: bool
-    youngest: date | None
-    youngest_months: int | None
+    births: Births
 
 
 def krs_factors(h: Household, rules: KrsRules) -> tuple[dict[str, bool], dict[str, Any]]:
@@ -80,15 +81,8 @@ def _wife_age(h: Household, rules: KrsRules) -> dict[str, Factor]:
 
 
 def _too_close(h: Household, rules: KrsRules) -> Factor:
-    return (
-        h.youngest_months is not None and h.youngest_months < rules.close_below_months,
-        {
-            "tgl_lahir_anak_bungsu": iso_date(h.youngest),
-            "umur_bungsu_bulan": h.youngest_months,
-            "batas_bulan": rules.close_below_months,
-            "pus": h.pus,
-        },
-    )
+    flagged, details = too_close(h.values, h.births, h.pregnant, h.survey, rules)
+    return flagged, {**details, "pus": h.pus}
 
 
 def _too_many(h: Household, rules: KrsRules) -> Factor:

@@ -8,6 +8,11 @@ from typing import Any
 
 from core.domain.scoring.families.answers import iso_date
 
+# What stopped a child from being classified. "implausible" (WHO: |z| > 6, a measuring or
+# typing error) is a measurement that exists but cannot be believed; "not_measured" has no
+# measurement to score at all.
+CHILD_FLAGS = ("implausible", "not_measured", "invalid_dates", "over_age")
+
 
 @dataclass(frozen=True)
 class ChildAssessment:
@@ -27,6 +32,8 @@ class ChildAssessment:
     scored: bool
     flagged: bool = False
     note: str = ""
+    # Why the child has no category: one of CHILD_FLAGS, or None when it was classified.
+    flag: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-able dict."""
@@ -44,6 +51,7 @@ class ChildAssessment:
             "category": self.category,
             "scored": self.scored,
             "flagged": self.flagged,
+            "flag": self.flag,
             "note": self.note,
         }
 

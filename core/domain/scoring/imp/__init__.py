@@ -6,7 +6,8 @@ next tier needs. periods.py places a submission in its periods, context.py gathe
 evidence, roles/ holds one scorer per role and assess.py combines them into the tier.
 """
 
-from core.domain.scoring.imp.assess import assess_imp
+from core.domain.scoring.imp.assess import NO_REPORT, assess_imp
+from core.domain.scoring.imp.explain import LANGUAGES, explanation_lines
 from core.domain.scoring.imp.forms import (
     IMP_FORMS,
     KIE,
@@ -30,7 +31,9 @@ __all__ = [
     "DEFAULT_IMP_RULES",
     "IMP_FORMS",
     "KIE",
+    "LANGUAGES",
     "LAPORAN",
+    "NO_REPORT",
     "PERTEMUAN",
     "PROFILE_YES_FIELDS",
     "PROFIL",
@@ -44,6 +47,7 @@ __all__ = [
     "RoleScore",
     "assess_imp",
     "default_imp_rules_path",
+    "explanation_lines",
     "fact_month",
     "load_imp_rules",
     "periods_for",

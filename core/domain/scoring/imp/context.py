@@ -29,6 +29,8 @@ class Context:
     rules: ImpRules
     own: list[Facts]
     children: list[Facts]
+    # The registry's kind of the IMP (ppkbd, sub_ppkbd, kelompok_kb); None when unregistered.
+    imp_kind: str | None = None
     _profile: Facts | None = None
     _profile_done: bool = False
 

@@ -8,6 +8,8 @@ IMP_FORMS = (PERTEMUAN, KIE, PROFIL, LAPORAN)
 # The date that places a meeting or an activity in its month (profil and laporan have `periode`).
 DATE_FIELDS = {PERTEMUAN: "tgl_pertemuan", KIE: "tgl_kegiatan"}
 YA = "ya"
+# The profil_imp `kepengurusan` answer for an IMP run by one person.
+SINGLE_MANAGER = "tunggal"
 PROFILE_YES_FIELDS = {
     "pembagian_tugas_tertulis": ("pembagian tugas tertulis", "written task division"),
     "ada_seksi": ("ada seksi-seksi", "has sections"),

@@ -68,12 +68,18 @@ class ImpAssessment:
     tier: str
     roles: dict[str, RoleScore]
     rules_version: str
+    period_kind: str = "month"
+    # The registry's kind (ppkbd, sub_ppkbd, kelompok_kb); None for an unregistered IMP.
+    imp_kind: str | None = None
+    # Notes on the whole assessment (e.g. no report received in the period).
+    notes: tuple[Criterion, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the compact JSON shape: {imp, period, tier, roles: {role: level}}."""
+        """Return the compact JSON shape: {imp, period, period_kind, tier, roles: {role: level}}."""
         return {
             "imp": self.imp,
             "period": self.period,
+            "period_kind": self.period_kind,
             "tier": self.tier,
             "roles": {role: score.level for role, score in self.roles.items()},
             "rules_version": self.rules_version,
@@ -84,9 +90,12 @@ class ImpAssessment:
         lowest = [role for role, score in self.roles.items() if TIERS[score.level] == self.tier]
         return {
             "imp": self.imp,
+            "imp_kind": self.imp_kind,
             "period": self.period,
+            "period_kind": self.period_kind,
             "tier": self.tier,
             "rules_version": self.rules_version,
             "limited_by": lowest,
+            "notes": [note.to_dict() for note in self.notes],
             "roles": {role: score.to_dict() for role, score in self.roles.items()},
         }

@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from core.domain.registry import KINDS as IMP_KINDS
 from core.domain.scoring.imp.forms import PROFILE_YES_FIELDS, REPORT_COUNTS, SERVICE_SOURCES
 from core.domain.scoring.periods import PERIOD_KINDS
 from core.domain.scoring.rules_file import Table, read_sections, read_toml
@@ -25,6 +26,7 @@ class ImpRules:
     rollup_roles: tuple[str, ...]
     profile_max_age_months: int
     org_b_kepengurusan: tuple[str, ...]
+    org_b_single_manager_kinds: tuple[str, ...]
     org_b_required_yes: tuple[str, ...]
     org_m_required_yes: tuple[str, ...]
     meet_evaluation_types: tuple[str, ...]
@@ -119,6 +121,9 @@ def _organisation(top: Table) -> dict[str, Any]:
     org, org_b, org_m = _role_tables(top, "pengorganisasian")
     values = {
         "org_b_kepengurusan": org_b.strings("kepengurusan"),
+        "org_b_single_manager_kinds": org_b.strings(
+            "single_manager_kinds", IMP_KINDS, allow_empty=True
+        ),
         "org_b_required_yes": org_b.strings("required_yes", PROFILE_YES_FIELDS, allow_empty=True),
         "org_m_required_yes": org_m.strings("required_yes", PROFILE_YES_FIELDS, allow_empty=True),
     }
