@@ -168,6 +168,7 @@ class Submission:
     updated_at: datetime | None = None
     review_state: str | None = None
     edits: int = 0
+    deleted_at: datetime | None = None  # in the trash: out of the feed, restorable
 
     @property
     def current(self) -> SubmissionVersion:
@@ -183,6 +184,7 @@ class Submission:
             "createdAt": iso(self.created_at),
             "updatedAt": iso(self.updated_at),
             "reviewState": self.review_state,
+            "deletedAt": iso(self.deleted_at),
             "currentVersion": {
                 "instanceId": self.current.instance_id,
                 "instanceName": None,
@@ -200,7 +202,7 @@ class Submission:
             "__system/updatedAt": self.updated_at,
             "__system/submitterId": self.submitter_id,
             "__system/reviewState": self.review_state,
-            "__system/deletedAt": None,
+            "__system/deletedAt": self.deleted_at,
         }
 
 
