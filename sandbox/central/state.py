@@ -52,7 +52,8 @@ class FormDef:
     repeats: set[str]
     types: dict[str, str]
     media: dict[str, str]  # name -> type
-    attachments: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    # name -> (content type, bytes, uploaded at); carried into the next draft as Central does
+    attachments: dict[str, tuple[str, bytes, datetime]] = field(default_factory=dict)
     published_at: datetime | None = None
     created_at: datetime = field(default_factory=now_ms)
 

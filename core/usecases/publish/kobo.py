@@ -6,14 +6,21 @@ version already deployed) and finishes the job without making a new server versi
 
 from __future__ import annotations
 
-import hashlib
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Unpack
+from typing import TYPE_CHECKING, Unpack
 
 from sqlalchemy.orm import Session
 
-from core.clients.kobo import Asset, Deployment, HookSettings, HookSpec, KoboClient, KoboNotFound
+from core.clients.kobo import (
+    Asset,
+    AssetFile,
+    Deployment,
+    HookSettings,
+    HookSpec,
+    KoboClient,
+    KoboNotFound,
+)
 from core.store.models import Publication
 from core.usecases.build import stamped_xlsform
 from core.usecases.publish.common import (
@@ -24,6 +31,7 @@ from core.usecases.publish.common import (
     run_publish,
 )
 from core.usecases.publish.errors import PublishError, step
+from core.usecases.publish.media import MediaChange, change, md5_hex
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -88,26 +96,26 @@ def _find_asset(run: Publishing, client: KoboClient) -> tuple[Asset | None, list
 
 def _sync_media(
     client: KoboClient, asset_uid: str, attachments: dict[str, Path], progress: Progress
-) -> list[str]:
-    """Upload the CSVs the asset lacks or holds in another content; return the names uploaded."""
-    existing: dict[str, list[Any]] = {}
+) -> list[MediaChange]:
+    """Upload the files the asset lacks or holds in another content; return what changed."""
+    existing: dict[str, list[AssetFile]] = {}
     for f in client.files.list(asset_uid):
         existing.setdefault(f.filename, []).append(f)
-    uploaded: list[str] = []
+    changes: list[MediaChange] = []
     for name, path in sorted(attachments.items()):
         content = path.read_bytes()
-        digest = "md5:" + hashlib.md5(content, usedforsecurity=False).hexdigest()
         current = existing.get(name, [])
-        if len(current) == 1 and current[0].hash == digest:
+        if len(current) == 1 and current[0].hash == "md5:" + md5_hex(content):
             progress("media", f"{name} unchanged")
             continue
+        old = client.files.content(asset_uid, current[-1].uid) if current else None
         # Replace rather than add: devices would otherwise see two files of one name.
-        for old in current:
-            client.files.delete(asset_uid, old.uid)
+        for f in current:
+            client.files.delete(asset_uid, f.uid)
         client.files.upload_media(asset_uid, name, content)
-        uploaded.append(name)
-        progress("media", f"{name} uploaded ({len(content)} bytes)")
-    return uploaded
+        changes.append(change(name, old, content, replaced=bool(current)))
+        progress("media", changes[-1].describe())
+    return changes
 
 
 def publish_to_kobo(
@@ -142,7 +150,8 @@ def _publish_kobo(
     attachments = prepared.attachments
     run.progress("media", f"{len(attachments)} file(s): {', '.join(attachments)}")
     with step("media"):
-        uploaded = _sync_media(client, asset.uid, attachments, run.progress)
+        changes = _sync_media(client, asset.uid, attachments, run.progress)
+    uploaded = [c.name for c in changes]
     run.response["media_uploaded"] = uploaded
 
     asset, warnings = _deploy(run, client, asset, unchanged=live is not None, uploaded=uploaded)
@@ -153,7 +162,8 @@ def _publish_kobo(
         "warnings": tuple(found_warnings + warnings),
     }
     if live is not None:
-        return run.unchanged(live, asset.uid, **extra)
+        # Same form version, same Kobo version id: only the media moved (if anything).
+        return run.unchanged(live, asset.uid, media_changes=_described(changes), **extra)
     run.response.update(
         {
             "asset_uid": asset.uid,
@@ -164,6 +174,10 @@ def _publish_kobo(
         }
     )
     return run.published(asset.uid, asset.deployed_version_id, **extra)
+
+
+def _described(changes: list[MediaChange]) -> tuple[str, ...]:
+    return tuple(c.describe() for c in changes)
 
 
 def _live_publication(run: Publishing, asset: Asset | None) -> Publication | None:
