@@ -61,6 +61,17 @@ def publish_cmd(
         f"{result.server_form_id} {result.server_version_id}"
         + (f" (forced: {result.forced_reason})" if result.forced_reason else "")
     )
+    if result.media_changes:
+        click.echo(_media_line(result))
+
+
+def _media_line(result: PublishResult) -> str:
+    """What an IMP import sent: `media imp.csv replaced (12 -> 15 rows); no new form version`."""
+    line = f"media {'; '.join(result.media_changes)}; no new form version"
+    if result.server == "central":
+        # Central refuses new media under a version string it already published (409.6).
+        line += f" (Central needs a new version string: {result.server_version_id})"
+    return line
 
 
 def _publish(settings: Settings, server: str, form_id: str, **options: Any) -> PublishResult:

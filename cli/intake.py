@@ -49,6 +49,7 @@ def pull(ctx: click.Context, form: str | None, since: str | None, server: str) -
     from core.store.locks import LockBusy
     from core.store.submissions import published_assets
     from core.usecases.pull import pull as pull_form
+    from core.wiring import rules_for
 
     factory = sessions(settings)
     with factory() as session:
@@ -69,6 +70,7 @@ def pull(ctx: click.Context, form: str | None, since: str | None, server: str) -
                     client,
                     asset,
                     secret=settings.pseudonym_secret,
+                    rules=rules_for(settings),
                     since=since,
                     progress=progress,
                 )
@@ -86,9 +88,12 @@ def pull(ctx: click.Context, form: str | None, since: str | None, server: str) -
             continue
         _process_now(factory, settings, report.new_ids)
         total += report.created
+        trash = (
+            f", deleted {report.deleted}, restored {report.restored}" if server == "central" else ""
+        )
         click.echo(
             f"{asset}: fetched {report.fetched}, new {report.created}, "
-            f"duplicates {report.duplicates}, refused {report.rejected}"
+            f"duplicates {report.duplicates}, refused {report.rejected}{trash}"
         )
     click.echo(f"pulled {total} new submissions")
     if failed:

@@ -152,6 +152,7 @@ def pull_form(self, server: str, asset_uid: str) -> int:
                 client,
                 asset_uid,
                 secret=settings.pseudonym_secret,
+                rules=rules_for(settings),
                 on_new=lambda ids: _enqueue(self.app, ids),
             ).created
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Insert, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -100,14 +100,36 @@ def by_instance(session: Session, instance_id: str) -> Submission | None:
 
 def mark_deleted(session: Session, server: str, asset_uid: str, record_id: int) -> list[int]:
     """Mark every stored version of a record deleted upstream; return all their ids."""
-    where = (
-        (Submission.server == server)
-        & (Submission.asset_uid == asset_uid)
-        & (Submission.record_id == record_id)
-    )
+    return _mark_deleted(session, server, asset_uid, Submission.record_id == record_id)
+
+
+def mark_root_deleted(session: Session, server: str, asset_uid: str, root: str) -> list[int]:
+    """Mark every stored version of the record with this root id deleted; return their ids."""
+    return _mark_deleted(session, server, asset_uid, Submission.root_id == root)
+
+
+def _mark_deleted(
+    session: Session, server: str, asset_uid: str, same: ColumnElement[bool]
+) -> list[int]:
+    where = (Submission.server == server) & (Submission.asset_uid == asset_uid) & same
     ids = list(session.scalars(select(Submission.id).where(where)))
     session.execute(update(Submission).where(where).values(status="deleted", is_latest=False))
     return ids
+
+
+def held_roots(session: Session, server: str, asset_uid: str) -> dict[str, bool]:
+    """Root id -> whether it is marked deleted, for every record of a server form we hold."""
+    live = func.max(case((Submission.status == "deleted", 0), else_=1))
+    rows = session.execute(
+        select(Submission.root_id, live)
+        .where(
+            Submission.server == server,
+            Submission.asset_uid == asset_uid,
+            Submission.root_id.is_not(None),
+        )
+        .group_by(Submission.root_id)
+    )
+    return {root: not is_live for root, is_live in rows}
 
 
 def pending_ids(

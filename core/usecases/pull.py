@@ -19,10 +19,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.clients.central import CentralClient, CentralSubmission, Watermark
 from core.clients.kobo import KoboClient
+from core.domain.rules import Rules
 from core.store.db import run_unit
 from core.store.locks import LockBusy, lease, renew
 from core.store.models import utcnow
 from core.store.submissions import pull_cursor
+from core.usecases.central_trash import apply_central_trash
 from core.usecases.intake import IntakeCounts, receive
 
 LEASE = timedelta(minutes=10)
@@ -48,6 +50,8 @@ class PullReport:
     pages: int = 0
     cursor: str = ""
     new_ids: list[int] = field(default_factory=list)
+    deleted: int = 0  # Central: records moved to the trash there, withdrawn here
+    restored: int = 0  # Central: records brought back from the trash
 
     def count(self, counts: IntakeCounts) -> None:
         """Add a stored chunk's tally."""
@@ -129,14 +133,24 @@ def pull(
     asset_uid: str,
     *,
     secret: bytes,
+    rules: Rules,
     since: str | None = None,
     progress: Progress | None = None,
     on_new: NewIds | None = None,
 ) -> PullReport:
-    """Pull one published form from the server its client talks to."""
+    """Pull one published form from the server its client talks to.
+
+    `rules` withdraw the results of submissions deleted on Central (Kobo's are the sweep's).
+    """
     if isinstance(client, CentralClient):
         return pull_central(
-            factory, client, asset_uid, secret=secret, progress=progress, on_new=on_new
+            factory,
+            client,
+            asset_uid,
+            secret=secret,
+            rules=rules,
+            progress=progress,
+            on_new=on_new,
         )
     return pull_kobo(
         factory, client, asset_uid, secret=secret, since=since, progress=progress, on_new=on_new
@@ -257,10 +271,15 @@ def pull_central(
     form_id: str,
     *,
     secret: bytes,
+    rules: Rules,
     progress: Progress | None = None,
     on_new: NewIds | None = None,
 ) -> PullReport:
-    """Fetch new and edited submissions by `__system/updatedAt`, with a stored watermark."""
+    """Fetch new and edited submissions by `__system/updatedAt`, then apply Central's trash.
+
+    Deleted submissions never show in the `updatedAt` feed: `apply_central_trash` marks them
+    deleted (their facts withdrawn) and makes restored ones current again.
+    """
     with _pulling(factory, "central", form_id, secret, progress=progress, on_new=on_new) as p:
         mark = run_unit(factory, lambda s: pull_cursor(s, "central", form_id).last_updated_at)
         feed = client.submissions.changes(form_id, Watermark.from_json(mark) if mark else None)
@@ -273,6 +292,13 @@ def pull_central(
             p.announce(
                 new_ids, f"{form_id}: {p.report.fetched} records, {p.report.created} new or edited"
             )
+        trash = apply_central_trash(factory, client, form_id, rules=rules)
+        p.report.deleted, p.report.restored = trash.deleted, trash.restored
+        p.report.new_ids.extend(trash.restored_ids)
+        if on_new and trash.restored_ids:
+            on_new(trash.restored_ids)
+        if progress and (trash.deleted or trash.restored):
+            progress(f"{form_id}: {trash.deleted} deleted on the server, {trash.restored} restored")
         return p.report
 
 

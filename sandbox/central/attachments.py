@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -13,19 +14,23 @@ from sandbox.central.state import FormDef, iso
 bp = Blueprint("attachments", __name__)
 
 
+def attachment_json(definition: FormDef, name: str) -> dict[str, Any]:
+    """One expected media file as Central shows it: `hash` is the MD5 of what was uploaded."""
+    blob = definition.attachments.get(name)
+    return {
+        "name": name,
+        "type": definition.media[name],
+        "hash": hashlib.md5(blob[1], usedforsecurity=False).hexdigest() if blob else None,
+        "exists": blob is not None,
+        "blobExists": blob is not None,
+        "datasetExists": False,
+        "updatedAt": iso(blob[2]) if blob else None,
+    }
+
+
 def attachment_list(definition: FormDef) -> list[dict[str, Any]]:
     """Every media file the definition references, and whether it was uploaded."""
-    return [
-        {
-            "name": name,
-            "type": kind,
-            "exists": name in definition.attachments,
-            "blobExists": name in definition.attachments,
-            "datasetExists": False,
-            "updatedAt": iso(definition.created_at) if name in definition.attachments else None,
-        }
-        for name, kind in sorted(definition.media.items())
-    ]
+    return [attachment_json(definition, name) for name in sorted(definition.media)]
 
 
 @bp.get("/v1/projects/<int:p>/forms/<form_id>/draft/attachments")
@@ -40,16 +45,18 @@ def list_draft_attachments(p: int, form_id: str) -> Response:
 
 @bp.post("/v1/projects/<int:p>/forms/<form_id>/draft/attachments/<name>")
 def upload_draft_attachment(p: int, form_id: str, name: str) -> Response:
-    """Upload one attachment the draft expects (the body is the file)."""
-    with current_state().lock:
+    """Upload one attachment the draft expects (the body is the file); answer its JSON."""
+    state = current_state()
+    with state.lock:
         form = get_form(p, form_id)
         if form.draft is None or name not in form.draft.media:
             raise not_found()
         form.draft.attachments[name] = (
             request.content_type or "application/octet-stream",
             request.get_data(),
+            state.clock(),
         )
-    return ok({"success": True})
+        return ok(attachment_json(form.draft, name))
 
 
 @bp.get("/v1/projects/<int:p>/forms/<form_id>/attachments")

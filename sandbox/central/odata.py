@@ -205,6 +205,12 @@ def parse_filter(text: str) -> Predicate:
     return _Parser(text).parse()
 
 
+def mentions_deleted_at(text: str) -> bool:
+    """Whether a `$filter` names `__system/deletedAt` (then Central leaves the trash in)."""
+    names = {t.text.removeprefix("$root/Submissions/") for t in _tokens(text) if t.kind == "name"}
+    return "__system/deletedAt" in names
+
+
 ORDERABLE = FILTERABLE
 
 

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, request
 from werkzeug.datastructures import MultiDict
 
 from sandbox.central.auth import current_state, get_form
-from sandbox.central.odata import parse_filter, parse_orderby
+from sandbox.central.odata import mentions_deleted_at, parse_filter, parse_orderby
 from sandbox.central.responses import CentralProblem, ok
 from sandbox.central.state import FormDef, Submission, iso, local_name
 
@@ -94,7 +94,7 @@ def odata_row(sub: Submission, definition: FormDef, expand: bool) -> dict[str, A
         "deviceId": None,
         "edits": sub.edits,
         "formVersion": sub.current.form_version,
-        "deletedAt": None,
+        "deletedAt": iso(sub.deleted_at),
     }
     return row
 
@@ -173,14 +173,12 @@ def _sort(rows: list[Submission], order: list[tuple[str, bool]] | None) -> None:
         rows.sort(key=lambda r: r.seq, reverse=True)
 
 
-def _skip(rows: list[Submission], token: str | None, skip: int) -> list[Submission]:
-    if token:
-        after = _read_skiptoken(token)
-        index = next((i for i, r in enumerate(rows) if r.id == after), None)
-        return rows[index + 1 :] if index is not None else []
-    if skip:
-        return rows[skip:]
-    return rows
+def _after_token(rows: list[Submission], token: str | None) -> list[Submission]:
+    if not token:
+        return rows
+    after = _read_skiptoken(token)
+    index = next((i for i, r in enumerate(rows) if r.id == after), None)
+    return rows[index + 1 :] if index is not None else []
 
 
 def _next_link(args: MultiDict[str, str], last: Submission) -> str:
@@ -190,6 +188,28 @@ def _next_link(args: MultiDict[str, str], last: Submission) -> str:
     return f"{request.base_url}?{query}"
 
 
+def _matching(
+    subs: list[Submission], args: MultiDict[str, str], skip: int
+) -> tuple[int, list[Submission]]:
+    """The rows the query selects, sorted, from the skip token on; and how many match in all."""
+    text = args.get("$filter")
+    predicate = parse_filter(text) if text else None
+    # As Central: the trash stays out unless the filter names `__system/deletedAt`.
+    with_trash = bool(text) and mentions_deleted_at(text or "")
+
+    def keep(r: Submission) -> bool:
+        return (with_trash or r.deleted_at is None) and (
+            predicate is None or predicate(r.filter_values())
+        )
+
+    rows = list(subs)
+    _sort(rows, parse_orderby(args["$orderby"]) if args.get("$orderby") else None)
+    total = sum(1 for r in rows if keep(r))
+    # The skip token is found among every row, so a row deleted between pages loses nothing.
+    rows = _after_token(rows, args.get("$skiptoken"))
+    return total, [r for r in rows if keep(r)][skip:]
+
+
 @bp.get("/v1/projects/<int:p>/forms/<form_id>.svc/Submissions")
 def odata_submissions(p: int, form_id: str) -> Response:
     """The `Submissions` feed with `$filter`, `$orderby`, `$top`/`$skip`/`$skiptoken`, ..."""
@@ -197,8 +217,6 @@ def odata_submissions(p: int, form_id: str) -> Response:
     expand = args.get("$expand")
     select = args.get("$select")
     _check_expand(expand, select)
-    predicate = parse_filter(args["$filter"]) if args.get("$filter") else None
-    order = parse_orderby(args["$orderby"]) if args.get("$orderby") else None
     try:
         top = int(args["$top"]) if "$top" in args else None
         skip = int(args.get("$skip", 0))
@@ -208,13 +226,9 @@ def odata_submissions(p: int, form_id: str) -> Response:
     with state.lock:
         form = get_form(p, form_id)
         definition = form.current or form.draft
-        rows = list(state.submissions.get((p, form_id), []))
-        if predicate is not None:
-            rows = [r for r in rows if predicate(r.filter_values())]
-        _sort(rows, order)
-        total = len(rows)
-        rows = _skip(rows, args.get("$skiptoken"), skip)
-        more = top is not None and len(rows) > top
+        total, rows = _matching(state.submissions.get((p, form_id), []), args, skip)
+        # `$top=0` answers the count alone, without a next link.
+        more = top is not None and top > 0 and len(rows) > top
         page = rows[:top] if top is not None else rows
         assert definition is not None
         values = [odata_row(r, definition, expand == "*") for r in page]

@@ -52,7 +52,8 @@ class FormDef:
     repeats: set[str]
     types: dict[str, str]
     media: dict[str, str]  # name -> type
-    attachments: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    # name -> (content type, bytes, uploaded at); carried into the next draft as Central does
+    attachments: dict[str, tuple[str, bytes, datetime]] = field(default_factory=dict)
     published_at: datetime | None = None
     created_at: datetime = field(default_factory=now_ms)
 
@@ -168,6 +169,7 @@ class Submission:
     updated_at: datetime | None = None
     review_state: str | None = None
     edits: int = 0
+    deleted_at: datetime | None = None  # in the trash: out of the feed, restorable
 
     @property
     def current(self) -> SubmissionVersion:
@@ -183,6 +185,7 @@ class Submission:
             "createdAt": iso(self.created_at),
             "updatedAt": iso(self.updated_at),
             "reviewState": self.review_state,
+            "deletedAt": iso(self.deleted_at),
             "currentVersion": {
                 "instanceId": self.current.instance_id,
                 "instanceName": None,
@@ -200,7 +203,7 @@ class Submission:
             "__system/updatedAt": self.updated_at,
             "__system/submitterId": self.submitter_id,
             "__system/reviewState": self.review_state,
-            "__system/deletedAt": None,
+            "__system/deletedAt": self.deleted_at,
         }
 
 

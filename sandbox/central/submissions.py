@@ -1,4 +1,4 @@
-"""Central's REST submissions: create, show, and edit (a new version via `deprecatedID`)."""
+"""Central's REST submissions: create, show, edit (a new version via `deprecatedID`), trash."""
 
 from __future__ import annotations
 
@@ -34,10 +34,13 @@ def instance_meta(xml: bytes) -> tuple[ET.Element, str, str | None, str | None]:
     return doc, form_id, instance_id, deprecated
 
 
-def find_submission(p: int, form_id: str, instance_id: str) -> Submission:
-    """The submission whose (first) instance id is `instance_id` (404.1 when unknown)."""
+def find_submission(p: int, form_id: str, instance_id: str, *, deleted: bool = False) -> Submission:
+    """The submission whose (first) instance id is `instance_id`, in the trash if `deleted`.
+
+    404.1 when unknown, and (as Central) for a trashed one unless `deleted`, and vice versa.
+    """
     for sub in current_state().submissions.get((p, form_id), []):
-        if sub.id == instance_id:
+        if sub.id == instance_id and (sub.deleted_at is not None) == deleted:
             return sub
     raise not_found()
 
@@ -95,6 +98,28 @@ def show_submission(p: int, form_id: str, instance_id: str) -> Response:
     with current_state().lock:
         get_form(p, form_id)
         return ok(find_submission(p, form_id, instance_id).rest_json())
+
+
+@bp.delete("/v1/projects/<int:p>/forms/<form_id>/submissions/<instance_id>")
+def delete_submission(p: int, form_id: str, instance_id: str) -> Response:
+    """Move a submission to the trash: out of the feed, `updatedAt` untouched, id still taken."""
+    require_user()
+    state = current_state()
+    with state.lock:
+        get_form(p, form_id)
+        find_submission(p, form_id, instance_id).deleted_at = state.clock()
+    return ok({"success": True})
+
+
+@bp.post("/v1/projects/<int:p>/forms/<form_id>/submissions/<instance_id>/restore")
+def restore_submission(p: int, form_id: str, instance_id: str) -> Response:
+    """Bring a submission back from the trash (its `updatedAt` stays as it was)."""
+    require_user()
+    state = current_state()
+    with state.lock:
+        get_form(p, form_id)
+        find_submission(p, form_id, instance_id, deleted=True).deleted_at = None
+    return ok({"success": True})
 
 
 @bp.put("/v1/projects/<int:p>/forms/<form_id>/submissions/<instance_id>")

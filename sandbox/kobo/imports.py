@@ -49,7 +49,8 @@ def import_create() -> Response:
     }
     sb.store.put("import", imp["uid"], imp)
     threading.Thread(target=run_import, args=(sb, imp["uid"], content, params), daemon=True).start()
-    return json_response({"uid": imp["uid"], "status": "processing"}, 201)
+    url = f"{base_url()}/api/v2/imports/{imp['uid']}/"
+    return json_response({"uid": imp["uid"], "url": url, "status": "processing"}, 201)
 
 
 def run_import(sb: Sandbox, imp_uid: str, content: bytes, params: dict) -> None:
@@ -96,7 +97,30 @@ def _new_asset(store: Store, user: str, survey: bool, now: str) -> dict:
         "deployment_active": False,
         "formhub_uuid": new_hex(),
         "pk": len(store.children("asset")) + 1,
+        # The project settings kpi's UI edits; the XLSForm's settings live in `content`.
+        "settings": {
+            "sector": {},
+            "country": [],
+            "description": "",
+            "organization": "",
+            "country_codes": [],
+        },
     }
+
+
+def content_settings(form: dict) -> dict:
+    """What kpi keeps of the XLSForm's settings sheet in `content.settings`.
+
+    `form_title` is not kept: kpi pops it to name the asset. `form_id` is kept as `id_string`.
+    """
+    kept = {
+        "version": form.get("version"),
+        "id_string": form.get("id_string"),
+        "instance_name": form.get("instance_name"),
+        # pyxform says "default" when the sheet names none; kpi then keeps no such key.
+        "default_language": form.get("default_language"),
+    }
+    return {k: v for k, v in kept.items() if v not in (None, "", "default")}
 
 
 def do_import(store: Store, form: dict, content: bytes, params: dict, user: str) -> dict:
@@ -109,8 +133,9 @@ def do_import(store: Store, form: dict, content: bytes, params: dict, user: str)
     else:
         asset = _new_asset(store, user, params["survey"], now)
         kind = "created"
-    title = form.get("title") or Path(params["filename"]).stem
-    asset["name"] = params["name"] or (asset.get("name") if dest else None) or title
+    # As kpi: the asset is named after the XLSForm's form_title (in the default language),
+    # whatever `name` the import carried; `name` counts only for a form without a title.
+    asset["name"] = form.get("title") or params["name"] or Path(params["filename"]).stem
     # Every import makes a new version, even of identical content, as kpi does.
     version = {
         "uid": new_uid("v"),
@@ -119,14 +144,13 @@ def do_import(store: Store, form: dict, content: bytes, params: dict, user: str)
         "content_hash": content_hash(content),
         "form": form,
         "row_count": sum(1 for _ in form.get("children", [])),
-        "content": {"settings": {"form_title": form.get("title"), "version": form.get("version")}},
+        "content": {"settings": content_settings(form)},
     }
     store.put("version", version["uid"], version, parent=asset["uid"])
     store.put_blob("xls:" + version["uid"], content)
     asset["versions"].append(version["uid"])
     asset["version_id"] = version["uid"]
     asset["date_modified"] = now
-    asset["settings"] = {"description": "", "form_id": form.get("id_string")}
     store.put("asset", asset["uid"], asset)
     summary = {"row_count": version["row_count"], "languages": [], "geo": False}
     return {
@@ -155,12 +179,7 @@ def import_detail(uid: str) -> Response:
             imp["polls_left"] -= 1
             store.put("import", uid, imp)
             status, messages = "processing", {}
+    # kpi's import detail carries no `url` (only the answer to the POST does).
     return json_response(
-        {
-            "url": f"{base_url()}/api/v2/imports/{uid}/",
-            "status": status,
-            "messages": messages,
-            "uid": uid,
-            "date_created": imp["date_created"],
-        }
+        {"status": status, "uid": uid, "messages": messages, "date_created": imp["date_created"]}
     )

@@ -80,11 +80,18 @@ def finish_doc(
     user: str | None,
     geopoints: list[str],
 ) -> dict:
-    """Add the system fields kobocat stores with every record."""
-    doc["meta/rootUuid"] = root_uuid
+    """Add the system fields kobocat stores with every record, in the order kpi answers them.
+
+    `_id` comes first, then the answers (with `formhub/uuid` when the XML had it; kpi adds none),
+    then `_xform_id_string`, `_uuid`, `meta/rootUuid` and the other underscore fields.
+    """
+    answers = dict(doc)
+    doc.clear()
+    doc["_id"] = None
+    doc.update(answers)
     doc["_xform_id_string"] = asset["uid"]
     doc["_uuid"] = uuid
-    doc["_id"] = None
+    doc["meta/rootUuid"] = root_uuid
     doc["_attachments"] = []
     doc["_status"] = "submitted_via_web"
     doc["_geolocation"] = geolocation(doc, geopoints)

@@ -58,6 +58,9 @@ def asset_json(asset: dict, full: bool = True) -> dict:
         "deployment__active": bool(asset.get("deployment_active")),
         "deployment__submission_count": store.count_submissions(uid) if has_dep else 0,
         "deployment_status": deployment_status(asset),
+        # kobocat's form uuid, which deployed XForms carry as `formhub/uuid`; null until deployed
+        "deployment__uuid": asset["formhub_uuid"] if has_dep else None,
+        "tag_string": "",
         "data": f"{url}data/",
     }
     if full:

@@ -200,7 +200,10 @@ def kobo_sandbox(tmp_path: Path) -> Iterator[SandboxServer]:
 
 
 def sample_xlsform(
-    version: str = "2026010101", title: str = "Sandbox test", extra_question: str | None = None
+    version: str = "2026010101",
+    title: str = "Sandbox test",
+    extra_question: str | None = None,
+    form_id: str = "sandbox_test",
 ) -> bytes:
     """A small XLSForm: a group, a repeat, a geopoint, a select_multiple and a photo."""
     import openpyxl
@@ -239,7 +242,7 @@ def sample_xlsform(
         choices.append(row)
     settings = wb.create_sheet("settings")
     settings.append(("form_title", "form_id", "version"))
-    settings.append((title, "sandbox_test", version))
+    settings.append((title, form_id, version))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

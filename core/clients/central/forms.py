@@ -93,6 +93,15 @@ class FormService:
         path = f"{self._base(project_id)}/{quote(form_id, safe='')}/attachments"
         return [FormAttachment.from_json(a) for a in self.client.get_json(path)]
 
+    def download_attachment(
+        self, form_id: str, name: str, *, project_id: int | None = None
+    ) -> bytes:
+        """The content of one media file of the published version."""
+        path = (
+            f"{self._base(project_id)}/{quote(form_id, safe='')}/attachments/{quote(name, safe='')}"
+        )
+        return self.client.request("GET", path).content
+
     def publish(
         self,
         form_id: str,

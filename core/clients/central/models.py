@@ -57,6 +57,7 @@ class FormAttachment:
     type: str | None
     exists: bool
     updated_at: datetime | None
+    hash: str | None = None  # MD5 of the uploaded file
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> FormAttachment:
@@ -66,6 +67,7 @@ class FormAttachment:
             type=data.get("type"),
             exists=bool(data.get("exists", data.get("blobExists", False))),
             updated_at=parse_time(data.get("updatedAt")),
+            hash=data.get("hash"),
         )
 
 

@@ -1,4 +1,4 @@
-"""Central submissions: the OData feed, incremental pulls (`changes`), REST create and edit."""
+"""Central submissions: the OData feed, incremental pulls (`changes`), the trash, REST calls."""
 
 from __future__ import annotations
 
@@ -168,6 +168,41 @@ class SubmissionService:
         return ChangeFeed(
             self, form_id, since, page_size=page_size, expand=expand, project_id=project_id
         )
+
+    def deleted_ids(self, form_id: str, *, project_id: int | None = None) -> list[str]:
+        """`__id` of every submission in Central's trash (deleted, not yet purged).
+
+        Deleted rows leave the default feed and keep their `updatedAt`: only a filter naming
+        `__system/deletedAt` shows them.
+        """
+        pages = self.iter_pages(
+            form_id,
+            filter="__system/deletedAt ne null",
+            select="__id,__system/deletedAt",
+            project_id=project_id,
+        )
+        return [row["__id"] for page in pages for row in page.value]
+
+    def live_count(self, form_id: str, *, project_id: int | None = None) -> int:
+        """How many submissions the form has outside the trash."""
+        query = odata_query({"$top": 0, "$count": "true"})
+        data = self.client.get_json(f"{self._form(form_id, project_id)}.svc/Submissions?{query}")
+        return int(data.get("@odata.count") or 0)
+
+    def live_ids(self, form_id: str, *, project_id: int | None = None) -> list[str]:
+        """`__id` of every submission outside the trash (a light manifest)."""
+        pages = self.iter_pages(form_id, select="__id", project_id=project_id)
+        return [row["__id"] for page in pages for row in page.value]
+
+    def delete(self, form_id: str, instance_id: str, *, project_id: int | None = None) -> None:
+        """Move a submission to the trash (Central purges it after 30 days)."""
+        path = f"{self._form(form_id, project_id)}/submissions/{quote(instance_id, safe='')}"
+        self.client.request("DELETE", path)
+
+    def restore(self, form_id: str, instance_id: str, *, project_id: int | None = None) -> None:
+        """Bring a submission back from the trash."""
+        path = f"{self._form(form_id, project_id)}/submissions/{quote(instance_id, safe='')}"
+        self.client.request("POST", f"{path}/restore")
 
     def create(
         self, form_id: str, xml: bytes, *, project_id: int | None = None

@@ -1,4 +1,4 @@
-"""Kobo assets: list, get, find a survey by name."""
+"""Kobo assets: list, get, find the surveys of one XLSForm (by its form_id)."""
 
 from __future__ import annotations
 
@@ -27,9 +27,19 @@ class AssetService:
         """One asset with its version and deployment state."""
         return Asset.from_json(self.client.get_json(f"/api/v2/assets/{uid}/"))
 
-    def find_by_name(self, name: str) -> Asset | None:
-        """The survey with this name, if any (names are not unique in Kobo: first match)."""
-        for asset in self.list():
-            if asset.name == name and asset.asset_type == "survey":
-                return asset
-        return None
+    def find_by_form_id(self, form_id: str) -> list[Asset]:
+        """Every survey whose XLSForm `form_id` is `form_id`, the most likely one first.
+
+        kpi names an asset after the form's title and lets anyone rename it, but keeps the
+        form_id as `content.settings.id_string`, which only the asset detail shows (and `q`
+        cannot search): so each survey's detail is read. Best first: deployed, then most
+        submissions, then the oldest.
+        """
+        found = [
+            detail
+            for asset in self.list("survey")
+            if (detail := self.get(asset.uid)).form_id == form_id
+        ]
+        found.sort(key=lambda a: (a.date_created or "", a.uid))
+        found.sort(key=lambda a: (a.is_deployed, a.submission_count), reverse=True)
+        return found

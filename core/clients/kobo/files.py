@@ -46,6 +46,11 @@ class FileService:
         )
         return AssetFile.from_json(response.json())
 
+    def content(self, asset_uid: str, file_uid: str) -> bytes:
+        """A file's bytes (`…/files/<uid>/content/`)."""
+        path = f"/api/v2/assets/{asset_uid}/files/{file_uid}/content/"
+        return self.client.request("GET", path).content
+
     def delete(self, asset_uid: str, file_uid: str) -> None:
         """Remove a file (before uploading its replacement)."""
         self.client.request("DELETE", f"/api/v2/assets/{asset_uid}/files/{file_uid}/")

@@ -35,6 +35,11 @@ class Asset:
     deployment_status: str | None
     deployed_versions: tuple[DeployedVersion, ...] = ()
     content_hash: str | None = None
+    # The XLSForm's form_id and version, which kpi keeps in `content.settings` (detail only).
+    form_id: str | None = None
+    form_version: str | None = None
+    submission_count: int = 0
+    date_created: str | None = None
 
     @property
     def is_deployed(self) -> bool:
@@ -61,7 +66,20 @@ class Asset:
             deployment_status=data.get("deployment_status"),
             deployed_versions=tuple(DeployedVersion.from_json(v) for v in versions),
             content_hash=data.get("version__content_hash"),
+            form_id=content_setting(data, "id_string"),
+            form_version=content_setting(data, "version"),
+            submission_count=int(data.get("deployment__submission_count") or 0),
+            date_created=data.get("date_created"),
         )
+
+
+def content_setting(data: Mapping[str, Any], key: str) -> str | None:
+    """One setting of an asset detail's `content.settings`, as a string, if it is there."""
+    settings = (data.get("content") or {}).get("settings")
+    if isinstance(settings, list):  # older kpi content kept settings as a one-row list
+        settings = settings[0] if settings else {}
+    value = (settings or {}).get(key) if isinstance(settings, dict) else None
+    return str(value) if value is not None else None
 
 
 @dataclass(frozen=True)

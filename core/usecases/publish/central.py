@@ -1,12 +1,12 @@
 """Publish to ODK Central: create or draft the form, attach its CSVs, publish, record.
 
 Central has no webhooks (submissions are pulled), so publishing is the whole job here. A re-run
-that finds this very definition live records it instead of publishing it again.
+that finds this very definition live records it instead of publishing it again, and sends only
+the media files that changed since (a new IMP list), if any.
 """
 
 from __future__ import annotations
 
-import hashlib
 import xml.etree.ElementTree as ET
 from functools import partial
 from typing import TYPE_CHECKING, Unpack
@@ -19,8 +19,10 @@ from core.clients.central import (
     CentralNotFound,
     CentralVersionConflict,
 )
+from core.store.models import Publication
 from core.usecases.publish.common import Publishing, PublishOptions, PublishResult, run_publish
 from core.usecases.publish.errors import PublishError, step
+from core.usecases.publish.media import MediaChange, change, md5_hex
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -69,17 +71,16 @@ def _publish_central(run: Publishing, *, client: CentralClient) -> PublishResult
             form = None
     published = form is not None and form.published_at is not None
     same = run.last_publication(server_form_id=xml_form_id, xform_sha256=build.xform_sha256)
+    attachments = {name: path.read_bytes() for name, path in run.prepared.attachments.items()}
     if (
         published
         and same is not None
         and form is not None
         and form.version == same.server_version_id
     ):
-        run.progress("publish", f"unchanged: version {form.version} is live")
-        return run.unchanged(same, xml_form_id)
+        return _send_media_only(run, client, xml_form_id, form.version, same, attachments)
 
-    attachments = {name: path.read_bytes() for name, path in run.prepared.attachments.items()}
-    md5 = hashlib.md5(xml, usedforsecurity=False).hexdigest()
+    md5 = md5_hex(xml)
     if published and form is not None and form.version == build.version and form.hash == md5:
         # An earlier run published this very definition and failed before recording it.
         run.progress("publish", f"already live as version {form.version}; recording it")
@@ -91,6 +92,73 @@ def _publish_central(run: Publishing, *, client: CentralClient) -> PublishResult
 
     _confirm_live(run, client, xml_form_id, server_version, attachments)
     return run.published(xml_form_id, server_version, media_uploaded=tuple(sorted(attachments)))
+
+
+def _send_media_only(
+    run: Publishing,
+    client: CentralClient,
+    xml_form_id: str,
+    live_version: str,
+    same: Publication,
+    attachments: dict[str, bytes],
+) -> PublishResult:
+    """Send the media files that changed (after an IMP import) while the build stays live.
+
+    Central keeps a published definition's attachments fixed: new media go in a draft of the
+    live definition, and that draft needs a version string never published before (409.6),
+    so `V-2`, `V-3`... Our form version stays the same; only Central's version string moves.
+    """
+    run.progress("publish", f"version {live_version} is live")
+    with step("media"):
+        changes = _media_changes(client, xml_form_id, attachments)
+    if not changes:
+        run.progress("media", "unchanged")
+        return run.unchanged(same, xml_form_id)
+    for item in changes:
+        run.progress("media", item.describe())
+    run.progress("draft", f"new draft of {xml_form_id}: the live definition with new media")
+    with step("draft"):
+        client.forms.create_draft(xml_form_id)  # no body: a copy, attachments carried over
+    for item in changes:
+        with step("attachments"):
+            client.forms.upload_draft_attachment(xml_form_id, item.name, attachments[item.name])
+    version = run.prepared.build.version
+    server_version = _publish_draft(
+        run, client, xml_form_id, version, first=_next_suffix(live_version, version)
+    )
+    _confirm_live(run, client, xml_form_id, server_version, attachments)
+    described = tuple(c.describe() for c in changes)
+    run.response["media_changes"] = list(described)
+    return run.published(
+        xml_form_id,
+        server_version,
+        media_uploaded=tuple(c.name for c in changes),
+        media_changes=described,
+    )
+
+
+def _media_changes(
+    client: CentralClient, xml_form_id: str, attachments: dict[str, bytes]
+) -> list[MediaChange]:
+    """The files whose content differs from the live definition's (by Central's MD5)."""
+    on_server = {a.name: a for a in client.forms.attachments(xml_form_id)}
+    changes: list[MediaChange] = []
+    for name, content in sorted(attachments.items()):
+        current = on_server.get(name)
+        there = current is not None and current.exists
+        if there and current is not None and current.hash == md5_hex(content):
+            continue
+        old = client.forms.download_attachment(xml_form_id, name) if there else None
+        if old == content:  # a server that reports no hash
+            continue
+        changes.append(change(name, old, content, replaced=there))
+    return changes
+
+
+def _next_suffix(live_version: str, version: str) -> int:
+    """The first suffix to try after `live_version` (`V` -> 2, `V-3` -> 4)."""
+    head, _, tail = live_version.rpartition("-")
+    return int(tail) + 1 if head == version and tail.isdigit() else 2
 
 
 def _confirm_live(
@@ -162,10 +230,13 @@ def _create(
     return False
 
 
-def _publish_draft(run: Publishing, client: CentralClient, xml_form_id: str, version: str) -> str:
-    """Publish the draft as `version`; on 409.6 (version used before) as `version-N`."""
-    progress, candidate = run.progress, version
-    for n in range(2, MAX_VERSION_SUFFIX + 2):
+def _publish_draft(
+    run: Publishing, client: CentralClient, xml_form_id: str, version: str, *, first: int = 1
+) -> str:
+    """Publish the draft as `version` (or `version-<first>`); on 409.6 try the next suffix."""
+    progress = run.progress
+    for n in range(first, first + MAX_VERSION_SUFFIX + 1):
+        candidate = version if n == 1 else f"{version}-{n}"
         progress("publish", f"publishing the draft as version {candidate}")
         with step("publish"):
             try:
@@ -175,5 +246,4 @@ def _publish_draft(run: Publishing, client: CentralClient, xml_form_id: str, ver
                 # Central keeps every version string it ever published; the server's copy
                 # of `version` is another definition (a reset database, a manual upload).
                 progress("publish", f"version {candidate} was already used on the server (409.6)")
-                candidate = f"{version}-{n}"
     raise PublishError("publish", f"no free version string after {MAX_VERSION_SUFFIX} tries")

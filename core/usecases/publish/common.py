@@ -50,6 +50,8 @@ class PublishResult:
     publication_id: int | None
     forced_reason: str | None = None
     media_uploaded: tuple[str, ...] = ()
+    # With the build already live: each media file replaced, e.g. "imp.csv replaced (3 -> 4 rows)"
+    media_changes: tuple[str, ...] = ()
     hook: str | None = None  # created | updated | unchanged (Kobo only)
     warnings: tuple[str, ...] = ()
 

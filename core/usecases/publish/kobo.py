@@ -6,14 +6,21 @@ version already deployed) and finishes the job without making a new server versi
 
 from __future__ import annotations
 
-import hashlib
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Unpack
+from typing import TYPE_CHECKING, Unpack
 
 from sqlalchemy.orm import Session
 
-from core.clients.kobo import Asset, Deployment, HookSettings, HookSpec, KoboClient, KoboNotFound
+from core.clients.kobo import (
+    Asset,
+    AssetFile,
+    Deployment,
+    HookSettings,
+    HookSpec,
+    KoboClient,
+    KoboNotFound,
+)
 from core.store.models import Publication
 from core.usecases.build import stamped_xlsform
 from core.usecases.publish.common import (
@@ -24,6 +31,7 @@ from core.usecases.publish.common import (
     run_publish,
 )
 from core.usecases.publish.errors import PublishError, step
+from core.usecases.publish.media import MediaChange, change, md5_hex
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -54,61 +62,60 @@ def hook_spec(settings: Settings) -> HookSpec:
     )
 
 
-def _asset_detail(client: KoboClient, uid: str) -> tuple[Asset, dict[str, Any]]:
-    # The raw detail too: the typed Asset does not carry `content`, where our version stamp is.
-    doc = client.get_json(f"/api/v2/assets/{uid}/")
-    return Asset.from_json(doc), doc
+def _find_asset(run: Publishing, client: KoboClient) -> tuple[Asset | None, list[str]]:
+    """Our asset: the one we last published to, else the survey of our form_id; and warnings.
 
-
-def _content_version(doc: dict[str, Any]) -> str | None:
-    settings = (doc.get("content") or {}).get("settings")
-    if isinstance(settings, list):  # older kpi content kept settings as a one-row list
-        settings = settings[0] if settings else {}
-    value = (settings or {}).get("version")
-    return str(value) if value is not None else None
-
-
-def _find_asset(run: Publishing, client: KoboClient) -> tuple[Asset, dict[str, Any]] | None:
-    """Our asset: the one we last published to, else one named like the form, else none."""
-    progress, name = run.progress, run.prepared.title
+    Never by display name: kpi names an asset after the XLSForm's form_title in the default
+    language (not the name we import it with) and lets anyone rename it. The form_id it keeps
+    in `content.settings.id_string` is what a rebuilt database finds its asset by.
+    """
+    progress, form_id = run.progress, run.prepared.form_id
     last = run.last_publication()
     if last is not None:
         try:
-            found = _asset_detail(client, last.server_form_id)
-            progress("locate", f"asset {last.server_form_id} (from the last publication)")
-            return found
+            asset = client.assets.get(last.server_form_id)
+            progress("locate", f"asset {asset.uid} (from the last publication)")
+            return asset, []
         except KoboNotFound:
             progress("locate", f"asset {last.server_form_id} is gone from the server")
-    asset = client.assets.find_by_name(name)
-    if asset is None:
-        progress("locate", f"no asset named {name!r}: a new one will be created")
-        return None
-    progress("locate", f"asset {asset.uid} (found by name {name!r})")
-    return _asset_detail(client, asset.uid)
+    found = client.assets.find_by_form_id(form_id)
+    if not found:
+        progress("locate", f"no survey with form_id {form_id!r}: a new asset will be created")
+        return None, []
+    asset = found[0]
+    progress("locate", f"asset {asset.uid} {asset.name!r} (its form_id is {form_id!r})")
+    warnings = []
+    if len(found) > 1:
+        others = ", ".join(a.uid for a in found[1:])
+        warnings.append(
+            f"{len(found)} surveys on the server hold form_id {form_id!r}: publishing to "
+            f"{asset.uid} ({asset.submission_count} submissions); archive the others ({others})"
+        )
+    return asset, warnings
 
 
 def _sync_media(
     client: KoboClient, asset_uid: str, attachments: dict[str, Path], progress: Progress
-) -> list[str]:
-    """Upload the CSVs the asset lacks or holds in another content; return the names uploaded."""
-    existing: dict[str, list[Any]] = {}
+) -> list[MediaChange]:
+    """Upload the files the asset lacks or holds in another content; return what changed."""
+    existing: dict[str, list[AssetFile]] = {}
     for f in client.files.list(asset_uid):
         existing.setdefault(f.filename, []).append(f)
-    uploaded: list[str] = []
+    changes: list[MediaChange] = []
     for name, path in sorted(attachments.items()):
         content = path.read_bytes()
-        digest = "md5:" + hashlib.md5(content, usedforsecurity=False).hexdigest()
         current = existing.get(name, [])
-        if len(current) == 1 and current[0].hash == digest:
+        if len(current) == 1 and current[0].hash == "md5:" + md5_hex(content):
             progress("media", f"{name} unchanged")
             continue
+        old = client.files.content(asset_uid, current[-1].uid) if current else None
         # Replace rather than add: devices would otherwise see two files of one name.
-        for old in current:
-            client.files.delete(asset_uid, old.uid)
+        for f in current:
+            client.files.delete(asset_uid, f.uid)
         client.files.upload_media(asset_uid, name, content)
-        uploaded.append(name)
-        progress("media", f"{name} uploaded ({len(content)} bytes)")
-    return uploaded
+        changes.append(change(name, old, content, replaced=bool(current)))
+        progress("media", changes[-1].describe())
+    return changes
 
 
 def publish_to_kobo(
@@ -135,23 +142,28 @@ def _publish_kobo(
     prepared = run.prepared
     run.progress("locate", f"looking for {prepared.form_id} on {run.server_url}")
     with step("locate"):
-        found = _find_asset(run, client)
-    asset, doc = found if found else (None, {})
+        asset, found_warnings = _find_asset(run, client)
     live = _live_publication(run, asset)
-    asset = _import(run, client, asset, doc, live, timeout=import_timeout, interval=poll_interval)
+    asset = _import(run, client, asset, live, timeout=import_timeout, interval=poll_interval)
 
     # Media before the deploy, so the deploy that makes the version live carries them.
     attachments = prepared.attachments
     run.progress("media", f"{len(attachments)} file(s): {', '.join(attachments)}")
     with step("media"):
-        uploaded = _sync_media(client, asset.uid, attachments, run.progress)
+        changes = _sync_media(client, asset.uid, attachments, run.progress)
+    uploaded = [c.name for c in changes]
     run.response["media_uploaded"] = uploaded
 
     asset, warnings = _deploy(run, client, asset, unchanged=live is not None, uploaded=uploaded)
     hook_state = _register_hook(run, client, asset.uid)
-    extra = {"media_uploaded": tuple(uploaded), "hook": hook_state, "warnings": tuple(warnings)}
+    extra = {
+        "media_uploaded": tuple(uploaded),
+        "hook": hook_state,
+        "warnings": tuple(found_warnings + warnings),
+    }
     if live is not None:
-        return run.unchanged(live, asset.uid, **extra)
+        # Same form version, same Kobo version id: only the media moved (if anything).
+        return run.unchanged(live, asset.uid, media_changes=_described(changes), **extra)
     run.response.update(
         {
             "asset_uid": asset.uid,
@@ -162,6 +174,10 @@ def _publish_kobo(
         }
     )
     return run.published(asset.uid, asset.deployed_version_id, **extra)
+
+
+def _described(changes: list[MediaChange]) -> tuple[str, ...]:
+    return tuple(c.describe() for c in changes)
 
 
 def _live_publication(run: Publishing, asset: Asset | None) -> Publication | None:
@@ -184,7 +200,6 @@ def _import(
     run: Publishing,
     client: KoboClient,
     asset: Asset | None,
-    doc: dict[str, Any],
     live: Publication | None,
     *,
     timeout: float,
@@ -195,7 +210,7 @@ def _import(
     if live is not None:
         assert asset is not None
         run.progress("import", f"skipped: {asset.deployed_version_id} already holds this build")
-    elif asset is not None and asset.version_id and _content_version(doc) == version:
+    elif asset is not None and asset.version_id and asset.form_version == version:
         # A failed earlier run imported this very build: importing again would only make
         # another server version of identical content.
         run.progress("import", f"skipped: {asset.uid} already holds version {version}")
@@ -224,7 +239,7 @@ def _upload_xlsform(
         )
         run.progress("import", f"polling import {import_uid}")
         asset_uid = client.imports.wait(import_uid, timeout=timeout, interval=interval)
-        asset, _ = _asset_detail(client, asset_uid)
+        asset = client.assets.get(asset_uid)
     run.response["import_uid"] = import_uid
     run.progress("import", f"complete: asset {asset.uid}, version {asset.version_id}")
     return asset

@@ -20,9 +20,27 @@ def test_import__is_a_survey_not_a_library_block(client: KoboClient) -> None:
 
     asset = client.assets.get(uid)
 
-    assert (asset.asset_type, asset.name) == ("survey", "Survey")
+    # kpi names the asset after the XLSForm's form_title, not the `name` sent with the import.
+    assert (asset.asset_type, asset.name) == ("survey", "Sandbox test")
+    assert (asset.form_id, asset.form_version) == ("sandbox_test", "2026010101")
     assert not asset.is_deployed
     assert asset.deployed_versions == ()
+
+
+def test_find_by_form_id__finds_surveys_by_the_form_id_kpi_keeps_best_first(
+    client: KoboClient, kobo_sandbox: SandboxServer
+) -> None:
+    draft = client.imports.import_form(sample_xlsform(), interval=0.02)
+    renamed = client.imports.import_form(sample_xlsform(title="Another title"), interval=0.02)
+    kobo_sandbox.deploy(renamed)
+    client.imports.import_form(sample_xlsform(form_id="other_form"), interval=0.02)
+
+    found = client.assets.find_by_form_id("sandbox_test")
+
+    # The deployed one first, whatever its name; the other form's survey is not among them.
+    assert [a.uid for a in found] == [renamed, draft]
+    assert found[0].name == "Another title" and found[0].form_id == "sandbox_test"
+    assert client.assets.find_by_form_id("no_such_form") == []
 
 
 def test_import__a_broken_file_names_kobo_s_message(client: KoboClient) -> None:

@@ -61,3 +61,66 @@ def test_central_pull__new_then_edited_submission_ends_as_one_current_record(
         facts = s.scalars(select(Fact)).all()
         assert sorted(f.values["hadir_perempuan"] for f in facts) == [11, 40]
     assert published.version
+
+
+def _facts_by_root(session_factory):
+    with session_factory() as s:
+        rows = s.scalars(select(Submission)).all()
+        facts = s.scalars(select(Fact)).all()
+        by_sub = {f.submission_id for f in facts}
+        return {r.root_id: (r.status, r.is_latest, r.id in by_sub) for r in rows}
+
+
+def test_central_pull__deleted_in_central_is_withdrawn_and_restored_comes_back(
+    central, central_settings, session_factory
+):
+    run(session_factory, publish_to_central, central, "pertemuan_imp", central_settings)
+    xform = (central_settings.build_dir / "pertemuan_imp.xml").read_text()
+    made = []
+    for women in (4, 11):
+        xml, instance_id = build_instance_xml(xform, meeting_answers(women=women))
+        central.submissions.create("pertemuan_imp", xml)
+        made.append(instance_id)
+    assert "new 2" in _pull(central_settings)
+    gone, kept = (i.removeprefix("uuid:") for i in made)
+
+    # Deleted in Central: its updatedAt does not move, yet the pull finds it in the trash.
+    central.submissions.delete("pertemuan_imp", made[0])
+    out = _pull(central_settings)
+    assert "deleted 1, restored 0" in out
+    assert _facts_by_root(session_factory) == {
+        gone: ("deleted", False, False),
+        kept: ("processed", True, True),
+    }
+    assert "deleted 0, restored 0" in _pull(central_settings)  # applied once
+
+    # Restored from the trash (again without an updatedAt): current and scored again.
+    central.submissions.restore("pertemuan_imp", made[0])
+    assert "deleted 0, restored 1" in _pull(central_settings)
+    assert _facts_by_root(session_factory) == {
+        gone: ("processed", True, True),
+        kept: ("processed", True, True),
+    }
+    with session_factory() as s:
+        facts = s.scalars(select(Fact)).all()
+        assert sorted(f.values["hadir_perempuan"] for f in facts) == [4, 11]
+    assert "deleted 0, restored 0" in _pull(central_settings)
+
+
+def test_central_pull__an_edited_then_deleted_submission_withdraws_every_version(
+    central, central_settings, session_factory
+):
+    run(session_factory, publish_to_central, central, "pertemuan_imp", central_settings)
+    xform = (central_settings.build_dir / "pertemuan_imp.xml").read_text()
+    xml, first_id = build_instance_xml(xform, meeting_answers(women=4))
+    central.submissions.create("pertemuan_imp", xml)
+    _pull(central_settings)
+    edited, _ = build_instance_xml(xform, meeting_answers(women=40), deprecated_id=first_id)
+    central.submissions.edit("pertemuan_imp", first_id, edited)
+    _pull(central_settings)
+
+    central.submissions.delete("pertemuan_imp", first_id)
+    assert "deleted 1" in _pull(central_settings)
+    with session_factory() as s:
+        assert {r.status for r in s.scalars(select(Submission))} == {"deleted"}
+        assert s.scalars(select(Fact)).all() == []

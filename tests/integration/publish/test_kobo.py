@@ -381,10 +381,13 @@ def test_publish__failed_step_is_named_and_a_rerun_completes_without_extra_versi
     assert result.version == doc["content"]["settings"]["version"]
 
 
-def test_publish__asset_found_by_name_when_no_publication_is_recorded(
+def test_publish__rebuilt_database_publishes_to_the_same_asset_found_by_its_form_id(
     kobo_sandbox, kobo, kobo_settings, session_factory, tmp_path
 ):
     first = publish(session_factory, kobo, "profil_imp", kobo_settings)
+    # As on a real kpi, the asset bears the form_title in the default language, not our
+    # contract title: a search by name would miss it and make a second asset.
+    assert asset_doc(kobo_sandbox, first.server_form_id)["name"] == "Profil IMP (triwulan)"
     # Another Pantau database (e.g. a fresh install) publishing the same form to the same server.
     other = make_settings(
         tmp_path / "other",

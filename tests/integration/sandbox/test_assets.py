@@ -21,12 +21,45 @@ def _import(s, xlsx, **data):
 
 def test_import__answers_201_processing_then_polls_to_complete(kobo_sandbox, xlsx):
     body = _import(kobo_sandbox, xlsx, library="false")
-    assert set(body) == {"uid", "status"} and body["status"] == "processing"
+    # As a real kpi answers: the POST carries the import's `url`, its detail does not.
+    assert set(body) == {"uid", "url", "status"} and body["status"] == "processing"
+    assert body["url"] == kobo_sandbox.url(f"/api/v2/imports/{body['uid']}/")
     first = kobo_sandbox.api("GET", f"/api/v2/imports/{body['uid']}/").json()
     assert first["status"] == "processing"
     done = kobo_sandbox.wait_import(body["uid"])
     assert done["status"] == "complete"
     assert done["messages"]["created"][0]["uid"].startswith("a")
+    assert set(done) == {"status", "uid", "messages", "date_created"}
+
+
+def test_import__names_the_asset_after_form_title_and_keeps_form_id_in_content(kobo_sandbox, xlsx):
+    # A real kpi ignores the import's `name` when the XLSForm has a form_title, and keeps the
+    # settings sheet in `content.settings` (form_id as `id_string`, form_title dropped).
+    uid = kobo_sandbox.import_form(xlsx, name="Sandbox test / English title")
+    asset = kobo_sandbox.api("GET", f"/api/v2/assets/{uid}/").json()
+    assert asset["name"] == "Sandbox test"
+    assert asset["content"]["settings"] == {"version": "2026010101", "id_string": "sandbox_test"}
+    assert asset["settings"] == {
+        "sector": {},
+        "country": [],
+        "description": "",
+        "organization": "",
+        "country_codes": [],
+    }
+    assert asset["deployment__uuid"] is None
+    kobo_sandbox.deploy(uid)
+    asset = kobo_sandbox.api("GET", f"/api/v2/assets/{uid}/").json()
+    assert re.fullmatch(r"[0-9a-f]{32}", asset["deployment__uuid"])
+
+
+def test_data__records_start_with_id_and_carry_formhub_uuid(kobo_sandbox, asset_uid):
+    record_id, _ = kobo_sandbox.submit_answers(asset_uid, {"ibu/nama": "Siti"})
+    [record] = kobo_sandbox.api("GET", f"/api/v2/assets/{asset_uid}/data/").json()["results"]
+    asset = kobo_sandbox.api("GET", f"/api/v2/assets/{asset_uid}/").json()
+    keys = list(record)
+    assert keys[:2] == ["_id", "formhub/uuid"] and record["_id"] == record_id
+    assert record["formhub/uuid"] == asset["deployment__uuid"]
+    assert keys.index("_xform_id_string") < keys.index("_uuid") < keys.index("meta/rootUuid")
 
 
 def test_import__without_library_false_becomes_a_block_that_cannot_deploy(kobo_sandbox, xlsx):
