@@ -39,7 +39,7 @@ def prepare_database(steps: Steps, settings: Any) -> Any:
     from core.store.db import make_engine, make_session_factory, session_scope
     from core.store.migrate import upgrade
     from core.usecases.wilayah import load_wilayah
-    from demo.registry import seed_registry
+    from demo.registry import DEMO_IMPS, import_demo_registry
 
     with steps.step(f"Basis data / database: {settings.database_url}"):
         engine = make_engine(settings)
@@ -49,11 +49,13 @@ def prepare_database(steps: Steps, settings: Any) -> Any:
         with session_scope(factory) as session:
             n = load_wilayah(session, DEMO_PREFIX)
         click.echo(f"  {n} wilayah dimuat / regions loaded")
-    with steps.step("Registri IMP / IMP registry (PPKBD, Sub-PPKBD, Kelompok KB)"):
+    with steps.step(f"Registri IMP / IMP registry: pantau imps import {DEMO_IMPS.name}"):
         with session_scope(factory) as session:
-            seeded = seed_registry(session, DEMO_PREFIX)
-        made = ", ".join(f"{k} {v}" for k, v in seeded.created.items())
-        click.echo(f"  {seeded.total} IMP; baru/new: {made}")
+            report = import_demo_registry(session)
+        click.echo(
+            f"  {report.rows} IMP (PPKBD, Sub-PPKBD, Kelompok KB); baru/new {len(report.created)}, "
+            f"tidak berubah/unchanged {len(report.unchanged)}"
+        )
     with steps.step(f"Penerima peringatan / alert recipients ({RECIPIENTS.name})"):
         from core.usecases.recipients import import_recipients
 

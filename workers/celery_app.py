@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,12 +30,21 @@ def broker_file(settings: Settings) -> Path | None:
 def _prepare_sqlite_broker(path: Path) -> None:
     # WAL is a property of the database file: set it once here and every connection kombu
     # opens later (web and worker) gets concurrent readers and one writer without
-    # "database is locked" under load.
-    # Every gunicorn worker and Celery process does this at start-up, at the same moment on a
-    # new file: wait for the lock instead of failing with "database is locked".
+    # "database is locked" under load. Every gunicorn worker and Celery process comes here at
+    # start-up, at the same moment on a new file; switching the mode needs the file to itself,
+    # and SQLite does not wait for that, so: read first, switch only once, retry while busy.
     path.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(path, timeout=30) as conn:
-        conn.execute("PRAGMA journal_mode=WAL")
+    for attempt in range(60):
+        try:
+            with sqlite3.connect(path, timeout=30) as conn:
+                mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+                if mode.lower() != "wal":
+                    conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if attempt == 59:
+                raise
+            time.sleep(0.25)
 
 
 def make_celery(settings: Settings | None = None) -> Celery:

@@ -1,20 +1,25 @@
-"""Seeding the demo IMP registry: one PPKBD per kelurahan, a few sub-units, idempotent."""
+"""The demo IMP registry (the shipped demo/imps.csv, imported as a district would) and summary."""
+
+import json
 
 import pytest
-from sqlalchemy import func, select
+from click.testing import CliRunner
+from sqlalchemy import select
 
+from cli.main import main
 from core.store.db import session_scope
 from core.store.models import Institution, TierAssessment
 from core.usecases.wilayah import load_wilayah
 from demo import DEMO_PREFIX
 from demo.registry import (
-    DemoDataError,
+    DEMO_IMPS,
+    import_demo_registry,
     kelompok_kb_code,
     ppkbd_code,
-    seed_registry,
     sub_ppkbd_code,
 )
 from demo.summary import stored_tiers
+from tests.conftest import pantau_env
 
 
 @pytest.fixture
@@ -32,50 +37,34 @@ def _institutions(factory):
         }
 
 
-def test_seed_registry__one_ppkbd_per_kelurahan_and_sub_units_under_parents(cimahi):
-    with session_scope(cimahi) as session:
-        result = seed_registry(session)
-    assert result.created["ppkbd"] == 15
-    assert result.created["sub_ppkbd"] >= 3 and result.created["kelompok_kb"] >= 3
-    assert result.existing == {"ppkbd": 0, "sub_ppkbd": 0, "kelompok_kb": 0}
+def test_demo_registry__the_shipped_csv_imports_through_pantau_imps_import(settings, cimahi):
+    result = CliRunner().invoke(
+        main, ["imps", "import", str(DEMO_IMPS), "--json"], env=pantau_env(settings)
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
     rows = _institutions(cimahi)
+    assert len(report["created"]) == len(rows) and report["unchanged"] == 0
+    assert sum(kind == "ppkbd" for kind, *_ in rows.values()) == 15  # one per kelurahan
     assert rows[ppkbd_code("32.77.01.1001")] == ("ppkbd", "32.77.01.1001", None, None, None)
     sub = sub_ppkbd_code("32.77.01.1001", "004")
     assert rows[sub] == ("sub_ppkbd", "32.77.01.1001", ppkbd_code("32.77.01.1001"), "004", None)
     kkb = kelompok_kb_code("32.77.01.1001", "004", "001")
     assert rows[kkb] == ("kelompok_kb", "32.77.01.1001", sub, "004", "001")
-    assert all(len(code) <= 40 for code in rows)
 
 
-def test_seed_registry__second_run_adds_nothing_and_keeps_edits(cimahi):
+def test_demo_registry__a_second_import_changes_nothing(cimahi):
     with session_scope(cimahi) as session:
-        first = seed_registry(session)
+        first = import_demo_registry(session)
     with session_scope(cimahi) as session:
-        # A district renamed one PPKBD meanwhile: seeding again must not undo it.
-        imp = session.scalar(
-            select(Institution).where(Institution.code == ppkbd_code("32.77.01.1001"))
-        )
-        imp.name = "Pos KB Melong Sejahtera"
-    with session_scope(cimahi) as session:
-        second = seed_registry(session)
-    assert sum(second.created.values()) == 0
-    assert second.existing == first.created
-    with cimahi() as session:
-        assert session.scalar(select(func.count(Institution.id))) == first.total
-        name = session.scalar(
-            select(Institution.name).where(Institution.code == ppkbd_code("32.77.01.1001"))
-        )
-    assert name == "Pos KB Melong Sejahtera"
-
-
-def test_seed_registry__without_wilayah_says_what_to_load_first(session_factory):
-    with session_scope(session_factory) as session, pytest.raises(DemoDataError, match="wilayah"):
-        seed_registry(session)
+        second = import_demo_registry(session)
+    assert second.created == [] and second.updated == []
+    assert len(second.unchanged) == len(first.created)
 
 
 def test_stored_tiers__lists_the_period_ppkbd_first(cimahi):
     with session_scope(cimahi) as session:
-        seed_registry(session)
+        import_demo_registry(session)
         for imp, period, tier in [
             (sub_ppkbd_code("32.77.01.1001", "004"), "2026-11", "dasar"),
             (ppkbd_code("32.77.02.1001"), "2026-11", "dasar"),
