@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -38,7 +38,13 @@ def user_by_token(session: Session, digest: str) -> User | None:
     if row is None:
         return None
     token, user = row
-    token.last_used_at = utcnow()
+    now = utcnow()
+    last = token.last_used_at
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=now.tzinfo)  # SQLite gives naive UTC back
+    # At most one write a minute per token: every API call must not become a write.
+    if last is None or now - last > timedelta(minutes=1):
+        token.last_used_at = now
     return user
 
 
