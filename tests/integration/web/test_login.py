@@ -103,4 +103,3 @@ def test_password_change_and_revoke__end_sessions_and_tokens(district):
         assert user.password_hash is None and not user.active
         hashes = [u.password_hash for u in s.scalars(select(User)) if u.password_hash]
         assert hashes and all(h.startswith("$argon2id$") for h in hashes)
-        )
