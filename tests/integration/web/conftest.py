@@ -40,15 +40,14 @@ def _database(backend: str, request: pytest.FixtureRequest, tmp) -> str:
     return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def district(request, tmp_path_factory):
-    """(settings, app, world): the seeded district on one backend and an app serving it."""
+def make_district(backend: str, request, tmp_path_factory):
+    """Seed a district on backend; yield (settings, app, world), then dispose of it."""
     from service.app import create_app
 
-    tmp = tmp_path_factory.mktemp(f"web-{request.param}")
+    tmp = tmp_path_factory.mktemp(f"web-{backend}")
     settings = make_settings(
         tmp,
-        database_url=_database(request.param, request, tmp),
+        database_url=_database(backend, request, tmp),
         public_url="https://pantau.example.go.id",
     )
     engine = make_engine(settings)
@@ -64,6 +63,12 @@ def district(request, tmp_path_factory):
     yield settings, app, world
     app.extensions["pantau.engine"].dispose()
     engine.dispose()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def district(request, tmp_path_factory):
+    """(settings, app, world): the seeded district on one backend and an app serving it."""
+    yield from make_district(request.param, request, tmp_path_factory)
 
 
 @pytest.fixture
