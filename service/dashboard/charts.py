@@ -17,7 +17,7 @@ TIER_COLOURS = {
     "none": "#b8bec6",
 }
 BAR_COLOUR = "#2f6fab"
-WIDTH, LABEL_W, ROW_H = 640, 190, 26
+WIDTH, LABEL_W, ROW_H = 680, 235, 26
 
 
 def _text(x: float, y: float, text: str, anchor: str = "start", cls: str = "lbl") -> str:
@@ -45,7 +45,7 @@ def stacked_tiers(
     for key in keys:  # legend
         body.append(f'<rect x="{x}" y="6" width="12" height="12" fill="{TIER_COLOURS[key]}"/>')
         body.append(_text(x + 16, 17, word(key), cls="leg"))
-        x += 24 + 7 * len(word(key))
+        x += 30 + 8 * len(word(key))
     span = WIDTH - LABEL_W - 40
     most = max((sum(u["tiers"].values()) for u in units), default=0) or 1
     for i, unit in enumerate(units):

@@ -16,7 +16,8 @@ from service.db import get_session
 
 
 def _word(key: str) -> str:
-    return translate(key, current_lang())
+    # A tier of "none" is an IMP not assessed yet, not an absence.
+    return translate("not_assessed" if key == "none" else key, current_lang())
 
 
 @bp.get("/", endpoint="overview")
