@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request, url_for
+from flask import jsonify, request, url_for
 
 from core.domain.access import Scope
 from core.usecases.audit import record
@@ -41,3 +41,8 @@ def audited(action: str, target: str = "", **detail: Any) -> None:
     filters = {k: v for k, v in request.args.items() if k not in ("cursor", "lang")}
     record(db, principal().username, action, target, filters=filters or None, **detail)
     db.commit()
+
+
+def listing(page: Page) -> Any:
+    """A page as the API answers it: `{"items": [...], "next": url|null}`."""
+    return jsonify({"items": page.items, "next": next_url(page)})

@@ -7,21 +7,15 @@ from flask import jsonify
 from core.usecases.browse import intake
 from service.access import ADMIN, access
 from service.api import bp
-from service.common import paging
+from service.common import listing, paging
 from service.db import get_session
-
-
-def _listing(page):
-    from service.common import next_url
-
-    return jsonify({"items": page.items, "next": next_url(page)})
 
 
 @bp.get("/forms")
 @access(ADMIN, reads="forms")
 def form_list():
     """Every form built, with its latest version and publication."""
-    return _listing(intake.form_list(get_session(), **paging()))
+    return listing(intake.form_list(get_session(), **paging()))
 
 
 @bp.get("/forms/<form_id>")
@@ -42,11 +36,11 @@ def intake_health():
 @access(ADMIN, reads="intake")
 def dead_letters():
     """Payloads refused at the door, newest first."""
-    return _listing(intake.dead_letters(get_session(), **paging()))
+    return listing(intake.dead_letters(get_session(), **paging()))
 
 
 @bp.get("/intake/problems")
 @access(ADMIN, reads="intake")
 def problems():
     """Stored submissions that failed or map to no known form version."""
-    return _listing(intake.problems(get_session(), **paging()))
+    return listing(intake.problems(get_session(), **paging()))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import jsonify, request
 
 from core.usecases.browse import alerts, families, imps, overview, places
@@ -11,12 +9,8 @@ from core.usecases.browse.errors import BadQuery
 from service.access import PUBLIC, USER, access, principal, settings
 from service.api import bp
 from service.api.openapi import document
-from service.common import audited, next_url, paging, request_scope
+from service.common import audited, listing, paging, request_scope
 from service.db import get_session
-
-
-def _listing(page: Any):
-    return jsonify({"items": page.items, "next": next_url(page)})
 
 
 @bp.get("/openapi.json")
@@ -59,7 +53,7 @@ def wilayah_list():
         level=request.args.get("level"),
         **paging(),
     )
-    return _listing(page)
+    return listing(page)
 
 
 @bp.get("/wilayah/<code>")
@@ -73,7 +67,7 @@ def wilayah_detail(code: str):
 @access(USER, reads="imp")
 def imp_list():
     """IMPs within scope with their current tier."""
-    return _listing(
+    return listing(
         imps.imp_list(get_session(), request_scope(), query=request.args.to_dict(), **paging())
     )
 
@@ -94,7 +88,7 @@ def family_list():
         get_session(), request_scope(), query=request.args.to_dict(), **paging()
     )
     audited("family.list", count=len(page.items))
-    return _listing(page)
+    return listing(page)
 
 
 @bp.get("/families/<key>")
@@ -110,7 +104,7 @@ def family_detail(key: str):
 @access(USER, reads="alert")
 def alert_list():
     """Alerts within scope, newest first."""
-    return _listing(
+    return listing(
         alerts.alert_list(get_session(), request_scope(), query=request.args.to_dict(), **paging())
     )
 

@@ -13,7 +13,7 @@ from core.store import browse
 from core.store.models import Alert, Family
 from core.usecases.alerts import REFERRALS, alert_row, set_referral, with_link
 from core.usecases.browse.errors import BadQuery, NotVisible
-from core.usecases.browse.paging import Page, choice, decode_cursor, flag, page_of
+from core.usecases.browse.paging import BIGGEST_ID, Page, choice, decode_cursor, flag, page_of
 
 STATUSES = ("open", "closed")
 _SIXTEEN_DIGITS = re.compile(r"(?<!\d)\d{16}(?!\d)")
@@ -48,11 +48,16 @@ def alert_list(
     return page_of(rows, limit, lambda a: a.id, lambda a: _row(session, a))
 
 
-def alert_detail(session: Session, scope: Scope, alert_id: int, public_url: str) -> dict[str, Any]:
-    """One alert inside scope with its message texts and its referral history."""
-    alert = browse.alert_get(session, alert_id, scope=scope)
+def _visible(session: Session, scope: Scope, alert_id: int) -> Alert:
+    alert = browse.alert_get(session, alert_id, scope=scope) if 0 < alert_id < BIGGEST_ID else None
     if alert is None:
         raise NotVisible(f"no alert {alert_id}")
+    return alert
+
+
+def alert_detail(session: Session, scope: Scope, alert_id: int, public_url: str) -> dict[str, Any]:
+    """One alert inside scope with its message texts and its referral history."""
+    alert = _visible(session, scope, alert_id)
     path = f"/alerts/{alert.id}"
     return {
         **_row(session, alert),
@@ -69,8 +74,7 @@ def update_referral(
     session: Session, scope: Scope, alert_id: int, status: Any, by: str, note: Any = None
 ) -> None:
     """Set the referral status of an alert inside scope (who: the signed-in user)."""
-    if browse.alert_get(session, alert_id, scope=scope) is None:
-        raise NotVisible(f"no alert {alert_id}")
+    _visible(session, scope, alert_id)
     if status not in REFERRALS:
         raise BadQuery(f"referral: one of {', '.join(REFERRALS)}")
     if note is not None and (not isinstance(note, str) or len(note) > 500):

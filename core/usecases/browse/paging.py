@@ -12,6 +12,8 @@ from core.domain.access import Scope
 from core.usecases.browse.errors import BadQuery, NotVisible
 
 DEFAULT_LIMIT = 50
+# Ids are 64-bit integers: a larger number is no id (and neither database could compare it).
+BIGGEST_ID = 2**63
 MAX_LIMIT = 200
 
 
@@ -37,6 +39,8 @@ def decode_cursor(cursor: str | None, kind: type | tuple[type, ...]) -> Any:
     except (binascii.Error, ValueError, UnicodeError):
         raise BadQuery("cursor: not a cursor this API gave out") from None
     if not isinstance(key, kind) or isinstance(key, bool):
+        raise BadQuery("cursor: not a cursor of this listing")
+    if isinstance(key, int) and not 0 < key < BIGGEST_ID:
         raise BadQuery("cursor: not a cursor of this listing")
     return key
 

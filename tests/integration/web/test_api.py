@@ -131,3 +131,24 @@ def test_dashboard__speaks_indonesian_until_english_is_asked_for(web):
     again = client.get("/alerts", headers=admin).get_data(as_text=True)
     assert '<html lang="en">' in again and "Alerts" in again
     client.get("/?lang=id", headers=admin)
+
+
+def test_api__ids_past_64_bits_and_nul_characters_are_client_errors(web):
+    client, world, _ = web
+    admin = bearer(world, "admin-cimahi")
+    huge = 10**30
+    assert client.get(f"/api/v1/alerts/{huge}", headers=admin).status_code == 404
+    assert (
+        client.patch(
+            f"/api/v1/alerts/{huge}", json={"referral": "dirujuk"}, headers=admin
+        ).status_code
+        == 404
+    )
+    assert (
+        client.get(
+            "/api/v1/alerts?cursor=MTAwMDAwMDAwMDAwMDAwMDAwMDAwMDA", headers=admin
+        ).status_code
+        == 400
+    )
+    assert client.get("/api/v1/imps/a%00b", headers=admin).status_code == 400
+    assert client.get("/api/v1/families?factor=%00", headers=admin).status_code == 400
