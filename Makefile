@@ -10,6 +10,7 @@ APT_PACKAGES := postgresql redis-server default-jre-headless
 install: system-deps venv node-deps
 
 # Debian packages the tests and the form build need; installed only when missing.
+# chromium: the dashboard's browser test (Playwright drives it; no browser is downloaded).
 system-deps:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
@@ -17,6 +18,7 @@ system-deps:
 	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
 	command -v node >/dev/null || missing="$$missing nodejs"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

@@ -39,6 +39,7 @@ def _register() -> None:
         "cli.score",
         "cli.imps",
         "cli.alerts",
+        "cli.users",
     ):
         try:
             mod = importlib.import_module(module)

@@ -30,7 +30,7 @@ from demo.pipeline import (
     submit_samples,
     wait_processed,
 )
-from demo.processes import DEMO_ENV, Supervisor, demo_secrets
+from demo.processes import DEMO_ADMIN, DEMO_ENV, DEMO_PASSWORD, Supervisor, demo_secrets
 from demo.steps import DemoFailed, Interrupted, Steps
 
 
@@ -62,7 +62,11 @@ def demo(ctx: click.Context, port: int, host: str, sandbox_port: int, smtp_port:
     code = 0
     try:
         ports = {"web": port, "sandbox": sandbox_port, "smtp": smtp_port}
-        _run(steps, sup, settings, host, ports, demo_env["PANTAU_KOBO_TOKEN"], var)
+        _run(steps, sup, settings, host, ports, demo_env, var)
+        click.echo(
+            f"Dasbor / dashboard: {web_url}/  login {DEMO_ADMIN}, kata sandi / password: "
+            f"{DEMO_PASSWORD} in {var / DEMO_ENV}"
+        )
         click.echo(
             f"Pantau is running at {web_url}  (readiness: {web_url}/readyz). Ctrl-C stops it."
         )
@@ -113,7 +117,8 @@ def _child_env(
 ) -> dict[str, str]:
     """The environment of every child: ours, the demo's secrets, and the same settings."""
     env = dict(os.environ)
-    env.update(demo_env)
+    # Children need the webhook and sandbox secrets, not the dashboard password.
+    env.update({k: v for k, v in demo_env.items() if k != DEMO_PASSWORD})
     env.update(
         {
             "PANTAU_VAR_DIR": str(var),
@@ -134,12 +139,12 @@ def _run(
     settings: Any,
     host: str,
     ports: dict[str, int],
-    token: str,
+    demo_env: dict[str, str],
     var: Path,
 ) -> None:
     """The steps, from an empty database to the summary."""
-    factory = prepare_database(steps, settings)
-    start_children(steps, sup, host, ports, token, var)
+    factory = prepare_database(steps, settings, demo_env[DEMO_PASSWORD])
+    start_children(steps, sup, host, ports, demo_env["PANTAU_KOBO_TOKEN"], var)
     from core.clients.kobo import KoboClient
 
     with KoboClient.from_settings(settings, timeout=30) as kobo:

@@ -16,7 +16,15 @@ from typing import Any
 import click
 
 from demo import DEMO_PREFIX
-from demo.processes import DEMO_ENV, Supervisor, http_ok, port_free, smtp_ok, wait_until
+from demo.processes import (
+    DEMO_ADMIN,
+    DEMO_ENV,
+    Supervisor,
+    http_ok,
+    port_free,
+    smtp_ok,
+    wait_until,
+)
 from demo.steps import DemoFailed, Steps
 
 # Profiles first: a tier needs the profile, and a kader fills it at the start of a period.
@@ -34,8 +42,11 @@ STEPS = 10
 PROCESS_TIMEOUT = 180.0
 
 
-def prepare_database(steps: Steps, settings: Any) -> Any:
-    """Migrate, load Kota Cimahi's wilayah and seed its IMP registry; return a session factory."""
+def prepare_database(steps: Steps, settings: Any, password: str) -> Any:
+    """Migrate, load Kota Cimahi's wilayah, seed its IMP registry, recipients and dashboard admin.
+
+    Returns a session factory.
+    """
     from core.store.db import make_engine, make_session_factory, session_scope
     from core.store.migrate import upgrade
     from core.usecases.wilayah import load_wilayah
@@ -56,12 +67,19 @@ def prepare_database(steps: Steps, settings: Any) -> Any:
             f"  {report.rows} IMP (PPKBD, Sub-PPKBD, Kelompok KB); baru/new {len(report.created)}, "
             f"tidak berubah/unchanged {len(report.unchanged)}"
         )
-    with steps.step(f"Penerima peringatan / alert recipients ({RECIPIENTS.name})"):
+    with steps.step(
+        f"Penerima peringatan, pengguna dasbor / alert recipients ({RECIPIENTS.name}), "
+        "dashboard user"
+    ):
         from core.usecases.recipients import import_recipients
+        from core.usecases.users import add_user, set_password
 
         with session_scope(factory) as session:
             outcome = import_recipients(session, RECIPIENTS)
+            add_user(session, DEMO_ADMIN, "admin", [DEMO_PREFIX], actor="pantau demo")
+            set_password(session, DEMO_ADMIN, password, actor="pantau demo")
         click.echo(f"  {sum(len(v) for v in outcome.values())} TPPS/PKB, e-mail")
+        click.echo(f"  {DEMO_ADMIN}: admin Kota Cimahi ({DEMO_PREFIX})")
     return factory
 
 

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 DEMO_ENV = "demo.env"
+DEMO_ADMIN = "admin-demo"
+DEMO_PASSWORD = "PANTAU_DEMO_ADMIN_PASSWORD"  # noqa: S105 - the name of the variable
 
 
 class Supervisor:
@@ -118,6 +120,8 @@ def demo_secrets(path: Path) -> dict[str, str]:
         "PANTAU_WEBHOOK_PASSWORD": lambda: secrets.token_urlsafe(24),
         "PANTAU_WEBHOOK_TOKEN": lambda: secrets.token_urlsafe(24),
         "PANTAU_KOBO_TOKEN": lambda: secrets.token_hex(20),
+        # The dashboard login of the demo admin (DEMO_ADMIN), printed by name only.
+        DEMO_PASSWORD: lambda: secrets.token_urlsafe(18),
     }
     values: dict[str, str] = {}
     if path.exists():
@@ -130,7 +134,10 @@ def demo_secrets(path: Path) -> dict[str, str]:
         for key in missing:
             values[key] = wanted[key]()
         path.parent.mkdir(parents=True, exist_ok=True)
-        text = "# Made by `pantau demo`: the demo's webhook credentials and sandbox token.\n"
+        text = (
+            "# Made by `pantau demo`: the demo's webhook credentials, sandbox token and the "
+            f"dashboard password of {DEMO_ADMIN}.\n"
+        )
         text += "".join(f"{k}={v}\n" for k, v in values.items())
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:

@@ -10,7 +10,8 @@ from flask import Flask, g, request
 
 from config.settings import Settings, get_settings
 from core.store.db import make_engine, make_session_factory
-from service.errors import register_errors
+from service.access import configure_sessions, install_access
+from service.errors import ApiError, register_errors
 from service.logs import configure_logging
 from service.metrics import Metrics
 from workers.celery_app import make_celery
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["pantau.celery"] = make_celery(settings)
     app.extensions["pantau.metrics"] = Metrics()
 
+    configure_sessions(app, settings.public_url)
     _install_request_hooks(app)
     register_errors(app)
 
@@ -42,13 +44,14 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(health_bp)
     _register_optional_blueprints(app)
+    install_access(app)  # last: it checks that every route registered above declares access
     return app
 
 
 def _register_optional_blueprints(app: Flask) -> None:
     import importlib
 
-    for module in ("service.webhooks", "service.api"):
+    for module in ("service.webhooks", "service.api", "service.dashboard"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:
@@ -66,6 +69,10 @@ def _install_request_hooks(app: Flask) -> None:
         # Honour a request id from a proxy so logs join up across hops.
         g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
         g.started = time.perf_counter()
+        # PostgreSQL refuses NUL in text: a NUL in the path or a parameter is a bad request,
+        # never a database error.
+        if "\x00" in request.path or any("\x00" in v for v in request.args.values()):
+            raise ApiError(400, "NUL characters are not allowed", "bad_request")
 
     @app.after_request
     def _finish(response):

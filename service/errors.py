@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, jsonify
+from flask import Flask, current_app, g, jsonify, render_template, request
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
@@ -12,6 +12,8 @@ from werkzeug.exceptions import HTTPException
 from core.domain.errors import PantauError
 from core.domain.submissions import Refusal
 from core.store.errors import DatabaseUnavailable
+from core.usecases.browse.errors import BadQuery, NotVisible
+from core.usecases.users import AccessError
 
 log = logging.getLogger("pantau.service")
 
@@ -41,7 +43,19 @@ def refusal_status(refusal: Refusal | None) -> int:
     return REFUSAL_STATUS.get(refusal, 400) if refusal is not None else 400
 
 
+def _wants_page() -> bool:
+    # Dashboard pages answer errors as pages; the API, the webhook and probes as JSON.
+    rule = current_app.extensions.get("pantau.access", {}).get(request.endpoint or "")
+    if rule is not None:
+        return rule.page
+    path = request.path
+    return not path.startswith(("/api/", "/webhooks/")) and request.accept_mimetypes.accept_html
+
+
 def _body(status: int, code: str, message: str):
+    if _wants_page():
+        html = render_template("error.html", status=status, code=code, message=message)
+        return html, status
     resp = jsonify(
         {"error": {"code": code, "message": message}, "request_id": getattr(g, "request_id", None)}
     )
@@ -56,10 +70,25 @@ def register_errors(app: Flask) -> None:
     def _api_error(exc: ApiError):
         return _body(exc.status, exc.code, exc.message)
 
+    @app.errorhandler(NotVisible)
+    def _not_visible(exc: NotVisible):
+        # Outside the user's scope or absent: the same answer, so scope does not leak.
+        return _body(404, "not_found", str(exc))
+
+    @app.errorhandler(BadQuery)
+    def _bad_query(exc: BadQuery):
+        return _body(400, "bad_request", str(exc))
+
+    @app.errorhandler(AccessError)
+    def _access(exc: AccessError):
+        return _body(400, "bad_request", str(exc))
+
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         code = (exc.name or "error").lower().replace(" ", "_")
         resp = _body(exc.code or 500, code, exc.description or exc.name)
+        if isinstance(resp, tuple):
+            return resp
         if exc.code == 405 and exc.valid_methods:
             resp.headers["Allow"] = ", ".join(exc.valid_methods)
         return resp
@@ -72,6 +101,8 @@ def register_errors(app: Flask) -> None:
         # retry later can succeed, and 503 is what Kobo's REST Services retry (500 is not).
         log.warning("database unavailable: %s", exc.__class__.__name__)
         resp = _body(503, "database_unavailable", "Database unavailable, try again later")
+        if isinstance(resp, tuple):
+            return resp
         resp.headers["Retry-After"] = "30"
         return resp
 

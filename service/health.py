@@ -6,16 +6,20 @@ from flask import Blueprint, current_app, jsonify
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from service.access import PUBLIC, access
+
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
+@access(PUBLIC, reads="nothing")
 def healthz():
     """The process is up."""
     return jsonify({"status": "ok"})
 
 
 @bp.get("/readyz")
+@access(PUBLIC, reads="database and broker reachability")
 def readyz():
     """Database and broker reachable; 503 naming what failed otherwise."""
     checks: dict[str, dict] = {}
@@ -37,6 +41,7 @@ def readyz():
 
 
 @bp.get("/metrics")
+@access(PUBLIC, reads="request counters")
 def metrics():
     """Prometheus text exposition of this process's metrics."""
     registry = current_app.extensions["pantau.metrics"].registry

@@ -19,6 +19,7 @@ from werkzeug.wsgi import get_input_stream
 from config.settings import Settings
 from core.domain.submissions import IntakeRejected, Refusal
 from core.usecases.intake import dead_letter, receive_body
+from service.access import PUBLIC, access
 from service.db import get_session
 from service.errors import ApiError, refusal_status
 
@@ -57,6 +58,7 @@ def _read_body(limit: int) -> tuple[bytes, bool]:
 
 
 @bp.post("/webhooks/kobo")
+@access(PUBLIC, reads="nothing: its own Basic or X-Pantau-Token credentials")
 def kobo():
     """Receive one Kobo submission."""
     settings: Settings = current_app.extensions["pantau.settings"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -87,14 +87,15 @@ def ancestors(session: Session, codes: list[str]) -> set[str]:
     return found
 
 
-def deactivate_except(session: Session, codes: Iterable[str]) -> list[str]:
-    """Deactivate every active IMP whose code is not in codes; return their codes."""
+def deactivate_except(
+    session: Session, codes: Iterable[str], inside: Callable[[str], bool] | None = None
+) -> list[str]:
+    """Deactivate every active IMP (whose desa is `inside`) not in codes; return their codes."""
     keep = set(codes)
-    gone = [
-        code
-        for code in session.scalars(select(Institution.code).where(Institution.active.is_(True)))
-        if code not in keep
-    ]
+    rows = session.execute(
+        select(Institution.code, Institution.desa_code).where(Institution.active.is_(True))
+    )
+    gone = [code for code, desa in rows if code not in keep and (inside is None or inside(desa))]
     if gone:
         session.execute(update(Institution).where(Institution.code.in_(gone)).values(active=False))
     return sorted(gone)

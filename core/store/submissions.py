@@ -184,9 +184,14 @@ def add_dead_letter(session: Session, **values: Any) -> int:
     return row.id
 
 
-def list_dead_letters(session: Session, limit: int = 200) -> list[dict[str, Any]]:
+def list_dead_letters(
+    session: Session, limit: int = 200, before: int | None = None
+) -> list[dict[str, Any]]:
     """Recent dead letters, newest first, as JSON-able dicts (body shown as a short preview)."""
-    rows = session.scalars(select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit))
+    stmt = select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit)
+    if before:
+        stmt = stmt.where(DeadLetter.id < before)
+    rows = session.scalars(stmt)
     return [
         {
             "id": r.id,
@@ -201,9 +206,11 @@ def list_dead_letters(session: Session, limit: int = 200) -> list[dict[str, Any]
     ]
 
 
-def list_problems(session: Session, limit: int = 200) -> list[dict[str, Any]]:
+def list_problems(
+    session: Session, limit: int = 200, before: int | None = None
+) -> list[dict[str, Any]]:
     """Stored submissions that failed processing or map to no known form version."""
-    rows = session.scalars(
+    stmt = (
         select(Submission)
         .where(
             Submission.is_latest.is_(True),
@@ -212,6 +219,9 @@ def list_problems(session: Session, limit: int = 200) -> list[dict[str, Any]]:
         .order_by(Submission.id.desc())
         .limit(limit)
     )
+    if before:
+        stmt = stmt.where(Submission.id < before)
+    rows = session.scalars(stmt)
     out = []
     for r in rows:
         problem = r.error if r.status == "failed" else None
@@ -270,3 +280,50 @@ def held_records(session: Session, server: str, asset_uid: str) -> dict[int, tup
         )
     )
     return {r.record_id: (r.instance_id, r.received_at) for r in rows}
+
+
+def intake_health(session: Session) -> dict[str, Any]:
+    """When the last webhook delivery arrived, each form's last pull, counts of what is wrong."""
+    last_hook = session.scalar(
+        select(func.max(Submission.received_at)).where(Submission.source == "webhook")
+    )
+    forms = dict(
+        session.execute(
+            select(Publication.server_form_id, FormVersion.form_id).join(
+                FormVersion, FormVersion.id == Publication.form_version_id
+            )
+        ).all()
+    )
+    pulls = [
+        {
+            "server": c.server,
+            "asset_uid": c.asset_uid,
+            "form_id": forms.get(c.asset_uid),
+            "last_pull_at": c.last_pull_at.isoformat() if c.last_pull_at else None,
+            "last_sweep_at": c.last_sweep_at.isoformat() if c.last_sweep_at else None,
+            "last_record_id": c.last_record_id,
+        }
+        for c in session.scalars(
+            select(PullCursor).order_by(PullCursor.server, PullCursor.asset_uid)
+        )
+    ]
+    problems = session.scalar(
+        select(func.count()).where(
+            Submission.is_latest.is_(True),
+            or_(Submission.status == "failed", Submission.version_known.is_(False)),
+        )
+    )
+    return {
+        "last_webhook_at": last_hook.isoformat() if last_hook else None,
+        "pulls": pulls,
+        "submissions": count_by_status(session),
+        "dead_letters": session.scalar(select(func.count()).select_from(DeadLetter)),
+        "problems": problems,
+    }
+
+
+def form_ids(session: Session) -> list[str]:
+    """Every form we have built, by id."""
+    return list(
+        session.scalars(select(FormVersion.form_id).distinct().order_by(FormVersion.form_id))
+    )

@@ -12,6 +12,7 @@ from typing import Any
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
+from core.domain.access import Scope
 from core.domain.registry import RegistryError, check_header, validate
 from core.domain.wilayah import with_ancestors
 from core.store import registry
@@ -105,13 +106,24 @@ def read_table(
     return out
 
 
-def import_imps(session: Session, path: Path, *, deactivate_missing: bool = False) -> ImportReport:
+def import_imps(
+    session: Session, path: Path, *, deactivate_missing: bool = False, within: Scope | None = None
+) -> ImportReport:
     """Validate a whole IMP list, then upsert it; RegistryError lists every bad row.
 
-    Nothing is written unless every row is good. Does not commit.
+    Nothing is written unless every row is good. `within` (an admin's scope on the web) refuses
+    rows outside it and deactivates only IMPs inside it. Does not commit.
     """
     table = read_table(path)
     rows = validate(table, registry.known(session))
+    if within is not None:
+        outside = [
+            f"{r.code}: desa {r.desa} is outside your wilayah"
+            for r in rows
+            if not within.allows(r.desa)
+        ]
+        if outside:
+            raise RegistryError(outside)
     _ensure_wilayah(session, {row.desa for row in rows})
     outcome = registry.upsert(session, rows)
     report = ImportReport(rows=len(rows), **outcome)
@@ -119,7 +131,9 @@ def import_imps(session: Session, path: Path, *, deactivate_missing: bool = Fals
         # A parent the file names stays active, listed or not: an active Kelompok KB under a
         # deactivated Sub-PPKBD would roll its activity up to nothing.
         keep = {r.code for r in rows} | registry.ancestors(session, [r.code for r in rows])
-        report.deactivated = registry.deactivate_except(session, keep)
+        report.deactivated = registry.deactivate_except(
+            session, keep, inside=within.allows if within is not None else None
+        )
     return report
 
 

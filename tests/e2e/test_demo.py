@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import func, select
 
 from core.clients.kobo import KoboClient
@@ -48,6 +49,18 @@ def _readyz(port):
 def _demo_env(var: Path) -> dict[str, str]:
     lines = (var / "demo.env").read_text().splitlines()
     return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
+
+def _dashboard_overview(port: int, password: str) -> str:
+    """Sign in as the demo admin like a browser and return the overview page."""
+    base = f"http://127.0.0.1:{port}"
+    with requests.Session() as browser:
+        form = browser.get(f"{base}/login", timeout=10).text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+        login = {"username": "admin-demo", "password": password, "csrf_token": csrf}
+        resp = browser.post(f"{base}/login", data=login, timeout=10)
+        assert resp.status_code == 200 and resp.url == f"{base}/", resp.text[:300]
+        return resp.text
 
 
 def _sandbox_state(url: str, token: str) -> dict[str, tuple]:
@@ -140,8 +153,17 @@ def test_demo__runs_the_pipeline_and_a_second_run_adds_nothing(tmp_path):
         # secrets are kept in var/demo.env (0600), never printed
         secrets = _demo_env(settings.var_dir)
         assert (settings.var_dir / "demo.env").stat().st_mode & 0o777 == 0o600
-        for key in ("PANTAU_WEBHOOK_PASSWORD", "PANTAU_WEBHOOK_TOKEN", "PANTAU_KOBO_TOKEN"):
+        for key in (
+            "PANTAU_WEBHOOK_PASSWORD",
+            "PANTAU_WEBHOOK_TOKEN",
+            "PANTAU_KOBO_TOKEN",
+            "PANTAU_DEMO_ADMIN_PASSWORD",
+        ):
             assert secrets[key] and secrets[key] not in out
+        # the dashboard: its URL and the demo login, whose password is in demo.env
+        assert f"dashboard: http://127.0.0.1:{web}/  login admin-demo" in out
+        overview = _dashboard_overview(web, secrets["PANTAU_DEMO_ADMIN_PASSWORD"])
+        assert "Ringkasan · Kota Cimahi" in overview and "Cimahi Selatan" in overview
         # the SMTP sink is a real SMTP server
         with smtplib.SMTP("127.0.0.1", smtp_port, timeout=5) as smtp:
             assert smtp.noop()[0] == 250

@@ -9,7 +9,7 @@ from core.store.models.forms import FormVersion, Publication
 from core.store.models.intake import DeadLetter, Heartbeat, JobLock, PullCursor, Submission
 from core.store.models.registry import Institution, Wilayah
 from core.store.models.scores import DomainEvent, Fact, Family, RiskAssessment, TierAssessment
-from core.store.models.users import ApiToken, AuditLog, User
+from core.store.models.users import ApiToken, AuditLog, LoginFailure, User
 
 __all__ = [
     "Alert",
@@ -28,6 +28,7 @@ __all__ = [
     "Institution",
     "JobLock",
     "Json",
+    "LoginFailure",
     "Publication",
     "PullCursor",
     "Recipient",
