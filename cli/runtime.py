@@ -56,10 +56,11 @@ def worker(ctx: click.Context, concurrency: int, queues: str | None, loglevel: s
 def beat(ctx: click.Context, loglevel: str) -> None:
     """Run the Celery beat scheduler (one per deployment)."""
     settings = settings_from(ctx)
+    from core.store.files import private_dir
     from workers.celery_app import make_celery
 
     app = make_celery(settings)
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.var_dir)
     schedule = settings.var_dir / "celerybeat-schedule"
     app.start(["beat", f"--loglevel={loglevel}", f"--schedule={schedule}"])
 

@@ -10,6 +10,7 @@ from celery import Celery
 from kombu import Exchange, Queue
 
 from config.settings import Settings, get_settings
+from core.store.files import private_sqlite
 
 # Queue names are constants: web, workers and deployment units agree on them.
 QUEUE_INTAKE = "intake"
@@ -30,7 +31,7 @@ def _prepare_sqlite_broker(path: Path) -> None:
     # WAL is a property of the database file: set it once here and every connection kombu
     # opens later (web and worker) gets concurrent readers and one writer without
     # "database is locked" under load.
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_sqlite(path)  # task arguments are ids only, but the folder holds the app database
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA journal_mode=WAL")
 
