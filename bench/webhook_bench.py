@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 
 from bench.bare_app import bench_bare, metadata
 from bench.common import (
+    BENCH_KEYS,
     ROOT,
     BenchFailure,
     fresh_database,
@@ -382,7 +383,9 @@ def run(
                         "PANTAU_DATABASE_URL": db.url,
                         "PANTAU_BROKER_URL": broker,
                         "PANTAU_VAR_DIR": str(workdir / "var"),
-                        "PANTAU_SECRET_KEY": "bench-secret",
+                        "PANTAU_ENV": "test",
+                        "PANTAU_SECRET_KEY": BENCH_KEYS["secret_key"],
+                        "PANTAU_PSEUDONYM_KEY": BENCH_KEYS["pseudonym_key"],
                         "PANTAU_WEBHOOK_TOKEN": TOKEN,
                     }
                 ),
