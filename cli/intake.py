@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -49,6 +48,7 @@ def pull(ctx: click.Context, form: str | None, since: str | None, server: str) -
     from core.store.locks import LockBusy
     from core.store.submissions import published_assets
     from core.usecases.pull import pull as pull_form
+    from core.wiring import keyring_for
 
     factory = sessions(settings)
     with factory() as session:
@@ -68,7 +68,7 @@ def pull(ctx: click.Context, form: str | None, since: str | None, server: str) -
                     factory,
                     client,
                     asset,
-                    secret=settings.pseudonym_secret,
+                    secret=keyring_for(settings),
                     since=since,
                     progress=progress,
                 )
@@ -104,7 +104,7 @@ def sweep(ctx: click.Context, form: str | None) -> None:
     from core.store.locks import LockBusy
     from core.store.submissions import published_assets
     from core.usecases.sweep import sweep_kobo
-    from core.wiring import rules_for
+    from core.wiring import keyring_for, rules_for
 
     factory = sessions(settings)
     with factory() as session:
@@ -119,7 +119,7 @@ def sweep(ctx: click.Context, form: str | None) -> None:
                     factory,
                     client,
                     asset,
-                    secret=settings.pseudonym_secret,
+                    secret=keyring_for(settings),
                     rules=rules_for(settings),
                     progress=lambda line: click.echo(f"  {line}", err=True),
                 )
@@ -174,9 +174,11 @@ def problems(ctx: click.Context, as_json: bool, limit: int) -> None:
 
 
 def _records(path: Path):
+    from core.domain.submissions import loads_strict
+
     files = sorted(path.rglob("*.json")) if path.is_dir() else [path]
     for file in files:
-        data = json.loads(file.read_text(encoding="utf-8"))
+        data = loads_strict(file.read_text(encoding="utf-8"))
         if isinstance(data, dict) and isinstance(data.get("results"), list):
             data = data["results"]  # a saved page of the data API
         for rec in data if isinstance(data, list) else [data]:
@@ -191,14 +193,20 @@ def replay(ctx: click.Context, source: Path) -> None:
     settings = settings_from(ctx)
     from core.store.db import session_scope
     from core.usecases.intake import IntakeCounts, receive
+    from core.wiring import keyring_for
 
     factory = sessions(settings)
     counts = IntakeCounts()
     new_ids: list[int] = []
+    from core.domain.submissions import IntakeRejected
+
     try:
         records = list(_records(source))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        click.echo(f"pantau: {source}: not JSON ({exc})", err=True)
+    except IntakeRejected as exc:
+        click.echo(f"pantau: {source}: {exc.reason}", err=True)
+        sys.exit(2)
+    except UnicodeDecodeError as exc:
+        click.echo(f"pantau: {source}: not UTF-8 (byte {exc.start})", err=True)
         sys.exit(2)
     with click.progressbar(records, label="replaying", file=sys.stderr) as bar:
         for file, rec in bar:
@@ -207,7 +215,7 @@ def replay(ctx: click.Context, source: Path) -> None:
                     session,
                     rec,
                     source="replay",
-                    secret=settings.pseudonym_secret,
+                    secret=keyring_for(settings),
                     context=file.name,
                 )
             counts.add(received)

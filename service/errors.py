@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, jsonify
+from flask import Flask, g, jsonify, request
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
@@ -78,4 +78,9 @@ def register_errors(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error")
+        if request.path.startswith("/webhooks/"):
+            # Kobo retries 503 and gives up on 500: a bug must not cost the delivery.
+            resp = _body(503, "unavailable", "temporarily unable to store the submission")
+            resp.headers["Retry-After"] = "30"
+            return resp
         return _body(500, "internal_error", "Internal error; it has been logged")

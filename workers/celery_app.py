@@ -6,10 +6,11 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
-from celery import Celery
+from celery import Celery, signals
 from kombu import Exchange, Queue
 
 from config.settings import Settings, get_settings
+from core.domain.privacy import RedactingFilter
 from core.store.files import private_sqlite
 
 # Queue names are constants: web, workers and deployment units agree on them.
@@ -18,6 +19,15 @@ QUEUE_SCORING = "scoring"
 QUEUE_ALERTS = "alerts"
 QUEUE_MAINTENANCE = "maintenance"
 QUEUES = (QUEUE_INTAKE, QUEUE_SCORING, QUEUE_ALERTS, QUEUE_MAINTENANCE)
+
+
+@signals.after_setup_logger.connect
+@signals.after_setup_task_logger.connect
+def _redact_worker_logs(logger, **_kwargs) -> None:
+    # The worker's log handlers blank KK/NIK-shaped numbers, whatever an error quoted.
+    for handler in logger.handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
 
 
 def broker_file(settings: Settings) -> Path | None:

@@ -127,15 +127,17 @@ def run_unit(factory: sessionmaker[Session], work: Callable[[Session], T], attem
     raise AssertionError("unreachable")
 
 
-def advisory_lock(session: Session, key: str) -> None:
+def advisory_lock(session: Session, key: str, *, shared: bool = False) -> None:
     """Serialise transactions that touch the same logical thing (until commit).
 
-    PostgreSQL: a transaction-scoped advisory lock on a hash of key. SQLite needs none: a
-    transaction that has written holds the database's only write lock until it commits.
+    PostgreSQL: a transaction-scoped advisory lock on a hash of key (`shared` ones only keep
+    an exclusive holder out). SQLite needs none: every transaction begins IMMEDIATE, holding
+    the database's only write lock until it ends.
     """
     if session.get_bind().dialect.name == "postgresql":
         digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+        call = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
         session.execute(
-            text("SELECT pg_advisory_xact_lock(:k)"),
+            text(f"SELECT {call}(:k)"),
             {"k": int.from_bytes(digest, "big", signed=True)},
         )

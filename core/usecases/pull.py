@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.clients.central import CentralClient, CentralSubmission, Watermark
 from core.clients.kobo import KoboClient
+from core.domain.privacy import Keyring
 from core.store.db import run_unit
 from core.store.locks import LockBusy, lease, renew
 from core.store.models import utcnow
@@ -62,7 +63,7 @@ class Puller:
 
     factory: sessionmaker[Session]
     report: PullReport
-    secret: bytes
+    secret: bytes | Keyring
     owner: str = ""
     progress: Progress | None = None
     on_new: NewIds | None = None
@@ -97,7 +98,7 @@ class Puller:
 def _store_chunk(
     records: list[Any],
     server: str,
-    secret: bytes,
+    secret: bytes | Keyring,
     move_cursor: Callable[[Session], None] | None,
     session: Session,
 ) -> tuple[list[int], IntakeCounts]:
@@ -115,7 +116,11 @@ def _store_chunk(
 
 @contextmanager
 def _pulling(
-    factory: sessionmaker[Session], server: str, asset_uid: str, secret: bytes, **hooks: Any
+    factory: sessionmaker[Session],
+    server: str,
+    asset_uid: str,
+    secret: bytes | Keyring,
+    **hooks: Any,
 ) -> Iterator[Puller]:
     puller = Puller(factory, PullReport(server, asset_uid), secret, **hooks)
     with lease(factory, puller.lease_name, LEASE) as owner:
@@ -128,7 +133,7 @@ def pull(
     client: KoboClient | CentralClient,
     asset_uid: str,
     *,
-    secret: bytes,
+    secret: bytes | Keyring,
     since: str | None = None,
     progress: Progress | None = None,
     on_new: NewIds | None = None,
@@ -151,7 +156,7 @@ def pull_kobo(
     client: KoboClient,
     asset_uid: str,
     *,
-    secret: bytes,
+    secret: bytes | Keyring,
     since: str | None = None,
     progress: Progress | None = None,
     on_new: NewIds | None = None,
@@ -256,7 +261,7 @@ def pull_central(
     client: CentralClient,
     form_id: str,
     *,
-    secret: bytes,
+    secret: bytes | Keyring,
     progress: Progress | None = None,
     on_new: NewIds | None = None,
 ) -> PullReport:

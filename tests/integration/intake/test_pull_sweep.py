@@ -91,7 +91,7 @@ def test_pull__crash_after_a_page_resumes_from_the_committed_cursor(
                 session_factory,
                 client,
                 meeting_form.asset_uid,
-                secret=b"k",
+                secret=settings.pseudonym_secret,
                 progress=crash_after_first_page,
             )
         except Crash:
