@@ -38,6 +38,7 @@ def _register() -> None:
         "cli.intake",
         "cli.score",
         "cli.imps",
+        "cli.keys",
     ):
         try:
             mod = importlib.import_module(module)
