@@ -13,6 +13,8 @@ from core.clients.kobo import KoboError
 from core.store.errors import DatabaseUnavailable
 
 RemoteError = (KoboError, CentralError)
+# Exit status when another pull or sweep of a form holds its lease (1 is a failure).
+EXIT_BUSY = 3
 
 
 def _client(settings, server: str):
@@ -60,7 +62,7 @@ def pull(ctx: click.Context, form: str | None, since: str | None, server: str) -
         sys.exit(1)
     progress = lambda line: click.echo(f"  {line}", err=True)  # noqa: E731
     total = 0
-    failed = False
+    failed = busy = False
     for asset in assets:
         try:
             with _client(settings, server) as client:
@@ -73,7 +75,8 @@ def pull(ctx: click.Context, form: str | None, since: str | None, server: str) -
                     progress=progress,
                 )
         except LockBusy as exc:
-            click.echo(f"  {asset}: skipped, {exc}", err=True)
+            click.echo(f"{asset}: not pulled: {exc}", err=True)
+            busy = True
             continue
         except RemoteError as exc:
             # What was committed page by page stays; the next pull resumes from the cursor.
@@ -91,8 +94,8 @@ def pull(ctx: click.Context, form: str | None, since: str | None, server: str) -
             f"duplicates {report.duplicates}, refused {report.rejected}"
         )
     click.echo(f"pulled {total} new submissions")
-    if failed:
-        sys.exit(1)
+    if failed or busy:
+        sys.exit(1 if failed else EXIT_BUSY)
 
 
 @click.command()
@@ -112,6 +115,7 @@ def sweep(ctx: click.Context, form: str | None) -> None:
     if not assets:
         click.echo(f"pantau: nothing published to kobo{' as ' + form if form else ''}", err=True)
         sys.exit(1)
+    busy = False
     for asset in assets:
         try:
             with _client(settings, "kobo") as client:
@@ -124,7 +128,8 @@ def sweep(ctx: click.Context, form: str | None) -> None:
                     progress=lambda line: click.echo(f"  {line}", err=True),
                 )
         except LockBusy as exc:
-            click.echo(f"  {asset}: skipped, {exc}", err=True)
+            click.echo(f"{asset}: not swept: {exc}", err=True)
+            busy = True
             continue
         except RemoteError as exc:
             click.echo(f"{asset}: sweep failed: {exc}", err=True)
@@ -134,6 +139,8 @@ def sweep(ctx: click.Context, form: str | None) -> None:
             f"{asset}: checked {report.checked}, edits {report.edits}, "
             f"missing {report.missing}, deleted {report.deleted}"
         )
+    if busy:
+        sys.exit(EXIT_BUSY)
 
 
 @click.group()

@@ -26,7 +26,8 @@ from core.store.models import utcnow
 from core.store.submissions import pull_cursor
 from core.usecases.intake import IntakeCounts, receive
 
-LEASE = timedelta(minutes=10)
+# Renewed by the lease's heartbeat while the pull runs: a killed pull's lease lapses quickly.
+LEASE = timedelta(seconds=60)
 # Records stored per transaction: short transactions keep SQLite's single write lock free for
 # the webhook between chunks (a 1,000-record page held it for seconds).
 CHUNK = 100
