@@ -54,7 +54,10 @@ def register_errors(app: Flask) -> None:
 
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
-        return _body(exc.status, exc.code, exc.message)
+        resp = _body(exc.status, exc.code, exc.message)
+        if exc.status == 503:
+            resp.headers["Retry-After"] = "30"
+        return resp
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -215,3 +215,29 @@ def test_webhook__database_unavailable_answers_503_not_500(tmp_path, kobo_sandbo
     assert resp.status_code == 503
     assert resp.headers["Retry-After"]
     assert "Traceback" not in resp.get_data(as_text=True)
+
+
+def test_webhook__refusal_reason_never_echoes_a_kk_from_the_body(client, session_factory):
+    kk = "3277010101977777"
+    body = json.dumps({"_uuid": "5b7f5e0e", "_xform_id_string": kk, kk: "x"}).encode()
+    resp = _post(client, None, data=body)
+    assert resp.status_code == 422 and "unknown form" in resp.get_json()["error"]["message"]
+    assert kk not in resp.get_data(as_text=True)
+    with session_factory() as s:
+        letter = s.scalars(select(DeadLetter)).one()
+        assert kk not in letter.reason and kk.encode() not in letter.body
+
+
+def test_webhook__a_bug_answers_503_with_the_body_kept_never_500(
+    client, app, session_factory, monkeypatch
+):
+    import core.usecases.intake as intake
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug quoting 3277010101977777")
+
+    monkeypatch.setattr(intake, "parse_json_body", broken)
+    resp = _post(client, {"_uuid": "5b7f5e0e"})
+    assert resp.status_code == 503 and resp.headers["Retry-After"]
+    assert "3277010101977777" not in resp.get_data(as_text=True)
+    assert _count(session_factory, DeadLetter) == 1
