@@ -3,6 +3,7 @@
 import multiprocessing
 import os
 import shutil
+import tempfile
 
 bind = os.environ.get("PANTAU_BIND", "127.0.0.1:5000")
 workers = int(os.environ.get("PANTAU_WEB_WORKERS", str(min(4, multiprocessing.cpu_count()))))
@@ -21,6 +22,14 @@ errorlog = "-"
 loglevel = os.environ.get("PANTAU_LOG_LEVEL", "info").lower()
 # Enough headroom for Kobo's JSON bodies; the app enforces PANTAU_WEBHOOK_MAX_BYTES itself.
 limit_request_field_size = 16384
+
+# Every worker counts into one folder, so /metrics answers the same whichever worker serves it
+# (prometheus-client's multiprocess mode). This file runs in the master before any worker
+# imports the app; `pantau serve` has already chosen a folder under var/.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    _metrics = tempfile.mkdtemp(prefix="pantau-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics
+    os.environ["PANTAU_METRICS_DIR_MADE"] = _metrics
 
 
 def child_exit(server, worker):
