@@ -1,6 +1,6 @@
 """`POST /webhooks/kobo` against a bare insert endpoint, same database, same gunicorn settings.
 
-Both run under gunicorn with 2 sync workers on loopback (`pantau serve --workers 2`, and the
+Both run under gunicorn with 2 gthread workers on loopback (`pantau serve --workers 2`, and the
 baseline `bench.bare_app` with Pantau's gunicorn config file), side by side: same warm-up, same
 duration, in alternating rounds, loaded by `wrk` (one thread) posting a realistic pertemuan_imp
 submission with a fresh instance id per request. The webhook runs as deployed: log level INFO
@@ -314,10 +314,10 @@ def _merge(loads: list[Load]) -> Load:
     )
 
 
-def _broker_for(backend: str, workdir: Path) -> str:
+def _broker_for(backend: str, workdir: Path, name: str = "broker") -> str:
     if backend == "sqlite":
         (workdir / "var").mkdir(parents=True, exist_ok=True)
-        return f"sqla+sqlite:///{workdir / 'var' / 'broker.db'}"
+        return f"sqla+sqlite:///{workdir / 'var' / name}.db"
     import redis
 
     url = redis_url() + "/3"
@@ -343,10 +343,15 @@ def run(
     rows: list[list[Any]] = []
     problems: list[str] = []
     notes: list[str] = []
-    for backend in backends:
-        db = fresh_database(backend, workdir, "webhook")
-        broker = _broker_for(backend, workdir)
+    # SQLite runs twice: as shipped (synchronous=FULL, a 202 survives a power cut) and with
+    # NORMAL, so the table shows what FULL costs.
+    variants = [(b, s) for b in backends for s in (("FULL", "NORMAL") if b == "sqlite" else ("",))]
+    for backend, synchronous in variants:
+        label = f"{backend} ({synchronous})" if synchronous else backend
+        db = fresh_database(backend, workdir, f"webhook{synchronous.lower()}")
+        broker = _broker_for(backend, workdir, f"broker{synchronous.lower()}")
         broker_name = broker.split(":")[0]
+        sync_env = {"PANTAU_SQLITE_SYNCHRONOUS": synchronous} if synchronous else {}
         servers: list[Server] = []
         try:
             _seed_form(db.url, workdir)
@@ -362,7 +367,7 @@ def run(
                     "127.0.0.1:@PORT@",
                     "bench.bare_app:create_bare_app()",
                 ],  # fmt: skip
-                _env({"BENCH_DATABASE_URL": db.url, "PANTAU_LOG_LEVEL": "WARNING"}),
+                _env({"BENCH_DATABASE_URL": db.url, "PANTAU_LOG_LEVEL": "WARNING", **sync_env}),
                 workdir,
             )
             servers.append(bare)
@@ -387,6 +392,7 @@ def run(
                         "PANTAU_SECRET_KEY": BENCH_KEYS["secret_key"],
                         "PANTAU_PSEUDONYM_KEY": BENCH_KEYS["pseudonym_key"],
                         "PANTAU_WEBHOOK_TOKEN": TOKEN,
+                        **sync_env,
                     }
                 ),
                 workdir,
@@ -414,7 +420,7 @@ def run(
                 server.stop()
         base, load = _merge(base_runs), _merge(hook_runs)
         for name, one in (("bare insert", base), ("webhook", load), ("warm-up", _merge(warm))):
-            _check(f"{name} on {backend}", one, problems)
+            _check(f"{name} on {label}", one, problems)
         try:
             stored, bare_rows = _counts(db.url, workdir)
             queued = _enqueued(broker)
@@ -427,7 +433,7 @@ def run(
         lost = hook.log.read_text(errors="replace").count("could not enqueue")
         if lost:
             notes.append(
-                f"{backend}: {lost} of {stored:,} stored submissions not enqueued (the webhook "
+                f"{label}: {lost} of {stored:,} stored submissions not enqueued (the webhook "
                 f"logged 'could not enqueue'; process_pending picks them up)"
             )
         if (
@@ -436,16 +442,16 @@ def run(
             or lost > 0.01 * stored
         ):
             problems.append(
-                f"webhook on {backend}: {accepted} answered 2xx, {stored} stored, "
+                f"webhook on {label}: {accepted} answered 2xx, {stored} stored, "
                 f"{queued} enqueued on {broker_name}, {lost} enqueues failed"
             )
-            print(f"--- webhook server log ({backend}):\n{hook.tail()}")
+            print(f"--- webhook server log ({label}):\n{hook.tail()}")
         bare_ok = base.ok + warm[0].ok
         if not bare_ok <= bare_rows <= bare_ok + 2 * rounds * CONNECTIONS:
-            problems.append(f"bare on {backend}: {bare_ok} answered 2xx, {bare_rows} rows")
+            problems.append(f"bare on {label}: {bare_ok} answered 2xx, {bare_rows} rows")
         load.extra = {"ratio": load.rate / base.rate}
-        rows.append([backend, "bare insert (bench_bare)", base])
-        rows.append([backend, f"webhook, enqueue on {broker_name} ({queued:,})", load])
+        rows.append([label, "bare insert (bench_bare)", base])
+        rows.append([label, f"webhook, enqueue on {broker_name} ({queued:,})", load])
     table = []
     for db_name, what, load in rows:
         ratio = load.extra.get("ratio")
@@ -463,7 +469,7 @@ def run(
             ]
         )
     print_table(
-        f"webhook vs bare insert: gunicorn -w 2 sync, loopback, wrk -t1 -c{CONNECTIONS}; "
+        f"webhook vs bare insert: gunicorn -w 2 gthread, loopback, wrk -t1 -c{CONNECTIONS}; "
         f"{seconds:g} s each in {rounds} alternating rounds after {warmup:g} s warm-up",
         [
             "db",

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
 
     var_dir: Path = Field(default_factory=_default_var)
     database_url: str = ""
+    # FULL: a delivery answered 202 survives a power cut; NORMAL (WAL) may lose the last
+    # commits, for a faster webhook (`make bench` prints both). PostgreSQL is unaffected.
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     broker_url: str = ""
     secret_key: SecretStr = SecretStr(DEV_KEY)
     # Anything but an explicit `development` holds real family data and needs real keys.

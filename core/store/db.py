@@ -25,19 +25,22 @@ class Base(DeclarativeBase):
     """Declarative base for every Pantau table."""
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    # SQLAlchemy, not the sqlite3 module, decides where transactions begin (see below).
-    dbapi_conn.isolation_level = None
-    # WAL lets the webhook write while workers read; busy_timeout turns a short lock into a
-    # wait instead of an error (a long one still surfaces and the webhook answers 503).
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    # FULL: a 202 the webhook answered survives a power loss (NORMAL may lose the last
-    # commits of WAL mode). `make bench` measures what it costs the webhook.
-    cur.execute("PRAGMA synchronous=FULL")
-    cur.execute("PRAGMA busy_timeout=5000")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.close()
+def _sqlite_pragmas(synchronous: str):
+    def on_connect(dbapi_conn, _record) -> None:
+        # SQLAlchemy, not the sqlite3 module, decides where transactions begin (see below).
+        dbapi_conn.isolation_level = None
+        # WAL lets the webhook write while workers read; busy_timeout turns a short lock into
+        # a wait instead of an error (a long one still surfaces and the webhook answers 503).
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        # FULL (the default): a 202 the webhook answered survives a power loss; NORMAL may
+        # lose the last commits of WAL mode. `make bench` measures what FULL costs.
+        cur.execute(f"PRAGMA synchronous={synchronous}")
+        cur.execute("PRAGMA busy_timeout=5000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    return on_connect
 
 
 def _sqlite_begin_immediate(conn) -> None:
@@ -56,8 +59,18 @@ def make_engine(settings: Settings) -> Engine:
             private_sqlite(Path(path))
         # hide_parameters: an error's text must never carry the values bound to the statement
         # (answers of a submission) into submissions.error, logs or the audit log.
-        engine = create_engine(url, connect_args={"timeout": 5}, hide_parameters=True)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        # One connection per process: every SQLite transaction begins IMMEDIATE (one writer at
+        # a time), so threads (gthread web workers) gain nothing from more, and waiting in the
+        # pool's queue wakes at once where SQLite's busy handler sleeps in steps of up to 100 ms.
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 5},
+            hide_parameters=True,
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=5,
+        )
+        event.listen(engine, "connect", _sqlite_pragmas(settings.sqlite_synchronous))
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     return create_engine(
