@@ -117,3 +117,41 @@ def test_cli__bad_setting_stops_startup_with_one_line_and_exit_2(tmp_path):
     assert len(lines) == 1
     assert "PANTAU_DATABASE_URL" in lines[0]
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        ({"PANTAU_ENV": "staging"}, "PANTAU_ENV"),
+        ({"PANTAU_ENV": "production", "PANTAU_PSEUDONYM_KEY": "dev-only-not-secret"}, "published"),
+        ({"PANTAU_PSEUDONYM_KEY": "short"}, "at least 32"),
+    ],
+)
+def test_cli__unknown_env_or_weak_key_stops_every_command_with_exit_2(tmp_path, extra, named):
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "PANTAU_VAR_DIR": str(tmp_path / "var"),
+        "PANTAU_SECRET_KEY": TEST_KEYS["secret_key"],
+        **extra,
+    }
+    proc = subprocess.run(
+        [PANTAU, "db", "upgrade"], env=env, capture_output=True, text=True, cwd=tmp_path
+    )
+    assert proc.returncode == 2
+    assert named in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "var").exists()  # nothing was created with the bad settings
+
+
+def test_cli__explicit_development_runs_on_the_public_key_and_says_so_once(tmp_path):
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "PANTAU_VAR_DIR": str(tmp_path / "var"),
+        "PANTAU_ENV": "development",
+    }
+    proc = subprocess.run(
+        [PANTAU, "db", "upgrade"], env=env, capture_output=True, text=True, cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("weak or public pseudonym key") == 1
