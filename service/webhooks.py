@@ -27,6 +27,9 @@ from service.db import get_session
 from service.errors import ApiError, refusal_status
 
 bp = Blueprint("webhooks", __name__)
+# A broker busy for a moment (the embedded one while a worker creates its tables) gets two
+# more tries; a hung one costs at most three socket timeouts, after the answer has gone out.
+ENQUEUE_RETRY = {"max_retries": 2, "interval_start": 0.1, "interval_step": 0.4, "interval_max": 1}
 log = logging.getLogger("pantau.webhooks")
 
 
@@ -86,21 +89,17 @@ def kobo():
         session.rollback()
         metrics.webhook_deliveries.labels("unavailable").inc()
         raise  # -> 503 in service/errors.py: Kobo retries it, and the pull is the safety net
-    except PantauError as exc:
-        if not exc.retryable:
-            raise
-        # E.g. this process still runs on pseudonym keys a rotation replaced: storing now
-        # would split families; Kobo retries a 503 and the pull catches up after a restart.
+    except Exception as exc:
         session.rollback()
-        log.error("webhook delivery not stored: %s", exc)
-        metrics.webhook_deliveries.labels("unavailable").inc()
-        raise ApiError(503, "temporarily unable to store the submission", "unavailable") from None
-    except Exception:
-        # A bug must not lose the delivery: keep the body, and answer 503 so Kobo retries it
-        # (after a fix, the retry or the pull stores it).
-        session.rollback()
-        log.exception("webhook delivery failed unexpectedly")
-        _keep_after_bug(session, body)
+        if isinstance(exc, PantauError) and exc.retryable:
+            # E.g. this process still runs on pseudonym keys a rotation replaced: storing now
+            # would split families; Kobo retries a 503 and the pull catches up after a restart.
+            log.error("webhook delivery not stored: %s", exc)
+        else:
+            # A bug must not lose the delivery: keep the body, and answer 503 so Kobo retries
+            # it (after a fix, the retry or the pull stores it).
+            log.exception("webhook delivery failed unexpectedly")
+            _keep_after_bug(session, body)
         metrics.webhook_deliveries.labels("unavailable").inc()
         raise ApiError(503, "temporarily unable to store the submission", "unavailable") from None
 
@@ -155,7 +154,11 @@ def _enqueue(celery: Any, submission_id: int) -> None:
 
     try:
         celery.send_task(
-            "pantau.process_submission", args=[submission_id], queue=QUEUE_INTAKE, retry=False
+            "pantau.process_submission",
+            args=[submission_id],
+            queue=QUEUE_INTAKE,
+            retry=True,
+            retry_policy=ENQUEUE_RETRY,
         )
     except Exception:
         log.warning("could not enqueue submission %s; process_pending will", submission_id)

@@ -50,7 +50,9 @@ class PseudonymKeyError(PantauError):
 
 def keyed_digest(text: str, key: bytes) -> str:
     """The first KEY_HEX_CHARS hex characters of HMAC-SHA256(key, text)."""
-    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:KEY_HEX_CHARS]
+    # surrogatepass: a lone surrogate (refused at the door) must not break a dead letter's copy
+    data = text.encode("utf-8", "surrogatepass")
+    return hmac.new(key, data, hashlib.sha256).hexdigest()[:KEY_HEX_CHARS]
 
 
 def is_kk_number(text: str) -> bool:
