@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import time
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
@@ -42,8 +44,19 @@ def _prepare_sqlite_broker(path: Path) -> None:
     # opens later (web and worker) gets concurrent readers and one writer without
     # "database is locked" under load.
     private_sqlite(path)  # task arguments are ids only, but the folder holds the app database
-    with sqlite3.connect(path) as conn:
-        conn.execute("PRAGMA journal_mode=WAL")
+    # Switching to WAL needs a moment of exclusive access: web workers booting together, or a
+    # worker using the file, make it fail at once ("database is locked") whatever the busy
+    # timeout; a web worker that fails to boot stops all of gunicorn. Read first, retry briefly.
+    for attempt in range(50):
+        try:
+            with closing(sqlite3.connect(path, timeout=5)) as conn:
+                if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if attempt == 49:
+                raise
+            time.sleep(0.1)
 
 
 def make_celery(settings: Settings | None = None) -> Celery:
