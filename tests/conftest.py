@@ -48,6 +48,10 @@ TEST_KEYS: dict[str, object] = {
 }
 
 
+# The same keys as environment variables, for a command run with an environment of its own.
+KEY_ENV = {f"PANTAU_{k.upper()}": str(v) for k, v in TEST_KEYS.items()}
+
+
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     """Settings for a test: everything under tmp_path, embedded defaults unless overridden."""
     values: dict[str, object] = {
