@@ -14,6 +14,7 @@ import os
 from flask import Flask, jsonify, request
 from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, insert
 
+from bench.common import BENCH_KEYS
 from config.settings import load_settings
 from core.store.db import make_engine
 from core.store.models import Json, utcnow
@@ -32,7 +33,9 @@ bench_bare = Table(
 
 def bare_engine(database_url: str) -> Engine:
     """An engine configured exactly as Pantau's (SQLite pragmas, PostgreSQL pool)."""
-    return make_engine(load_settings(database_url=database_url, _env_file=None))
+    return make_engine(
+        load_settings(database_url=database_url, env="test", _env_file=None, **BENCH_KEYS)
+    )
 
 
 def create_bare_app(database_url: str | None = None) -> Flask:

@@ -79,12 +79,21 @@ def fresh_database(backend: str, workdir: Path, name: str) -> Database:
     return Database(backend, url, drop)
 
 
+BENCH_KEYS = {
+    "secret_key": "bench-app-secret-3f8a1c5e7b9d2f4a6c8e0g2i4k",
+    "pseudonym_key": "bench-pseudonym-key-Wq7Er3Ty9Ui5Op1As6Df2Gh",
+}
+
+
 def settings_for(url: str, workdir: Path, **overrides: Any) -> Settings:
     """Settings on url with everything else under workdir (no `.env` of the developer's)."""
     values: dict[str, Any] = {
         "database_url": url,
         "var_dir": workdir / "var",
-        "secret_key": "bench-secret",
+        # Throwaway keys for a private loopback benchmark, strong enough for PANTAU_ENV=test.
+        "env": "test",
+        "secret_key": BENCH_KEYS["secret_key"],
+        "pseudonym_key": BENCH_KEYS["pseudonym_key"],
         "log_level": "WARNING",
         "_env_file": None,
     }

@@ -1,4 +1,4 @@
-"""The two servers the webhook benchmark loads, each gunicorn with 2 sync workers on loopback.
+"""The two servers the webhook benchmark loads, each gunicorn with 2 workers on loopback.
 
 `pantau serve` as deployed (the webhook), and the baseline `bench.bare_app` under Pantau's own
 gunicorn config file. Each runs in its own process group from the work dir, with an environment
@@ -15,7 +15,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench.common import ROOT, BenchFailure
+from bench.common import BENCH_KEYS, ROOT, BenchFailure
 
 BIN = ROOT / ".venv" / "bin"
 TOKEN = "bench-webhook-token"  # noqa: S105 - a throwaway secret for a private loopback server
@@ -131,7 +131,9 @@ def start_webhook(backend: str, database_url: str, broker_url: str, workdir: Pat
                 "PANTAU_DATABASE_URL": database_url,
                 "PANTAU_BROKER_URL": broker_url,
                 "PANTAU_VAR_DIR": str(workdir / "var"),
-                "PANTAU_SECRET_KEY": "bench-secret",
+                "PANTAU_ENV": "test",
+                "PANTAU_SECRET_KEY": BENCH_KEYS["secret_key"],
+                "PANTAU_PSEUDONYM_KEY": BENCH_KEYS["pseudonym_key"],
                 "PANTAU_WEBHOOK_TOKEN": TOKEN,
             }
         ),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -14,6 +13,8 @@ from core.clients.kobo import KoboError
 from core.store.errors import DatabaseUnavailable
 
 RemoteError = (KoboError, CentralError)
+# Exit status when another pull or sweep of a form holds its lease (1 is a failure).
+EXIT_BUSY = 3
 
 
 def _client(settings, server: str):
@@ -49,7 +50,7 @@ def pull(ctx: click.Context, form: str | None, since: str | None, server: str) -
     from core.store.locks import LockBusy
     from core.store.submissions import published_assets
     from core.usecases.pull import pull as pull_form
-    from core.wiring import rules_for
+    from core.wiring import keyring_for, rules_for
 
     factory = sessions(settings)
     with factory() as session:
@@ -61,7 +62,7 @@ def pull(ctx: click.Context, form: str | None, since: str | None, server: str) -
         sys.exit(1)
     progress = lambda line: click.echo(f"  {line}", err=True)  # noqa: E731
     total = 0
-    failed = False
+    failed = busy = False
     for asset in assets:
         try:
             with _client(settings, server) as client:
@@ -69,13 +70,14 @@ def pull(ctx: click.Context, form: str | None, since: str | None, server: str) -
                     factory,
                     client,
                     asset,
-                    secret=settings.pseudonym_secret,
+                    secret=keyring_for(settings),
                     rules=rules_for(settings),
                     since=since,
                     progress=progress,
                 )
         except LockBusy as exc:
-            click.echo(f"  {asset}: skipped, {exc}", err=True)
+            click.echo(f"{asset}: not pulled: {exc}", err=True)
+            busy = True
             continue
         except RemoteError as exc:
             # What was committed page by page stays; the next pull resumes from the cursor.
@@ -96,8 +98,8 @@ def pull(ctx: click.Context, form: str | None, since: str | None, server: str) -
             f"duplicates {report.duplicates}, refused {report.rejected}{trash}"
         )
     click.echo(f"pulled {total} new submissions")
-    if failed:
-        sys.exit(1)
+    if failed or busy:
+        sys.exit(1 if failed else EXIT_BUSY)
 
 
 @click.command()
@@ -109,7 +111,7 @@ def sweep(ctx: click.Context, form: str | None) -> None:
     from core.store.locks import LockBusy
     from core.store.submissions import published_assets
     from core.usecases.sweep import sweep_kobo
-    from core.wiring import rules_for
+    from core.wiring import keyring_for, rules_for
 
     factory = sessions(settings)
     with factory() as session:
@@ -117,6 +119,7 @@ def sweep(ctx: click.Context, form: str | None) -> None:
     if not assets:
         click.echo(f"pantau: nothing published to kobo{' as ' + form if form else ''}", err=True)
         sys.exit(1)
+    busy = False
     for asset in assets:
         try:
             with _client(settings, "kobo") as client:
@@ -124,12 +127,13 @@ def sweep(ctx: click.Context, form: str | None) -> None:
                     factory,
                     client,
                     asset,
-                    secret=settings.pseudonym_secret,
+                    secret=keyring_for(settings),
                     rules=rules_for(settings),
                     progress=lambda line: click.echo(f"  {line}", err=True),
                 )
         except LockBusy as exc:
-            click.echo(f"  {asset}: skipped, {exc}", err=True)
+            click.echo(f"{asset}: not swept: {exc}", err=True)
+            busy = True
             continue
         except RemoteError as exc:
             click.echo(f"{asset}: sweep failed: {exc}", err=True)
@@ -139,6 +143,8 @@ def sweep(ctx: click.Context, form: str | None) -> None:
             f"{asset}: checked {report.checked}, edits {report.edits}, "
             f"missing {report.missing}, deleted {report.deleted}"
         )
+    if busy:
+        sys.exit(EXIT_BUSY)
 
 
 @click.group()
@@ -179,9 +185,11 @@ def problems(ctx: click.Context, as_json: bool, limit: int) -> None:
 
 
 def _records(path: Path):
+    from core.domain.submissions import loads_strict
+
     files = sorted(path.rglob("*.json")) if path.is_dir() else [path]
     for file in files:
-        data = json.loads(file.read_text(encoding="utf-8"))
+        data = loads_strict(file.read_text(encoding="utf-8"))
         if isinstance(data, dict) and isinstance(data.get("results"), list):
             data = data["results"]  # a saved page of the data API
         for rec in data if isinstance(data, list) else [data]:
@@ -196,14 +204,20 @@ def replay(ctx: click.Context, source: Path) -> None:
     settings = settings_from(ctx)
     from core.store.db import session_scope
     from core.usecases.intake import IntakeCounts, receive
+    from core.wiring import keyring_for
 
     factory = sessions(settings)
     counts = IntakeCounts()
     new_ids: list[int] = []
+    from core.domain.submissions import IntakeRejected
+
     try:
         records = list(_records(source))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        click.echo(f"pantau: {source}: not JSON ({exc})", err=True)
+    except IntakeRejected as exc:
+        click.echo(f"pantau: {source}: {exc.reason}", err=True)
+        sys.exit(2)
+    except UnicodeDecodeError as exc:
+        click.echo(f"pantau: {source}: not UTF-8 (byte {exc.start})", err=True)
         sys.exit(2)
     with click.progressbar(records, label="replaying", file=sys.stderr) as bar:
         for file, rec in bar:
@@ -212,7 +226,7 @@ def replay(ctx: click.Context, source: Path) -> None:
                     session,
                     rec,
                     source="replay",
-                    secret=settings.pseudonym_secret,
+                    secret=keyring_for(settings),
                     context=file.name,
                 )
             counts.add(received)

@@ -40,6 +40,7 @@ def _register() -> None:
         "cli.imps",
         "cli.alerts",
         "cli.users",
+        "cli.keys",
     ):
         try:
             mod = importlib.import_module(module)

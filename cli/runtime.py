@@ -13,19 +13,23 @@ from cli.common import settings_from
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=None, type=int, help="gunicorn worker processes")
+@click.option("--threads", default=None, type=int, help="threads per worker [default: 16]")
 @click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, workers: int | None, dev: bool) -> None:
-    """Run the web service (gunicorn; Flask's own server only with --dev)."""
+def serve(
+    ctx: click.Context, host: str, port: int, workers: int | None, threads: int | None, dev: bool
+) -> None:
+    """Run the web service (gunicorn, threaded workers; Flask's own server only with --dev)."""
     settings = settings_from(ctx)
-    from service.app import create_app
-
     if dev:
+        from service.app import create_app
+
         create_app(settings).run(host=host, port=port, debug=False, use_reloader=False)
         return
+    # Imported here: the app (and prometheus-client) must load after the metrics folder is set.
     from service.gunicorn_server import run_gunicorn
 
-    run_gunicorn(settings, host, port, workers)
+    run_gunicorn(settings, host, port, workers, threads)
 
 
 @click.command()
@@ -56,10 +60,11 @@ def worker(ctx: click.Context, concurrency: int, queues: str | None, loglevel: s
 def beat(ctx: click.Context, loglevel: str) -> None:
     """Run the Celery beat scheduler (one per deployment)."""
     settings = settings_from(ctx)
+    from core.store.files import private_dir
     from workers.celery_app import make_celery
 
     app = make_celery(settings)
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.var_dir)
     schedule = settings.var_dir / "celerybeat-schedule"
     app.start(["beat", f"--loglevel={loglevel}", f"--schedule={schedule}"])
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -11,6 +13,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES_DIR = Path(__file__).resolve().parent / "rules"
+
+DEV_KEY = "dev-only-not-secret"
+MIN_KEY_LENGTH = 32
+# Values found in docs, tests, benchmarks and tutorials: public, so never a key outside
+# development (a known pseudonym key makes every family key reversible by enumeration).
+KNOWN_KEYS = frozenset(
+    {DEV_KEY, "test-secret", "bench-secret", "secret", "changeme", "change-me", "password"}
+)
+log = logging.getLogger("pantau.settings")
+_warned: set[str] = set()
 
 
 class SettingsError(Exception):
@@ -30,9 +42,13 @@ class Settings(BaseSettings):
 
     var_dir: Path = Field(default_factory=_default_var)
     database_url: str = ""
+    # FULL: a delivery answered 202 survives a power cut; NORMAL (WAL) may lose the last
+    # commits, for a faster webhook (`make bench` prints both). PostgreSQL is unaffected.
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     broker_url: str = ""
-    secret_key: SecretStr = SecretStr("dev-only-not-secret")
-    env: str = "development"
+    secret_key: SecretStr = SecretStr(DEV_KEY)
+    # Anything but an explicit `development` holds real family data and needs real keys.
+    env: Literal["development", "test", "production"] = "production"
     log_level: str = "INFO"
 
     # Where rules files live (IMP rubric, KRS factors, alert routing); a district may point
@@ -57,8 +73,10 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:5000"
     http_timeout: float = 30.0
 
-    # Family identity: key for the keyed hash of KK/NIK numbers.
+    # Family identity: key for the keyed hash of KK/NIK numbers, and the keys it replaced
+    # (`pantau keys rotate`), comma-separated, oldest first.
     pseudonym_key: SecretStr = SecretStr("")
+    pseudonym_previous_keys: SecretStr = SecretStr("")
 
     # Alert channels. Mail: smtp://user:pass@host:port, smtp+starttls://…, smtps://…; the demo
     # runs a local SMTP sink at the default.
@@ -125,13 +143,35 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.var_dir / 'pantau.db'}"
         if not self.broker_url:
             self.broker_url = f"sqla+sqlite:///{self.var_dir / 'broker.db'}"
-        if self.env == "production" and self.secret_key.get_secret_value() == "dev-only-not-secret":
-            raise ValueError("PANTAU_SECRET_KEY must be set in production")
-        if self.env == "production" and not self.pseudonym_key.get_secret_value():
-            # Family keys are HMACs of 16-digit numbers: a guessable key makes them reversible,
-            # and a key shared with the app secret would change whenever that one is rotated.
-            raise ValueError("PANTAU_PSEUDONYM_KEY must be set in production")
+        self._check_keys()
         return self
+
+    def _check_keys(self) -> None:
+        pseudonym = self.pseudonym_key.get_secret_value()
+        problems = []
+        if self.env != "development":
+            # Family keys are truncated HMACs of 16-digit numbers: with the key known, a
+            # kecamatan's KK space is enumerated in minutes. A key shared with the app secret
+            # would change whenever that one is rotated.
+            weak = key_weakness(pseudonym)
+            if weak:
+                problems.append(f"PANTAU_PSEUDONYM_KEY {weak}")
+            elif pseudonym == self.secret_key.get_secret_value():
+                problems.append("PANTAU_PSEUDONYM_KEY must differ from PANTAU_SECRET_KEY")
+        if self.env == "production":
+            weak = key_weakness(self.secret_key.get_secret_value())
+            if weak:
+                problems.append(f"PANTAU_SECRET_KEY {weak}")
+        if problems:
+            raise ValueError(
+                "; ".join(problems) + " (outside PANTAU_ENV=development; make one with "
+                "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+            )
+        if self.env == "development" and key_weakness(pseudonym):
+            _warn_once(
+                "PANTAU_ENV=development: family keys use a weak or public pseudonym key; "
+                "never let this installation hold real family data"
+            )
 
     @property
     def is_sqlite(self) -> bool:
@@ -140,9 +180,50 @@ class Settings(BaseSettings):
 
     @property
     def pseudonym_secret(self) -> bytes:
-        """Key for pseudonymising family numbers (falls back to the app secret key)."""
-        key = self.pseudonym_key.get_secret_value() or self.secret_key.get_secret_value()
+        """Current key for pseudonymising family numbers (development may fall back)."""
+        key = self.pseudonym_key.get_secret_value()
+        if not key and self.env == "development":
+            key = self.secret_key.get_secret_value() or DEV_KEY
         return key.encode()
+
+    @property
+    def pseudonym_keys(self) -> tuple[bytes, ...]:
+        """Every key a family key went through, oldest first; the current one last."""
+        previous = self.pseudonym_previous_keys.get_secret_value()
+        older = tuple(k.strip().encode() for k in previous.split(",") if k.strip())
+        return (*older, self.pseudonym_secret)
+
+
+def key_weakness(key: str) -> str | None:
+    """Why key is too weak to protect family data (never quoting it), or None."""
+    if not key:
+        return "is not set"
+    if key.lower() in KNOWN_KEYS or key.lower().startswith("dev-only"):
+        return "is a published default"
+    if len(key) < MIN_KEY_LENGTH:
+        return f"has {len(key)} characters; at least {MIN_KEY_LENGTH} random ones are needed"
+    if len(set(key)) < 10:
+        return "repeats too few different characters to be random"
+    return None
+
+
+def _warn_once(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        log.warning(message)
+
+
+def var_dir_setting() -> Path:
+    """`PANTAU_VAR_DIR` alone, for a command that must write there before settings validate."""
+    return _VarDir().var_dir
+
+
+class _VarDir(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PANTAU_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    var_dir: Path = Field(default_factory=_default_var)
 
 
 def load_settings(**overrides: object) -> Settings:

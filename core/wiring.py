@@ -20,6 +20,7 @@ from core.clients.channels import (
     WebhookChannel,
 )
 from core.clients.kobo import KoboClient
+from core.domain.privacy import Keyring
 from core.domain.rules import Rules
 from core.store.db import make_engine, make_session_factory
 from core.usecases.delivery import RetryPolicy
@@ -33,6 +34,11 @@ def _rules(rules_dir: Path) -> Rules:
 def rules_for(settings: Settings) -> Rules:
     """The rules files of settings.rules_dir (read once per process)."""
     return _rules(settings.rules_dir)
+
+
+def keyring_for(settings: Settings) -> Keyring:
+    """The pseudonym keys in force (previous ones first, then the current key)."""
+    return Keyring(settings.pseudonym_keys)
 
 
 def sessions_for(settings: Settings) -> sessionmaker[Session]:

@@ -20,6 +20,7 @@ import click
 from pydantic import SecretStr
 
 from cli.common import settings_from
+from config.settings import var_dir_setting
 from demo.pipeline import (
     STEPS,
     prepare_database,
@@ -42,13 +43,15 @@ from demo.steps import DemoFailed, Interrupted, Steps
 @click.pass_context
 def demo(ctx: click.Context, port: int, host: str, sandbox_port: int, smtp_port: int) -> None:
     """Run the whole pipeline on embedded defaults with sample data, until Ctrl-C."""
+    # The demo makes its own strong keys before settings are read, which require them.
+    demo_env = demo_secrets(var_dir_setting() / DEMO_ENV)
+    os.environ.update(demo_env)
     base = settings_from(ctx)
     var = Path(base.var_dir)
     log_dir = var / "logs"
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a comparison
     web_url = f"http://{local}:{port}"
     kobo_url = f"http://127.0.0.1:{sandbox_port}"
-    demo_env = demo_secrets(var / DEMO_ENV)
     settings = _demo_settings(base, demo_env, kobo_url, web_url, smtp_port)
     env = _child_env(settings, demo_env, var, kobo_url, web_url, smtp_port)
     sup = Supervisor(env, log_dir)

@@ -17,6 +17,8 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from core.store.files import private_dir
+
 DEMO_ENV = "demo.env"
 DEMO_ADMIN = "admin-demo"
 DEMO_PASSWORD = "PANTAU_DEMO_ADMIN_PASSWORD"  # noqa: S105 - the name of the variable
@@ -32,7 +34,7 @@ class Supervisor:
 
     def start(self, name: str, *args: str, module: str = "cli") -> subprocess.Popen:
         """Run `python -m <module> <args>` (`pantau <args>`) as a child, logging to <name>.log."""
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.log_dir)
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the child
         proc = subprocess.Popen(
             [sys.executable, "-m", module, *args],
@@ -114,8 +116,13 @@ def port_free(host: str, port: int) -> bool:
 
 
 def demo_secrets(path: Path) -> dict[str, str]:
-    """Webhook credentials and the sandbox token: made once into var/demo.env, reused after."""
+    """The demo's keys, webhook credentials and sandbox token: made once into var/demo.env.
+
+    The file is (re)written 0600 on every run, so one left readable by an older run is not.
+    """
     wanted: dict[str, Callable[[], str]] = {
+        "PANTAU_SECRET_KEY": lambda: secrets.token_urlsafe(32),
+        "PANTAU_PSEUDONYM_KEY": lambda: secrets.token_urlsafe(32),
         "PANTAU_WEBHOOK_USERNAME": lambda: "kobo-demo",
         "PANTAU_WEBHOOK_PASSWORD": lambda: secrets.token_urlsafe(24),
         "PANTAU_WEBHOOK_TOKEN": lambda: secrets.token_urlsafe(24),
@@ -129,17 +136,17 @@ def demo_secrets(path: Path) -> dict[str, str]:
             key, sep, value = line.partition("=")
             if sep and not key.startswith("#"):
                 values[key.strip()] = value.strip()
-    missing = [k for k in wanted if not values.get(k)]
-    if missing:
-        for key in missing:
-            values[key] = wanted[key]()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        text = (
-            "# Made by `pantau demo`: the demo's webhook credentials, sandbox token and the "
-            f"dashboard password of {DEMO_ADMIN}.\n"
-        )
-        text += "".join(f"{k}={v}\n" for k, v in values.items())
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
+    for key in wanted:
+        # A key the environment sets wins: the demo then runs on the operator's own keys.
+        values[key] = os.environ.get(key) or values.get(key) or wanted[key]()
+    private_dir(path.parent)
+    text = (
+        "# Made by `pantau demo`: the demo's keys, webhook credentials, sandbox token and the "
+        f"dashboard password of {DEMO_ADMIN}.\n"
+    )
+    text += "".join(f"{k}={v}\n" for k, v in values.items())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # O_CREAT's mode applies only to a new file
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
     return {k: values[k] for k in wanted}

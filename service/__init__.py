@@ -1,5 +1,5 @@
-"""The Flask web service: webhook, admin API, dashboard, health."""
+"""The Flask web service: webhook, admin API, dashboard, health (`service.app.create_app`).
 
-from service.app import create_app
-
-__all__ = ["create_app"]
+Nothing is imported here: `pantau serve` must set up prometheus-client's multiprocess folder
+(service.gunicorn_server) before anything imports the app and its metrics.
+"""

@@ -9,6 +9,7 @@ import uuid
 from flask import Flask, g, request
 
 from config.settings import Settings, get_settings
+from core.domain.privacy import Keyring
 from core.store.db import make_engine, make_session_factory
 from service.access import configure_sessions, install_access
 from service.errors import ApiError, register_errors
@@ -33,8 +34,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["pantau.settings"] = settings
     app.extensions["pantau.engine"] = engine
     app.extensions["pantau.sessions"] = make_session_factory(engine)
-    app.extensions["pantau.celery"] = make_celery(settings)
+    app.extensions["pantau.celery"] = _producer(settings)
     app.extensions["pantau.metrics"] = Metrics()
+    app.extensions["pantau.keyring"] = Keyring(settings.pseudonym_keys)
 
     configure_sessions(app, settings.public_url)
     _install_request_hooks(app)
@@ -46,6 +48,22 @@ def create_app(settings: Settings | None = None) -> Flask:
     _register_optional_blueprints(app)
     install_access(app)  # last: it checks that every route registered above declares access
     return app
+
+
+# A broker that accepts connections and never answers must not hold a web worker: every read
+# and connect on a Redis broker gives up after this many seconds (the producer only; a
+# worker's blocking reads are longer by design).
+BROKER_SOCKET_TIMEOUT = 3.0
+
+
+def _producer(settings: Settings):
+    celery = make_celery(settings)
+    if settings.broker_url.startswith("redis"):
+        celery.conf.broker_transport_options = {
+            "socket_timeout": BROKER_SOCKET_TIMEOUT,
+            "socket_connect_timeout": BROKER_SOCKET_TIMEOUT,
+        }
+    return celery
 
 
 def _register_optional_blueprints(app: Flask) -> None:

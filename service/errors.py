@@ -68,7 +68,10 @@ def register_errors(app: Flask) -> None:
 
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
-        return _body(exc.status, exc.code, exc.message)
+        resp = _body(exc.status, exc.code, exc.message)
+        if exc.status == 503:
+            resp.headers["Retry-After"] = "30"
+        return resp
 
     @app.errorhandler(NotVisible)
     def _not_visible(exc: NotVisible):
@@ -109,4 +112,9 @@ def register_errors(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error")
+        if request.path.startswith("/webhooks/"):
+            # Kobo retries 503 and gives up on 500: a bug must not cost the delivery.
+            resp = _body(503, "unavailable", "temporarily unable to store the submission")
+            resp.headers["Retry-After"] = "30"
+            return resp
         return _body(500, "internal_error", "Internal error; it has been logged")

@@ -2,12 +2,18 @@
 
 import multiprocessing
 import os
+import shutil
+import tempfile
 
 bind = os.environ.get("PANTAU_BIND", "127.0.0.1:5000")
-# Sync workers: the webhook does one insert and returns, so processes, not threads, scale it.
 workers = int(os.environ.get("PANTAU_WEB_WORKERS", str(min(4, multiprocessing.cpu_count()))))
-worker_class = "sync"
-# Kobo gives up after 30 s; a request still running at 25 s is stuck, not slow.
+# Threads, not sync workers: a sync worker is held by one client for as long as that client
+# takes to send its headers, so two slow connections stopped all intake. A thread per
+# connection (gthread) needs PANTAU_WEB_THREADS x workers slow clients for the same; the
+# buffering reverse proxy in front (README, "Production deployment") takes the rest.
+worker_class = "gthread"
+threads = int(os.environ.get("PANTAU_WEB_THREADS", "16"))
+# Kobo gives up after 30 s; a worker whose main loop is silent for 25 s is stuck, not slow.
 timeout = 25
 graceful_timeout = 10
 keepalive = 5
@@ -16,3 +22,26 @@ errorlog = "-"
 loglevel = os.environ.get("PANTAU_LOG_LEVEL", "info").lower()
 # Enough headroom for Kobo's JSON bodies; the app enforces PANTAU_WEBHOOK_MAX_BYTES itself.
 limit_request_field_size = 16384
+
+# Every worker counts into one folder, so /metrics answers the same whichever worker serves it
+# (prometheus-client's multiprocess mode). This file runs in the master before any worker
+# imports the app; `pantau serve` has already chosen a folder under var/.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    _metrics = tempfile.mkdtemp(prefix="pantau-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics
+    os.environ["PANTAU_METRICS_DIR_MADE"] = _metrics
+
+
+def child_exit(server, worker):
+    """Let /metrics forget a dead worker's live values (prometheus-client multiprocess mode)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """Remove the metrics folder this server made (service.gunicorn_server)."""
+    folder = os.environ.get("PANTAU_METRICS_DIR_MADE")
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import Blueprint, current_app, jsonify
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import text
 
 from service.access import PUBLIC, access
@@ -43,6 +46,14 @@ def readyz():
 @bp.get("/metrics")
 @access(PUBLIC, reads="request counters")
 def metrics():
-    """Prometheus text exposition of this process's metrics."""
-    registry = current_app.extensions["pantau.metrics"].registry
+    """Prometheus text exposition: every gunicorn worker's counts added up (one reading).
+
+    Under `pantau serve` each worker writes its counts into PROMETHEUS_MULTIPROC_DIR; without
+    it (tests, --dev) the process's own registry is read.
+    """
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+    else:
+        registry = current_app.extensions["pantau.metrics"].registry
     return generate_latest(registry), 200, {"Content-Type": CONTENT_TYPE_LATEST}

@@ -7,6 +7,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from core.domain.privacy import RedactingFilter, blank_numbers
+
 try:
     from flask import g, has_request_context
 except ImportError:  # pragma: no cover - workers log without Flask
@@ -14,14 +16,14 @@ except ImportError:  # pragma: no cover - workers log without Flask
 
 
 class JsonFormatter(logging.Formatter):
-    """Render a record as one JSON line."""
+    """Render a record as one JSON line; KK/NIK-shaped numbers never reach it in clear."""
 
     def format(self, record: logging.LogRecord) -> str:  # noqa: D102
         out = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": blank_numbers(record.getMessage()),
         }
         if has_request_context is not None and has_request_context():
             out["request_id"] = getattr(g, "request_id", None)
@@ -29,7 +31,7 @@ class JsonFormatter(logging.Formatter):
             if hasattr(record, key):
                 out[key] = getattr(record, key)
         if record.exc_info:
-            out["exc"] = self.formatException(record.exc_info)
+            out["exc"] = blank_numbers(self.formatException(record.exc_info))
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
@@ -40,5 +42,6 @@ def configure_logging(level: str = "INFO") -> None:
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(RedactingFilter())
     root.handlers[:] = [handler]
     root.setLevel(level)

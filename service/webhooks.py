@@ -2,7 +2,9 @@
 
 Store first, answer at once: 202 for a new submission, 200 for a duplicate delivery, 4xx (with a
 dead letter) for a body that can never be accepted, 503 when we cannot store right now (the
-only kind of failure Kobo retries). Scoring happens later, in a worker.
+only kind of failure Kobo retries), never 500. Scoring happens later, in a worker: the task is
+enqueued after the answer has gone out, with a short timeout, so a broker that hangs never
+holds a delivery (the periodic process_pending picks up what was not enqueued).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import base64
 import hmac
 import logging
+from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,6 +20,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wsgi import get_input_stream
 
 from config.settings import Settings
+from core.domain.errors import PantauError
 from core.domain.submissions import IntakeRejected, Refusal
 from core.usecases.intake import dead_letter, receive_body
 from service.access import PUBLIC, access
@@ -24,6 +28,9 @@ from service.db import get_session
 from service.errors import ApiError, refusal_status
 
 bp = Blueprint("webhooks", __name__)
+# A broker busy for a moment (the embedded one while a worker creates its tables) gets two
+# more tries; a hung one costs at most three socket timeouts, after the answer has gone out.
+ENQUEUE_RETRY = {"max_retries": 2, "interval_start": 0.1, "interval_step": 0.4, "interval_max": 1}
 log = logging.getLogger("pantau.webhooks")
 
 
@@ -74,7 +81,7 @@ def kobo():
             session,
             body,
             source="webhook",
-            secret=settings.pseudonym_secret,
+            secret=current_app.extensions["pantau.keyring"],
             refused=_refusal(settings, too_big),
             content_type=request.content_type,
             headers={"User-Agent": request.headers.get("User-Agent", "")[:200]},
@@ -84,12 +91,17 @@ def kobo():
         session.rollback()
         metrics.webhook_deliveries.labels("unavailable").inc()
         raise  # -> 503 in service/errors.py: Kobo retries it, and the pull is the safety net
-    except Exception:
-        # A bug must not lose the delivery: keep the body, and answer 503 so Kobo retries it
-        # (after a fix, the retry or the pull stores it).
+    except Exception as exc:
         session.rollback()
-        log.exception("webhook delivery failed unexpectedly")
-        _keep_after_bug(session, body)
+        if isinstance(exc, PantauError) and exc.retryable:
+            # E.g. this process still runs on pseudonym keys a rotation replaced: storing now
+            # would split families; Kobo retries a 503 and the pull catches up after a restart.
+            log.error("webhook delivery not stored: %s", exc)
+        else:
+            # A bug must not lose the delivery: keep the body, and answer 503 so Kobo retries
+            # it (after a fix, the retry or the pull stores it).
+            log.exception("webhook delivery failed unexpectedly")
+            _keep_after_bug(session, body)
         metrics.webhook_deliveries.labels("unavailable").inc()
         raise ApiError(503, "temporarily unable to store the submission", "unavailable") from None
 
@@ -101,9 +113,12 @@ def kobo():
         metrics.webhook_deliveries.labels("duplicate").inc()
         return jsonify({"status": "duplicate", "submission": result.submission_id}), 200
     metrics.webhook_deliveries.labels("stored").inc()
+    response = jsonify({"status": "accepted", "submission": result.submission_id})
+    response.status_code = 202
     if result.process_id is not None:
-        _enqueue(result.process_id)
-    return jsonify({"status": "accepted", "submission": result.submission_id}), 202
+        celery, process_id = current_app.extensions["pantau.celery"], result.process_id
+        response.call_on_close(lambda: _enqueue(celery, process_id))
+    return response
 
 
 def _refusal(settings: Settings, too_big: bool) -> IntakeRejected | None:
@@ -134,14 +149,18 @@ def _keep_after_bug(session: Session, body: bytes) -> None:
         session.rollback()
 
 
-def _enqueue(submission_id: int) -> None:
-    # Best effort: the submission is already stored; if the broker is down the periodic
-    # process_pending job picks it up, so the delivery must still succeed.
+def _enqueue(celery: Any, submission_id: int) -> None:
+    # Best effort, once the answer is out: the submission is stored; if the broker is down or
+    # hangs (its socket timeouts end the wait, see service.app), process_pending picks it up.
     from workers.celery_app import QUEUE_INTAKE
 
     try:
-        current_app.extensions["pantau.celery"].send_task(
-            "pantau.process_submission", args=[submission_id], queue=QUEUE_INTAKE
+        celery.send_task(
+            "pantau.process_submission",
+            args=[submission_id],
+            queue=QUEUE_INTAKE,
+            retry=True,
+            retry_policy=ENQUEUE_RETRY,
         )
     except Exception:
         log.warning("could not enqueue submission %s; process_pending will", submission_id)

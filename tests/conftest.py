@@ -40,12 +40,24 @@ def _need(var: str) -> str:
     pytest.skip(f"{var} not set (run through `make test` for PostgreSQL/Redis)")
 
 
+# Strong keys, as PANTAU_ENV=test requires; the suite's own (never a deployment's).
+TEST_KEYS: dict[str, object] = {
+    "env": "test",
+    "secret_key": "test-app-secret-7c1f9e2a4b6d8f0a1c3e5g7i9k",
+    "pseudonym_key": "test-pseudonym-key-Qm4Xr8Tz2Vb6Nc0Lp3Hs7Jd",
+}
+
+
+# The same keys as environment variables, for a command run with an environment of its own.
+KEY_ENV = {f"PANTAU_{k.upper()}": str(v) for k, v in TEST_KEYS.items()}
+
+
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:
     """Settings for a test: everything under tmp_path, embedded defaults unless overridden."""
     values: dict[str, object] = {
+        **TEST_KEYS,
         "var_dir": tmp_path / "var",
         "build_dir": tmp_path / "build" / "forms",
-        "secret_key": "test-secret",
         "webhook_username": "kobo",
         "webhook_password": "hook-pass",
         "webhook_token": "hook-token",
@@ -58,7 +70,7 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
 @pytest.fixture(scope="session")
 def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
-    engine = make_engine(load_settings(database_url=f"sqlite:///{path}"))
+    engine = make_engine(load_settings(database_url=f"sqlite:///{path}", **TEST_KEYS))
     upgrade(engine)
     engine.dispose()
     return path
@@ -72,7 +84,8 @@ def _pg_admin_url() -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(sa.text("DROP DATABASE IF EXISTS pantau_template"))
         conn.execute(sa.text("CREATE DATABASE pantau_template"))
-    engine = make_engine(load_settings(database_url=url.rsplit("/", 1)[0] + "/pantau_template"))
+    template = url.rsplit("/", 1)[0] + "/pantau_template"
+    engine = make_engine(load_settings(database_url=template, **TEST_KEYS))
     upgrade(engine)
     engine.dispose()
     yield url
@@ -169,7 +182,10 @@ def pantau_env(settings: Settings, **extra: str) -> dict[str, str]:
             "PANTAU_VAR_DIR": str(settings.var_dir),
             "PANTAU_DATABASE_URL": settings.database_url,
             "PANTAU_BROKER_URL": settings.broker_url,
+            "PANTAU_ENV": settings.env,
             "PANTAU_SECRET_KEY": settings.secret_key.get_secret_value(),
+            "PANTAU_PSEUDONYM_KEY": settings.pseudonym_key.get_secret_value(),
+            "PANTAU_PSEUDONYM_PREVIOUS_KEYS": settings.pseudonym_previous_keys.get_secret_value(),
             "PANTAU_WEBHOOK_USERNAME": settings.webhook_username,
             "PANTAU_WEBHOOK_PASSWORD": settings.webhook_password.get_secret_value(),
             "PANTAU_WEBHOOK_TOKEN": settings.webhook_token.get_secret_value(),

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
-from celery import Celery
+from celery import Celery, signals
 from kombu import Exchange, Queue
 
 from config.settings import Settings, get_settings
+from core.domain.privacy import RedactingFilter
+from core.store.files import private_sqlite
 
 # Queue names are constants: web, workers and deployment units agree on them.
 QUEUE_INTAKE = "intake"
@@ -18,6 +21,15 @@ QUEUE_SCORING = "scoring"
 QUEUE_ALERTS = "alerts"
 QUEUE_MAINTENANCE = "maintenance"
 QUEUES = (QUEUE_INTAKE, QUEUE_SCORING, QUEUE_ALERTS, QUEUE_MAINTENANCE)
+
+
+@signals.after_setup_logger.connect
+@signals.after_setup_task_logger.connect
+def _redact_worker_logs(logger, **_kwargs) -> None:
+    # The worker's log handlers blank KK/NIK-shaped numbers, whatever an error quoted.
+    for handler in logger.handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
 
 
 def broker_file(settings: Settings) -> Path | None:
@@ -30,21 +42,21 @@ def broker_file(settings: Settings) -> Path | None:
 def _prepare_sqlite_broker(path: Path) -> None:
     # WAL is a property of the database file: set it once here and every connection kombu
     # opens later (web and worker) gets concurrent readers and one writer without
-    # "database is locked" under load. Every gunicorn worker and Celery process comes here at
-    # start-up, at the same moment on a new file; switching the mode needs the file to itself,
-    # and SQLite does not wait for that, so: read first, switch only once, retry while busy.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for attempt in range(60):
+    # "database is locked" under load.
+    private_sqlite(path)  # task arguments are ids only, but the folder holds the app database
+    # Switching to WAL needs a moment of exclusive access: web workers booting together, or a
+    # worker using the file, make it fail at once ("database is locked") whatever the busy
+    # timeout; a web worker that fails to boot stops all of gunicorn. Read first, retry briefly.
+    for attempt in range(50):
         try:
-            with sqlite3.connect(path, timeout=30) as conn:
-                mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-                if mode.lower() != "wal":
+            with closing(sqlite3.connect(path, timeout=5)) as conn:
+                if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                     conn.execute("PRAGMA journal_mode=WAL")
             return
         except sqlite3.OperationalError:
-            if attempt == 59:
+            if attempt == 49:
                 raise
-            time.sleep(0.25)
+            time.sleep(0.1)
 
 
 def make_celery(settings: Settings | None = None) -> Celery:

@@ -28,7 +28,7 @@ from core.usecases.processing import process_submission as process_one
 from core.usecases.pull import pull
 from core.usecases.rescoring import score_imps
 from core.usecases.sweep import sweep_kobo
-from core.wiring import client_for, rules_for
+from core.wiring import client_for, keyring_for, rules_for
 from workers.alerts import deliver_alert, deliver_due, enqueue_deliveries, weekly_digest
 from workers.celery_app import QUEUE_INTAKE, broker_file
 from workers.context import session_factory, settings_of, task_session
@@ -151,7 +151,7 @@ def pull_form(self, server: str, asset_uid: str) -> int:
                 session_factory(settings),
                 client,
                 asset_uid,
-                secret=settings.pseudonym_secret,
+                secret=keyring_for(settings),
                 rules=rules_for(settings),
                 on_new=lambda ids: _enqueue(self.app, ids),
             ).created
@@ -174,7 +174,7 @@ def sweep_form(self, asset_uid: str) -> int:
                 session_factory(settings),
                 client,
                 asset_uid,
-                secret=settings.pseudonym_secret,
+                secret=keyring_for(settings),
                 rules=rules_for(settings),
                 on_new=lambda ids: _enqueue(self.app, ids),
             )

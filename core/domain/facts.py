@@ -11,31 +11,56 @@ from typing import Any
 
 from core.domain.errors import PantauError
 from core.domain.forms.contract import Contract, ContractField, FormContract
+from core.domain.privacy import shown
 
 # Keys Kobo adds around the answers; never answers themselves.
 SYSTEM_PREFIXES = ("_", "formhub/", "meta/")
 SYSTEM_KEYS = {"__version__"}
 
 
+# Counts, ages and deciles: anything past this is a typo, and would overflow a float later.
+MAX_INTEGER = 10**9
+_INTEGER = re.compile(r"[+-]?[0-9]{1,12}(\.0*)?")
+MISSING = object()  # a required answer that is absent
+WITHHELD = object()  # an identifying answer: never quoted, not even its pseudonym
+
+
 class FactsError(PantauError):
-    """An answer that cannot be converted to its contract type (the sender's data, not a bug)."""
+    """An answer that cannot be converted to its contract type (the sender's data, not a bug).
+
+    The message names the field and quotes the value only shortened and with KK/NIK-shaped
+    numbers blanked: it is stored, listed by `pantau intake problems` and logged.
+    """
 
     def __init__(self, field: str, value: Any, reason: str) -> None:
         self.field = field
         self.value = value
         self.reason = reason
-        super().__init__(f"{field}={value!r}: {reason}")
+        quoted = {id(MISSING): "(missing)", id(WITHHELD): "(withheld)"}.get(id(value))
+        quoted = quoted or shown(value)
+        super().__init__(f"{field}={quoted}: {reason}")
 
 
 def _integer(name: str, value: str) -> int:
-    try:
-        number = Decimal(value.strip())
-    except InvalidOperation:
-        raise FactsError(name, value, "not an integer") from None
+    text = value.strip()
     # Some exports write whole numbers as "5.0"; anything with a fraction is not an integer.
-    if not number.is_finite() or number != number.to_integral_value():
-        raise FactsError(name, value, "not an integer")
-    return int(number)
+    if not _INTEGER.fullmatch(text):
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise FactsError(name, value, "not an integer") from None
+        if not number.is_finite():
+            raise FactsError(name, value, "not an integer")
+        # The exponent first: 1e999999999 is never built as a number (nor overflows a context).
+        if number.adjusted() > 9 or abs(number) > MAX_INTEGER:
+            raise FactsError(name, value, f"out of range (over {MAX_INTEGER:,})")
+        if number != number.to_integral_value():
+            raise FactsError(name, value, "not an integer")
+        return int(number)
+    number = int(Decimal(text))
+    if abs(number) > MAX_INTEGER:
+        raise FactsError(name, value, f"out of range (over {MAX_INTEGER:,})")
+    return number
 
 
 def _decimal(name: str, value: str) -> float:
@@ -45,6 +70,8 @@ def _decimal(name: str, value: str) -> float:
         raise FactsError(name, value, "not a number") from None
     if not math.isfinite(number):
         raise FactsError(name, value, "not a finite number")
+    if abs(number) > MAX_INTEGER:  # heights, weights, areas: a typo, and a later overflow
+        raise FactsError(name, value, f"out of range (over {MAX_INTEGER:,})")
     return number
 
 

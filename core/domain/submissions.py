@@ -8,14 +8,19 @@ dead letters with the reason. The HTTP status for each kind of refusal is the se
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from core.domain.errors import PantauError
+from core.domain.privacy import shown
 
 MAX_ID_LENGTH = 80  # Submission.instance_id / root_id / deprecated_id columns
 MAX_DEPTH = 20  # Kobo nests repeats in repeats; nothing real comes near this
+# JSON numbers every store and reader holds exactly (SQLite's INTEGER, PostgreSQL's bigint):
+# Kobo's numbers are small (`_id`, epoch seconds); every answer is a string.
+MIN_INT, MAX_INT = -(2**63), 2**63 - 1
 
 
 class Refusal(StrEnum):
@@ -44,8 +49,47 @@ def parse_json_body(body: bytes) -> dict[str, Any]:
         decoded = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise IntakeRejected(f"body is not valid UTF-8 (byte {exc.start})") from exc
+    data = loads_strict(decoded)
+    if not isinstance(data, dict):
+        raise IntakeRejected(
+            f"body is a JSON {type(data).__name__}, expected one submission object"
+        )
+    check_storable(data)
+    return data
+
+
+def _number_refused(what: str) -> IntakeRejected:
+    return IntakeRejected(f"body holds {what}; a Kobo submission never does")
+
+
+def _strict_int(literal: str) -> int:
+    # Checked on the literal: int() of more than 4,300 digits raises ValueError, which would
+    # otherwise escape as an internal error (a 503 Kobo retries for ever).
+    if len(literal.lstrip("-")) > 19 or not MIN_INT <= int(literal) <= MAX_INT:
+        raise _number_refused(f"an integer of {len(literal.lstrip('-'))} digits (over 64 bits)")
+    return int(literal)
+
+
+def _strict_float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        raise _number_refused("a number too large for a double (it overflows to infinity)")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise _number_refused(f"{name}, which is not standard JSON")
+
+
+def loads_strict(text: str) -> Any:
+    """Parse JSON as a submission may be: standard JSON, numbers every store can hold.
+
+    Raises IntakeRejected (never ValueError) for what will never be acceptable.
+    """
     try:
-        data = json.loads(decoded)
+        return json.loads(
+            text, parse_int=_strict_int, parse_float=_strict_float, parse_constant=_no_constant
+        )
     except json.JSONDecodeError as exc:
         raise IntakeRejected(
             f"body is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); "
@@ -53,12 +97,6 @@ def parse_json_body(body: bytes) -> dict[str, Any]:
         ) from exc
     except RecursionError as exc:
         raise IntakeRejected("body is nested too deeply to be a Kobo submission") from exc
-    if not isinstance(data, dict):
-        raise IntakeRejected(
-            f"body is a JSON {type(data).__name__}, expected one submission object"
-        )
-    check_storable(data)
-    return data
 
 
 def check_storable(raw: Any, depth: int = 0, path: str = "") -> None:
@@ -68,7 +106,7 @@ def check_storable(raw: Any, depth: int = 0, path: str = "") -> None:
     an error in the middle of a transaction, and a lost delivery.
     """
     if depth > MAX_DEPTH:
-        raise IntakeRejected(f"submission nested deeper than {MAX_DEPTH} levels at {path!r}")
+        raise IntakeRejected(f"submission nested deeper than {MAX_DEPTH} levels at {shown(path)}")
     if isinstance(raw, dict):
         for key, value in raw.items():
             check_storable(key, depth + 1, path)
@@ -78,13 +116,15 @@ def check_storable(raw: Any, depth: int = 0, path: str = "") -> None:
             check_storable(item, depth + 1, path)
     elif isinstance(raw, str):
         if "\x00" in raw:
-            raise IntakeRejected(f"answer {path!r} contains a NUL character")
+            raise IntakeRejected(f"answer {shown(path)} contains a NUL character")
         try:
             raw.encode("utf-8")
         except UnicodeEncodeError as exc:
-            raise IntakeRejected(f"answer {path!r} contains an unpaired surrogate") from exc
-    elif isinstance(raw, float) and raw != raw:  # NaN
-        raise IntakeRejected(f"answer {path!r} is NaN")
+            raise IntakeRejected(f"answer {shown(path)} contains an unpaired surrogate") from exc
+    elif isinstance(raw, float) and not math.isfinite(raw):  # the pull's parser allows them
+        raise IntakeRejected(f"answer {shown(path)} is not a finite number")
+    elif isinstance(raw, int) and not isinstance(raw, bool) and not MIN_INT <= raw <= MAX_INT:
+        raise IntakeRejected(f"answer {shown(path)} is an integer over 64 bits")
 
 
 def _strip_uuid(value: Any) -> str | None:
@@ -114,7 +154,7 @@ def identity(raw: dict[str, Any]) -> tuple[str, str, str | None, int | None]:
     if record_id is None and isinstance(record, str) and record.isascii() and record.isdigit():
         record_id = int(record)
     if record_id is not None and not 0 < record_id < 2**63:
-        raise IntakeRejected(f"_id {record!r} is not a Kobo record id", Refusal.UNPROCESSABLE)
+        raise IntakeRejected("_id is not a Kobo record id (1 to 2^63-1)", Refusal.UNPROCESSABLE)
     return instance, root, deprecated, record_id
 
 

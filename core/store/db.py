@@ -16,6 +16,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from config.settings import Settings
 from core.store.errors import DatabaseUnavailable
+from core.store.files import private_sqlite
 
 T = TypeVar("T")
 
@@ -24,17 +25,22 @@ class Base(DeclarativeBase):
     """Declarative base for every Pantau table."""
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    # SQLAlchemy, not the sqlite3 module, decides where transactions begin (see below).
-    dbapi_conn.isolation_level = None
-    # WAL lets the webhook write while workers read; busy_timeout turns a short lock into a
-    # wait instead of an error (a long one still surfaces and the webhook answers 503).
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=5000")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.close()
+def _sqlite_pragmas(synchronous: str):
+    def on_connect(dbapi_conn, _record) -> None:
+        # SQLAlchemy, not the sqlite3 module, decides where transactions begin (see below).
+        dbapi_conn.isolation_level = None
+        # WAL lets the webhook write while workers read; busy_timeout turns a short lock into
+        # a wait instead of an error (a long one still surfaces and the webhook answers 503).
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        # FULL (the default): a 202 the webhook answered survives a power loss; NORMAL may
+        # lose the last commits of WAL mode. `make bench` measures what FULL costs.
+        cur.execute(f"PRAGMA synchronous={synchronous}")
+        cur.execute("PRAGMA busy_timeout=5000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    return on_connect
 
 
 def _sqlite_begin_immediate(conn) -> None:
@@ -49,14 +55,27 @@ def make_engine(settings: Settings) -> Engine:
     url = settings.database_url
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 5})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        if path and path != ":memory:" and not path.startswith("file:"):
+            private_sqlite(Path(path))
+        # hide_parameters: an error's text must never carry the values bound to the statement
+        # (answers of a submission) into submissions.error, logs or the audit log.
+        # One connection per process: every SQLite transaction begins IMMEDIATE (one writer at
+        # a time), so threads (gthread web workers) gain nothing from more, and waiting in the
+        # pool's queue wakes at once where SQLite's busy handler sleeps in steps of up to 100 ms.
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 5},
+            hide_parameters=True,
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=5,
+        )
+        event.listen(engine, "connect", _sqlite_pragmas(settings.sqlite_synchronous))
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     return create_engine(
         url,
+        hide_parameters=True,
         pool_pre_ping=True,
         pool_size=5,
         max_overflow=5,
@@ -121,15 +140,17 @@ def run_unit(factory: sessionmaker[Session], work: Callable[[Session], T], attem
     raise AssertionError("unreachable")
 
 
-def advisory_lock(session: Session, key: str) -> None:
+def advisory_lock(session: Session, key: str, *, shared: bool = False) -> None:
     """Serialise transactions that touch the same logical thing (until commit).
 
-    PostgreSQL: a transaction-scoped advisory lock on a hash of key. SQLite needs none: a
-    transaction that has written holds the database's only write lock until it commits.
+    PostgreSQL: a transaction-scoped advisory lock on a hash of key (`shared` ones only keep
+    an exclusive holder out). SQLite needs none: every transaction begins IMMEDIATE, holding
+    the database's only write lock until it ends.
     """
     if session.get_bind().dialect.name == "postgresql":
         digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+        call = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
         session.execute(
-            text("SELECT pg_advisory_xact_lock(:k)"),
+            text(f"SELECT {call}(:k)"),
             {"k": int.from_bytes(digest, "big", signed=True)},
         )

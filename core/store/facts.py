@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from core.domain.facts import Facts, FactsError, extract_values
+from core.domain.facts import MISSING, WITHHELD, Facts, FactsError, extract_values
 from core.domain.forms.contract import Contract, load_contract
-from core.domain.privacy import IDENTIFYING_FIELDS, INVALID_PREFIX
+from core.domain.privacy import INVALID_PREFIX, is_pseudonym
 from core.store.models import Fact, Submission, utcnow
 
 __all__ = ["FactsError", "contract", "facts_of", "facts_from_row", "fact_row_values"]
@@ -37,16 +37,33 @@ def _jsonable(value: Any) -> Any:
 
 def _split_identifiers(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     # Identifying answers were replaced by pseudonyms at intake; they bypass the contract's
-    # 16-digit pattern and reach scoring as the pseudonymous family key.
+    # 16-digit pattern and reach scoring as the pseudonymous family key. An error about one
+    # names the field and never its value.
     rest: dict[str, Any] = {}
     found: dict[str, str] = {}
     for key, value in raw.items():
         name = key.rsplit("/", 1)[-1]
-        if name in IDENTIFYING_FIELDS and isinstance(value, str):
-            found[name] = value
-        else:
+        if name not in contract().identifying:
             rest[key] = value
+        elif value is None or value == "":
+            continue  # unanswered
+        elif not is_pseudonym(value):
+            kind = type(value).__name__
+            raise FactsError(name, WITHHELD, f"expected a 16-digit answer (a string), got {kind}")
+        elif value.startswith(INVALID_PREFIX):
+            # The number itself is gone (pseudonymised at intake); say what was wrong with it.
+            raise FactsError(name, WITHHELD, "was not a 16-digit number")
+        else:
+            found[name] = value
     return rest, found
+
+
+def _require_identifiers(form_id: str, found: dict[str, str]) -> None:
+    # A family survey without its KK cannot be scored: the sender's data, named as such.
+    form = contract().form(form_id)
+    for name in contract().identifying & set(form.top_level()):
+        if form.fields[name].required and name not in found:
+            raise FactsError(name, MISSING, "required answer missing")
 
 
 def _period_of(form_id: str, values: dict[str, Any]) -> str | None:
@@ -69,12 +86,9 @@ def facts_of(submission: Submission) -> Facts:
     if submission.form_id is None:
         raise FactsError("_xform_id_string", submission.asset_uid, "form not known to Pantau")
     raw, pseudonyms = _split_identifiers(submission.raw)
+    _require_identifiers(submission.form_id, pseudonyms)
     values = extract_values(raw, submission.form_id, contract())
-    for name, value in pseudonyms.items():
-        if value.startswith(INVALID_PREFIX):
-            # The number itself is gone (pseudonymised at intake); say what was wrong with it.
-            raise FactsError(name, "(pseudonymised)", "was not a 16-digit number")
-        values[name] = value
+    values.update(pseudonyms)
     return Facts(
         form=submission.form_id,
         submission_id=submission.id,

@@ -49,7 +49,9 @@ def imp_desa(session: Session, imp: str) -> str | None:
 def in_wilayah(column: Any, wilayah: str) -> ColumnElement[bool]:
     """A code column inside a dotted wilayah: "32.77" is Kota Cimahi, never 32.770…."""
     code = wilayah.rstrip(".")
-    return (column == code) | column.startswith(code + ".")
+    # autoescape: `%` and `_` in what a user typed are characters, not LIKE wildcards (wilayah
+    # is about to become the access boundary of the web API).
+    return (column == code) | column.startswith(code + ".", autoescape=True)
 
 
 def current_facts(forms: Sequence[str]) -> Any:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from core.domain.facts import Facts
+from core.domain.facts import MISSING, Facts, FactsError
 from core.domain.rules import Rules
 from core.domain.scoring import (
     IMP_FORMS,
@@ -139,6 +139,8 @@ def store_family_assessment(
 ) -> FamilyAssessment:
     """Assess one keluarga_risiko survey, store it, update the family, emit alert events."""
     key = facts.get("no_kk")  # already the pseudonym (core.domain.privacy)
+    if not key:  # facts_of refuses it first; never let it reach the NOT NULL family key
+        raise FactsError("no_kk", MISSING, "required answer missing")
     advisory_lock(session, f"family:{key}")
     result = assess_family(facts, rules.krs, family=key)
     family = _family_row(session, key, facts)

@@ -16,7 +16,14 @@ from typing import Any, Literal
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
-from core.domain.privacy import pseudonymise, redact_bytes
+from core.domain.privacy import (
+    Keyring,
+    as_keyring,
+    blank_numbers,
+    pseudonymise,
+    redact_bytes,
+    shown,
+)
 from core.domain.submissions import (
     IntakeRejected,
     Refusal,
@@ -28,6 +35,8 @@ from core.domain.submissions import (
 )
 from core.domain.versions import current_version, settle
 from core.store import submissions as store
+from core.store.facts import contract
+from core.store.keys import check_key
 from core.store.models import Submission, utcnow
 
 Outcome = Literal["created", "duplicate", "rejected"]
@@ -127,24 +136,27 @@ def ingest(
     raw: dict[str, Any],
     *,
     source: str,
-    secret: bytes,
+    secret: bytes | Keyring,
     server: str = "kobo",
     require_known_form: bool = True,
 ) -> Received:
     """Store one submission dict exactly once and keep its record's version chain consistent.
 
-    Identifying answers (KK/NIK) are pseudonymised with `secret` before anything is stored.
-    Raises IntakeRejected for a payload that can never be stored (no instance id, unknown form).
-    Does not commit: the caller's unit of work does.
+    Identifying answers (KK/NIK) and KK-shaped numbers anywhere are pseudonymised with `secret`
+    before anything is stored, once the keys are checked against those of the stored family
+    keys (PseudonymKeyMismatch, retryable, when not). Raises IntakeRejected for a payload that
+    can never be stored (no instance id, unknown form). Does not commit.
     """
     check_storable(raw)  # the pull and replay paths did not go through parse_json_body
-    raw = pseudonymise(raw, secret)
+    keyring = as_keyring(secret)
+    check_key(session, keyring.fingerprint)
+    raw = pseudonymise(raw, keyring, contract().identifying)
     instance, root, deprecated, record_id = identity(raw)
     asset_uid, version = server_form(raw)
     ref = resolve_form(session, server, asset_uid, version)
     if require_known_form and ref.form_id is None:
         raise IntakeRejected(
-            f"unknown form: asset {asset_uid!r} was never published through Pantau"
+            f"unknown form: asset {shown(asset_uid)} was never published through Pantau"
             if asset_uid
             else "unknown form: the submission has no _xform_id_string",
             Refusal.UNPROCESSABLE,
@@ -227,7 +239,7 @@ def receive(
     record: Any,
     *,
     source: str,
-    secret: bytes,
+    secret: bytes | Keyring,
     server: str = "kobo",
     context: str = "",
 ) -> Received:
@@ -249,7 +261,7 @@ def receive_body(
     body: bytes,
     *,
     source: str,
-    secret: bytes,
+    secret: bytes | Keyring,
     refused: IntakeRejected | None = None,
     content_type: str | None = None,
     headers: dict[str, str] | None = None,
@@ -274,7 +286,7 @@ def receive_body(
 
 
 def _try_ingest(
-    session: Session, record: Any, *, source: str, secret: bytes, server: str
+    session: Session, record: Any, *, source: str, secret: bytes | Keyring, server: str
 ) -> Received | IntakeRejected:
     try:
         if not isinstance(record, dict):
@@ -302,6 +314,7 @@ def _refuse(
     content_type: str | None,
     headers: dict[str, str] | None = None,
 ) -> Received:
+    reason = blank_numbers(reason)  # a reason is logged, answered and stored: no KK in it
     letter = dead_letter(
         session,
         source=source,
@@ -330,18 +343,20 @@ def dead_letter(
     return store.add_dead_letter(
         session,
         source=source,
-        reason=reason,
+        reason=blank_numbers(reason),
         body=redact_bytes(body),
-        content_type=(content_type or "")[:120] or None,
-        headers=headers or {},
+        content_type=blank_numbers(content_type or "")[:120] or None,
+        headers={k: blank_numbers(v) for k, v in (headers or {}).items()},
     )
 
 
-def _record_body(record: Any, secret: bytes) -> bytes:
+def _record_body(record: Any, secret: bytes | Keyring) -> bytes:
     # Pseudonymise first: a refused record still carries the family's KK number in clear.
     try:
-        return json.dumps(pseudonymise(record, secret), ensure_ascii=False).encode(
-            "utf-8", "backslashreplace"
-        )
+        clean = pseudonymise(record, secret, contract().identifying)
+        return json.dumps(clean, ensure_ascii=False).encode("utf-8", "backslashreplace")
     except (TypeError, ValueError, RecursionError):
-        return repr(record).encode("utf-8", "backslashreplace")
+        try:
+            return repr(record).encode("utf-8", "backslashreplace")
+        except ValueError:  # an integer of more than 4,300 digits has no repr
+            return b"(a record that cannot be shown)"

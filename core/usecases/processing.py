@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Literal
 
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from core.domain.errors import PantauError
 from core.domain.facts import FactsError
+from core.domain.privacy import blank_numbers
 from core.domain.rules import Rules
 from core.store.db import TRANSIENT
 from core.store.facts import claim, facts_of, facts_rows_of, replace_facts
@@ -73,7 +75,7 @@ def process_submission(
             submission_id,
             extra={"submission_id": submission_id},
         )
-        outcome = _fail(submission, f"unexpected error: {exc.__class__.__name__}: {exc}")
+        outcome = _fail(submission, f"unexpected error: {describe(exc)}")
     if finish:
         finish_batch(session, rules)
     return outcome
@@ -116,7 +118,20 @@ def dispatch_events(step: Step) -> int:
     return handled
 
 
+def describe(exc: BaseException) -> str:
+    """An error as it may be stored and logged: a database's own text is never kept.
+
+    A driver's message can quote the failing row (PostgreSQL's DETAIL), answers included.
+    """
+    if isinstance(exc, DBAPIError):
+        return f"{exc.__class__.__name__} ({exc.orig.__class__.__name__}) from the database"
+    if isinstance(exc, SQLAlchemyError):
+        return exc.__class__.__name__
+    return f"{exc.__class__.__name__}: {exc}"
+
+
 def _fail(submission: Submission, reason: str) -> Outcome:
+    reason = blank_numbers(reason)
     submission.status = "failed"
     submission.error = reason[:2000]
     log.warning(

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.clients.central import CentralClient, CentralSubmission, Watermark
 from core.clients.kobo import KoboClient
+from core.domain.privacy import Keyring
 from core.domain.rules import Rules
 from core.store.db import run_unit
 from core.store.locks import LockBusy, lease, renew
@@ -27,7 +28,8 @@ from core.store.submissions import pull_cursor
 from core.usecases.central_trash import apply_central_trash
 from core.usecases.intake import IntakeCounts, receive
 
-LEASE = timedelta(minutes=10)
+# Renewed by the lease's heartbeat while the pull runs: a killed pull's lease lapses quickly.
+LEASE = timedelta(seconds=60)
 # Records stored per transaction: short transactions keep SQLite's single write lock free for
 # the webhook between chunks (a 1,000-record page held it for seconds).
 CHUNK = 100
@@ -66,7 +68,7 @@ class Puller:
 
     factory: sessionmaker[Session]
     report: PullReport
-    secret: bytes
+    secret: bytes | Keyring
     owner: str = ""
     progress: Progress | None = None
     on_new: NewIds | None = None
@@ -101,7 +103,7 @@ class Puller:
 def _store_chunk(
     records: list[Any],
     server: str,
-    secret: bytes,
+    secret: bytes | Keyring,
     move_cursor: Callable[[Session], None] | None,
     session: Session,
 ) -> tuple[list[int], IntakeCounts]:
@@ -119,7 +121,11 @@ def _store_chunk(
 
 @contextmanager
 def _pulling(
-    factory: sessionmaker[Session], server: str, asset_uid: str, secret: bytes, **hooks: Any
+    factory: sessionmaker[Session],
+    server: str,
+    asset_uid: str,
+    secret: bytes | Keyring,
+    **hooks: Any,
 ) -> Iterator[Puller]:
     puller = Puller(factory, PullReport(server, asset_uid), secret, **hooks)
     with lease(factory, puller.lease_name, LEASE) as owner:
@@ -132,7 +138,7 @@ def pull(
     client: KoboClient | CentralClient,
     asset_uid: str,
     *,
-    secret: bytes,
+    secret: bytes | Keyring,
     rules: Rules,
     since: str | None = None,
     progress: Progress | None = None,
@@ -165,7 +171,7 @@ def pull_kobo(
     client: KoboClient,
     asset_uid: str,
     *,
-    secret: bytes,
+    secret: bytes | Keyring,
     since: str | None = None,
     progress: Progress | None = None,
     on_new: NewIds | None = None,
@@ -270,7 +276,7 @@ def pull_central(
     client: CentralClient,
     form_id: str,
     *,
-    secret: bytes,
+    secret: bytes | Keyring,
     rules: Rules,
     progress: Progress | None = None,
     on_new: NewIds | None = None,

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clients.kobo import KoboClient, KoboNotFound
+from core.domain.privacy import Keyring
 from core.domain.rules import Rules
 from core.store.db import session_scope
 from core.store.locks import LockBusy, lease, renew
@@ -40,7 +41,7 @@ class _Sweep:
     factory: sessionmaker[Session]
     client: KoboClient
     report: SweepReport
-    secret: bytes
+    secret: bytes | Keyring
     owner: str
 
     @property
@@ -53,7 +54,7 @@ def sweep_kobo(
     client: KoboClient,
     asset_uid: str,
     *,
-    secret: bytes,
+    secret: bytes | Keyring,
     rules: Rules,
     progress: Progress | None = None,
     on_new: NewIds | None = None,
@@ -115,7 +116,7 @@ def _fetch_changed(sweep: _Sweep, record_ids: list[int]) -> None:
             sweep.report.new_ids.append(sid)
 
 
-def _store_current(session: Session, rec: dict[str, Any], secret: bytes) -> int | None:
+def _store_current(session: Session, rec: dict[str, Any], secret: bytes | Keyring) -> int | None:
     received = receive(session, rec, source="sweep", server="kobo", secret=secret)
     if received.process_id is not None:
         return received.process_id

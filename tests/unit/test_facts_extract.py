@@ -82,3 +82,35 @@ def test_contract__every_form_has_its_date_field_and_desa():
     for form_id, fc in CONTRACT.forms.items():
         assert "desa" in fc.fields, form_id
         assert fc.date_field
+
+
+@pytest.mark.parametrize(
+    ("answer", "why"),
+    [
+        ("9" * 5000, "out of range"),
+        ("1e999999999", "out of range"),
+        ("12345678901", "out of range"),
+        ("1e400", "out of range"),
+        ("5.5", "not an integer"),
+        ("Infinity", "not an integer"),
+    ],
+)
+def test_extract__huge_or_odd_integers_are_the_senders_error_naming_the_field(answer, why):
+    raw = {"pertemuan/hadir_laki": answer}
+    with pytest.raises(FactsError) as err:
+        extract_values(raw, "pertemuan_imp", CONTRACT)
+    assert err.value.field == "hadir_laki" and why in str(err.value)
+    assert len(str(err.value)) < 120  # the value is shortened, never echoed whole
+
+
+@pytest.mark.parametrize("answer", ["1e999", "1" * 400, "-1e309", "2e9"])
+def test_extract__decimals_that_overflow_are_refused(answer):
+    with pytest.raises(FactsError) as err:
+        extract_values({"anak": [{"anak/tinggi_cm": answer}]}, "keluarga_risiko", CONTRACT)
+    assert err.value.field == "tinggi_cm"
+
+
+def test_extract__whole_numbers_in_other_notations_still_count():
+    raw = {"pertemuan/hadir_laki": "5.0", "pertemuan/hadir_perempuan": "1e1"}
+    values = extract_values(raw, "pertemuan_imp", CONTRACT)
+    assert values["hadir_laki"] == 5 and values["hadir_perempuan"] == 10

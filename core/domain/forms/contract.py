@@ -11,6 +11,9 @@ from core.domain.forms.errors import ContractError
 
 DEFAULT_CONTRACT = Path(__file__).resolve().parents[3] / "xlsforms" / "contract.toml"
 
+# Identifying answers when a contract has no `[privacy] identifying` list (see contract.toml).
+IDENTIFYING_FIELDS = frozenset({"no_kk", "nik", "nik_istri", "nik_suami", "kki"})
+
 FIELD_TYPES = frozenset(
     {
         "text",
@@ -73,6 +76,9 @@ class Contract:
 
     forms: dict[str, FormContract]
     source: Path | None = None
+    # Names (last path segment) of answers that identify a person or household: pseudonymised
+    # at intake in every form, whether or not code reads them.
+    identifying: frozenset[str] = IDENTIFYING_FIELDS
 
     def form(self, form_id: str) -> FormContract:
         """The contract of form_id; ContractError when the contract does not know it."""
@@ -131,7 +137,22 @@ def parse_contract(data: dict[str, Any], source: Path | None = None) -> Contract
             date_field=raw.get("date_field", ""),
             fields=fields,
         )
-    return Contract(forms=forms, source=source)
+    return Contract(forms=forms, source=source, identifying=_identifying(data, forms))
+
+
+def _identifying(data: dict[str, Any], forms: dict[str, FormContract]) -> frozenset[str]:
+    privacy = data.get("privacy", {})
+    names = privacy.get("identifying", sorted(IDENTIFYING_FIELDS))
+    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+        raise ContractError("privacy.identifying: needs a list of field names")
+    for fc in forms.values():
+        for name in set(names) & set(fc.fields):
+            # The pseudonym replaces the answer before facts are read: only text can hold it.
+            if fc.fields[name].type != "text":
+                raise ContractError(
+                    f"forms.{fc.form_id}.fields.{name}: an identifying field must be text"
+                )
+    return frozenset(names)
 
 
 def load_contract(path: Path | None = None) -> Contract:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
+from core.domain.privacy import KEY_HEX_CHARS, KEY_PREFIX, is_kk_number, keyed_digest
 from core.domain.scoring.errors import IdentityError
 
-KEY_PREFIX = "kel_"
-KEY_HEX_CHARS = 20
+__all__ = ["KEY_HEX_CHARS", "KEY_PREFIX", "family_key"]
 
 
 def family_key(no_kk: str, secret: bytes) -> str:
@@ -19,10 +16,9 @@ def family_key(no_kk: str, secret: bytes) -> str:
         raise IdentityError(f"no_kk must be a string of 16 digits, got {type(no_kk).__name__}")
     digits = no_kk.strip()
     # The message never repeats the number: errors end up in logs.
-    if len(digits) != 16 or not (digits.isascii() and digits.isdigit()):
+    if not is_kk_number(digits):
         raise IdentityError(
             f"no_kk must be exactly 16 digits (got {len(digits)} characters"
             f"{'' if digits.isascii() and digits.isdigit() else ', not all digits'})"
         )
-    digest = hmac.new(bytes(secret), digits.encode("ascii"), hashlib.sha256).hexdigest()
-    return KEY_PREFIX + digest[:KEY_HEX_CHARS]
+    return KEY_PREFIX + keyed_digest(digits, bytes(secret))

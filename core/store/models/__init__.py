@@ -6,7 +6,14 @@ Importing this package registers every table on `Base.metadata`.
 from core.store.models.alerts import Alert, AlertStatusChange, Delivery, Digest, Recipient
 from core.store.models.base import BigId, Json, utcnow
 from core.store.models.forms import FormVersion, Publication
-from core.store.models.intake import DeadLetter, Heartbeat, JobLock, PullCursor, Submission
+from core.store.models.intake import (
+    DeadLetter,
+    Heartbeat,
+    JobLock,
+    PseudonymKeyCheck,
+    PullCursor,
+    Submission,
+)
 from core.store.models.registry import Institution, Wilayah
 from core.store.models.scores import DomainEvent, Fact, Family, RiskAssessment, TierAssessment
 from core.store.models.users import ApiToken, AuditLog, LoginFailure, User
@@ -30,6 +37,7 @@ __all__ = [
     "Json",
     "LoginFailure",
     "Publication",
+    "PseudonymKeyCheck",
     "PullCursor",
     "Recipient",
     "RiskAssessment",

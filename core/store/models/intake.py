@@ -102,3 +102,17 @@ class Heartbeat(Base):
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     detail: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+
+
+class PseudonymKeyCheck(Base):
+    """A check value of the pseudonym keys that made the stored family keys (one row).
+
+    Intake compares it with its own keys before storing anything, so a process left on an old
+    key after `pantau keys rotate` stops instead of splitting families in two.
+    """
+
+    __tablename__ = "pseudonym_key_check"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -20,6 +20,7 @@ from core.domain.facts import extract_values
 from core.store.db import make_engine, make_session_factory, session_scope
 from core.store.migrate import upgrade
 from core.usecases.build import build_form, stamped_xlsform, write_attachments
+from tests.conftest import TEST_KEYS
 from tests.integration.forms.conftest import FORM_IDS, FORMS_DIR
 from tests.support.kobo_sandbox import start_kobo_sandbox
 from tests.support.odk_engine import engine_missing, fill
@@ -43,7 +44,9 @@ NO_KK = "3277010101200012"
 def env(tmp_path_factory):
     """Forms built from the committed XLSForms, media from a seeded registry, Kobo deployed."""
     root = tmp_path_factory.mktemp("engine")
-    settings = load_settings(var_dir=root / "var", database_url=f"sqlite:///{root / 'p.db'}")
+    settings = load_settings(
+        var_dir=root / "var", database_url=f"sqlite:///{root / 'p.db'}", **TEST_KEYS
+    )
     engine = make_engine(settings)
     upgrade(engine)
     factory = make_session_factory(engine)

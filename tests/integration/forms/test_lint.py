@@ -7,6 +7,7 @@ from click.testing import CliRunner
 
 from cli.main import main
 from core.domain.forms.lint import lint_form
+from tests.conftest import KEY_ENV
 from tests.integration.forms.conftest import EN_LABEL, FORM_IDS, FORMS_DIR, edit_cell
 
 
@@ -79,7 +80,7 @@ def test_cli__forms_lint_exits_1_on_a_renamed_contract_field(forms_copy, tmp_pat
     path = forms_copy / "kie_konseling.xlsx"
     before = hashlib.sha256((FORMS_DIR / "kie_konseling.xlsx").read_bytes()).hexdigest()
     row = edit_cell(path, "survey", "jumlah_rujukan", "name", "jml_rujukan")
-    env = {"PANTAU_FORMS_DIR": str(forms_copy), "PANTAU_VAR_DIR": str(tmp_path / "var")}
+    env = {**KEY_ENV, "PANTAU_FORMS_DIR": str(forms_copy), "PANTAU_VAR_DIR": str(tmp_path / "var")}
     result = CliRunner().invoke(main, ["forms", "lint", "kie_konseling"], env=env)
     assert result.exit_code == 1, result.output
     assert f"kie_konseling.xlsx survey:{row} [name]" in result.output
@@ -89,7 +90,7 @@ def test_cli__forms_lint_exits_1_on_a_renamed_contract_field(forms_copy, tmp_pat
 
 
 def test_cli__forms_lint_passes_on_the_committed_forms(tmp_path):
-    env = {"PANTAU_FORMS_DIR": str(FORMS_DIR), "PANTAU_VAR_DIR": str(tmp_path / "var")}
+    env = {**KEY_ENV, "PANTAU_FORMS_DIR": str(FORMS_DIR), "PANTAU_VAR_DIR": str(tmp_path / "var")}
     result = CliRunner().invoke(main, ["forms", "lint"], env=env)
     assert result.exit_code == 0, result.output
     assert result.output.count(": ok") == 5

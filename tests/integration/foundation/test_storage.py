@@ -1,9 +1,10 @@
+import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
 from cli.main import main
 from core.store.db import make_engine
-from core.store.migrate import current
+from core.store.migrate import current, upgrade
 from core.store.models import Wilayah
 from tests.conftest import pantau_env
 
@@ -82,3 +83,46 @@ def test_cli__unknown_wilayah_prefix_is_refused(settings):
     )
     assert result.exit_code == 2
     assert "99.99" in result.output
+
+
+def test_embedded_database__var_folder_0700_and_database_files_0600(tmp_path):
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path)  # sqlite:///<tmp>/var/pantau.db, var/ not made yet
+    engine = make_engine(settings)
+    upgrade(engine)
+    with engine.begin() as conn:  # keep a connection open so the WAL and shared memory exist
+        conn.execute(sa.text("INSERT INTO job_locks VALUES ('x', 'y', '2026-01-01')"))
+        var = settings.var_dir
+        assert var.stat().st_mode & 0o777 == 0o700
+        for name in ("pantau.db", "pantau.db-wal", "pantau.db-shm"):
+            assert (var / name).stat().st_mode & 0o777 == 0o600, name
+    engine.dispose()
+
+
+def test_embedded_database__left_readable_by_an_older_run_is_tightened(tmp_path):
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path)
+    settings.var_dir.mkdir(mode=0o755)
+    (settings.var_dir / "pantau.db").touch(mode=0o644)
+    settings.var_dir.chmod(0o755)
+    (settings.var_dir / "pantau.db").chmod(0o644)
+    make_engine(settings).dispose()
+    assert settings.var_dir.stat().st_mode & 0o777 == 0o700
+    assert (settings.var_dir / "pantau.db").stat().st_mode & 0o777 == 0o600
+
+
+def test_database_errors__never_list_the_bound_parameters(settings):
+    # PostgreSQL's own DETAIL may still quote a failing row: Pantau never stores or logs a
+    # database error's text (see test_privacy), only its class.
+    engine = make_engine(settings)
+    kk = "3277010101900011"
+    with pytest.raises(sa.exc.IntegrityError) as err, engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO job_locks (name, owner, expires_at) VALUES (:n, :o, NULL)"),
+            {"n": kk, "o": kk},
+        )
+    assert "[parameters:" not in str(err.value)
+    assert "hidden due to hide_parameters" in str(err.value)
+    engine.dispose()

@@ -91,7 +91,7 @@ def test_pull__crash_after_a_page_resumes_from_the_committed_cursor(
                 session_factory,
                 client,
                 meeting_form.asset_uid,
-                secret=b"k",
+                secret=settings.pseudonym_secret,
                 progress=crash_after_first_page,
             )
         except Crash:
@@ -209,3 +209,15 @@ def test_processing__unusable_answer_is_marked_failed_and_listed_not_retried(
     with session_factory() as sess:
         row = sess.scalars(select(Submission)).one()
         assert row.process_count == 1
+
+
+def test_replay__a_file_with_a_4300_digit_id_is_refused_in_one_line(settings, tmp_path):
+    export = tmp_path / "export.json"
+    export.write_text('[{"_uuid": "5b7f5e0e", "_id": ' + "9" * 4301 + "}]")
+    result = _cli(settings, "intake", "replay", str(export))
+    assert result.exit_code == 2
+    assert "4301 digits" in result.output and "Traceback" not in result.output
+    for literal in ("Infinity", "NaN", "1e999"):
+        export.write_text('[{"_uuid": "5b7f5e0e", "x": ' + literal + "}]")
+        result = _cli(settings, "intake", "replay", str(export))
+        assert result.exit_code == 2 and "a Kobo submission never does" in result.output

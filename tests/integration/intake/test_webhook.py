@@ -3,6 +3,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from core.domain.privacy import redact_bytes
 from core.store.models import DeadLetter, Submission
 from tests.integration.intake.conftest import AUTH, submit_and_read
 from tests.support.submissions import family_answers, meeting_answers
@@ -153,12 +154,23 @@ MALFORMED = [
         "unknown form",
     ),
     (
-        "huge _id",
+        "_id over 64 bits",
         b'{"_uuid": "5b7f", "_id": 99999999999999999999999, "_xform_id_string": "a1"}',
         "application/json",
-        422,
-        "_id",
+        400,
+        "over 64 bits",
     ),
+    (
+        "_id of 4,300 digits",
+        b'{"_uuid": "5b7f", "_id": ' + b"9" * 4301 + b', "_xform_id_string": "a1"}',
+        "application/json",
+        400,
+        "4301 digits",
+    ),
+    ("Infinity", b'{"_uuid": "5b7f", "x": Infinity}', "application/json", 400, "Infinity"),
+    ("-Infinity", b'{"_uuid": "5b7f", "x": -Infinity}', "application/json", 400, "Infinity"),
+    ("NaN", b'{"_uuid": "5b7f", "x": NaN}', "application/json", 400, "NaN"),
+    ("1e999", b'{"_uuid": "5b7f", "x": 1e999}', "application/json", 400, "infinity"),
     ("long content type", b"<xml/>", "application/" + "x" * 300, 415, "JSON"),
     ("10 MB", b'{"x": "' + b"a" * (10 * 1024 * 1024) + b'"}', "application/json", 413, "larger"),
 ]
@@ -178,7 +190,8 @@ def test_webhook__malformed_body_gets_4xx_with_reason_and_a_dead_letter(
         letter = s.scalars(select(DeadLetter)).one()
         assert reason in letter.reason
         assert letter.source == "webhook"
-        assert letter.body == body[: len(letter.body)] and len(letter.body) > 0 or body == b""
+        kept = redact_bytes(body)  # KK-shaped runs (here: long numbers) blanked, all else kept
+        assert letter.body == kept[: len(letter.body)] and len(letter.body) > 0 or body == b""
 
 
 def test_webhook__dead_letter_never_keeps_a_kk_number_in_clear(client, session_factory):
@@ -202,3 +215,29 @@ def test_webhook__database_unavailable_answers_503_not_500(tmp_path, kobo_sandbo
     assert resp.status_code == 503
     assert resp.headers["Retry-After"]
     assert "Traceback" not in resp.get_data(as_text=True)
+
+
+def test_webhook__refusal_reason_never_echoes_a_kk_from_the_body(client, session_factory):
+    kk = "3277010101977777"
+    body = json.dumps({"_uuid": "5b7f5e0e", "_xform_id_string": kk, kk: "x"}).encode()
+    resp = _post(client, None, data=body)
+    assert resp.status_code == 422 and "unknown form" in resp.get_json()["error"]["message"]
+    assert kk not in resp.get_data(as_text=True)
+    with session_factory() as s:
+        letter = s.scalars(select(DeadLetter)).one()
+        assert kk not in letter.reason and kk.encode() not in letter.body
+
+
+def test_webhook__a_bug_answers_503_with_the_body_kept_never_500(
+    client, app, session_factory, monkeypatch
+):
+    import core.usecases.intake as intake
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug quoting 3277010101977777")
+
+    monkeypatch.setattr(intake, "parse_json_body", broken)
+    resp = _post(client, {"_uuid": "5b7f5e0e"})
+    assert resp.status_code == 503 and resp.headers["Retry-After"]
+    assert "3277010101977777" not in resp.get_data(as_text=True)
+    assert _count(session_factory, DeadLetter) == 1

@@ -157,3 +157,14 @@ def test_score_imp__sub_ppkbd_meetings_roll_up_to_the_ppkbd(
     assert rows["SUB-004"]["roles"]["pertemuan"] >= 2
     # The PPKBD has no meeting of its own; its Sub-PPKBD's meeting counts for it.
     assert rows["PPKBD-32.77.01.1001"]["roles"]["pertemuan"] >= 2
+
+
+def test_score_families__wilayah_wildcards_match_nothing(
+    settings, client, kobo_sandbox, family_form
+):
+    _deliver(client, kobo_sandbox, family_form, family_answers(NO_KK))
+    assert len(json.loads(_cli(settings, "score", "families", "--json"))) == 1
+    for pattern in ("%", "_", "32.%", "3_.77", "32.77.__.1001"):
+        out = _cli(settings, "score", "families", "--wilayah", pattern, "--json")
+        assert json.loads(out) == [], pattern
+    assert len(json.loads(_cli(settings, "score", "families", "--wilayah", "32.77", "--json"))) == 1
