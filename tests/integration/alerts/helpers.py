@@ -14,7 +14,8 @@ from tests.integration.intake.conftest import AUTH, submit_and_read
 def post_survey(client, sandbox, form, answers, **kw) -> dict:
     """Submit a survey like a phone and deliver it to the webhook as Kobo would."""
     rec = submit_and_read(sandbox, form, answers, **kw)
-    assert client.post("/webhooks/kobo", json=rec, headers=AUTH).status_code == 202
+    with client.post("/webhooks/kobo", json=rec, headers=AUTH) as answer:
+        assert answer.status_code == 202
     return rec
 
 
