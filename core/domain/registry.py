@@ -26,6 +26,8 @@ MAX_NAME = 200
 class RegistryError(PantauError):
     """An IMP list that cannot be imported; `problems` has one line per bad row."""
 
+    bad_input = True
+
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("\n".join(problems))
