@@ -29,6 +29,12 @@ FILE_ERRORS = (FileNotFoundError, PermissionError, IsADirectoryError, NotADirect
 log = logging.getLogger("pantau.cli")
 
 
+class BadInput(PantauError):
+    """Something a command checks itself before any work: a name, a combination of options."""
+
+    bad_input = True
+
+
 def one_line(text: str) -> str:
     """Text on one line, KK/NIK-shaped numbers blanked (an error may quote an answer)."""
     parts = [p.strip() for p in str(text).splitlines() if p.strip()]
@@ -49,9 +55,11 @@ def _driver_detail(exc: BaseException) -> str:
 def _database_line(exc: BaseException) -> str:
     detail = _driver_detail(exc)
     head = str(exc) if isinstance(exc, DatabaseUnavailable) else "database unavailable"
+    if detail and detail not in head:
+        head = f"{head}: {detail}"
     return (
-        f"{head}{': ' + detail if detail else ''} (check PANTAU_DATABASE_URL and that the "
-        "database server is running; a locked SQLite file frees itself, try again)"
+        f"{head} (check PANTAU_DATABASE_URL and that the database server is running; "
+        "a locked SQLite file frees itself: try again)"
     )
 
 

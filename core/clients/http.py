@@ -27,8 +27,8 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELET
 
 
 # What urllib3 says deep inside a connection error, and how a person would say it.
-_CONNECT_REASONS = (
-    ("Connection refused", "connection refused (is the server running, the port right?)"),
+CONNECT_REASONS = (
+    ("Connection refused", "connection refused"),
     ("Name or service not known", "unknown host name"),
     ("nodename nor servname", "unknown host name"),
     ("Failed to resolve", "unknown host name"),
@@ -188,7 +188,7 @@ class HttpClient:
     def _unreachable(self, exc: requests.ConnectionError) -> str:
         """`cannot connect to URL: why (check PANTAU_…_URL)`, not urllib3's retry chatter."""
         text = str(exc)
-        reason = next((why for key, why in _CONNECT_REASONS if key in text), "connection failed")
+        reason = next((why for key, why in CONNECT_REASONS if key in text), "connection failed")
         hint = f" (check {self.url_setting})" if self.url_setting else ""
         return f"cannot connect to {self.base_url}: {reason}{hint}"
 

@@ -82,8 +82,9 @@ def check_current(engine: Engine, settings: Settings) -> str:
     try:
         revision = current(engine)
     except TRANSIENT as exc:
+        lines = str(getattr(exc, "orig", None) or exc.__class__.__name__).strip().splitlines()
         raise DatabaseUnavailable(
-            f"database unavailable ({exc.__class__.__name__}) at {safe_url(settings)}"
+            f"database unavailable at {safe_url(settings)}: {lines[0] if lines else ''}"
         ) from exc
     wanted = head()
     if revision == wanted:
