@@ -140,7 +140,9 @@ def latest_risk_assessment(session: Session, family_id: int) -> RiskAssessment |
     )
 
 
-def family_places(session: Session, keys: Iterable[str]) -> dict[str, tuple[str, str | None, str | None]]:
+def family_places(
+    session: Session, keys: Iterable[str]
+) -> dict[str, tuple[str, str | None, str | None]]:
     """(desa, RW, RT) of each family among keys, as its latest survey placed it."""
     wanted = sorted(set(keys))
     if not wanted:
