@@ -1,7 +1,7 @@
 """The one KoboToolbox client: a requests.Session with base URL, token, retries and timeout.
 
 Per-resource services hang off `KoboClient` (`assets`, `imports`, `deployments`, `files`,
-`hooks`, `data`) and return typed objects. Behaviours relied on are in ../shared/kobo.md.
+`hooks`, `data`) and return typed objects. Behaviours relied on are in docs/kobo.md.
 The session plumbing (retries, timeout, `Retry-After`, typed errors) is `core.clients.http`.
 """
 
