@@ -306,6 +306,8 @@ def pull_central(
             # Rows come in submissionDate order while the watermark is the latest change time,
             # so it is only safe to store once the whole feed was read.
             watermark = feed.watermark if final else None
+            if since is not None and final:
+                watermark = _later(mark, watermark, read=p.report.fetched + len(batch))
             new_ids = p.store(records, partial(_move_central_cursor, form_id, watermark))
             p.announce(
                 new_ids, f"{form_id}: {p.report.fetched} records, {p.report.created} new or edited"
@@ -318,6 +320,20 @@ def pull_central(
         if progress and (trash.deleted or trash.restored):
             progress(f"{form_id}: {trash.deleted} deleted on the server, {trash.restored} restored")
         return p.report
+
+
+def _later(mark: str | None, seen: Watermark | None, *, read: int) -> Watermark | None:
+    """After a `--since` pull: the stored mark, unless the feed saw something later.
+
+    A feed starts at `since`, so with nothing read its watermark is `since` itself: storing it
+    (a date in the future, say) would make every later pull miss what came before it.
+    """
+    stored = Watermark.from_json(mark) if mark else None
+    if not read or seen is None:
+        return stored
+    if stored is not None and stored.changed_at >= seen.changed_at:
+        return stored
+    return seen
 
 
 def _batches(
