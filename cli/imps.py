@@ -68,7 +68,7 @@ def import_cmd(ctx: click.Context, file: Path, deactivate_missing: bool, as_json
     if report.changed:
         click.echo(
             "  the IMP list kader choose from changed: send it with "
-            "`pantau forms publish FORM --to kobo|central` for each IMP form"
+            "`pantau forms publish --all --to kobo|central` (or name the IMP forms)"
         )
 
 
