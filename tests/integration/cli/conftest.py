@@ -58,6 +58,16 @@ def admin(tmp_path: Path, _sqlite_template: Path) -> Admin:
     return Admin(home, db, env)
 
 
+@pytest.fixture
+def admin_sessions(admin: Admin):
+    """A session factory on the admin's database (to set up what a test needs)."""
+    from core.store.db import make_engine, make_session_factory
+
+    engine = make_engine(make_settings(admin.home, database_url=f"sqlite:///{admin.db}"))
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
 def table_counts(db: Path) -> dict[str, int]:
     """Rows of every table of a SQLite database (nothing when the file is absent)."""
     if not db.exists():
