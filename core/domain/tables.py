@@ -17,6 +17,8 @@ Row = TypeVar("Row")
 class TableError(PantauError):
     """A list that cannot be imported; `problems` has one line per bad row."""
 
+    bad_input = True
+
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("\n".join(problems))
