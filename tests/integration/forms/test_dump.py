@@ -13,7 +13,11 @@ from tests.integration.forms.conftest import FORMS_DIR
 
 
 def _dump(forms_dir, form, tmp_path):
-    env = {**KEY_ENV, "PANTAU_FORMS_DIR": str(forms_dir), "PANTAU_VAR_DIR": str(tmp_path / "var")}
+    env = {
+        **KEY_ENV,
+        "PANTAU_FORMS_DIR": str(forms_dir),
+        "PANTAU_VAR_DIR": str(tmp_path / "var"),
+    }
     return CliRunner().invoke(main, ["forms", "dump", form], env=env)
 
 
