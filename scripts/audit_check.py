@@ -38,7 +38,7 @@ def main(report_path: str, exceptions_path: str) -> int:
             fix = vuln.get("fix_versions") or "none"
             row = f"{dep['name']} {dep.get('version', '?')}: {vuln['id']} (fix: {fix})"
             (excused if ids & allowed.keys() else found).append(row)
-    print(f"pip-audit: {len(audited)} of {len(deps)} pinned packages audited")
+    print(f"pip-audit: {len(audited)} of {len(deps)} packages (pins and their deps) audited")
     for row in excused:
         print(f"  accepted (security/audit-exceptions.txt): {row}")
     for row in found:
