@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -152,3 +153,20 @@ def test_nginx__body_limit_sits_just_above_the_webhook_limit():
     assert "server 127.0.0.1:5000;" in conf
     web = units.command(DEPLOY / "pantau-web.service", env={})
     assert web[-4:] == ["--host", "127.0.0.1", "--port", "5000"]
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_units__exec_start_is_in_the_checkout_and_runs(name, tmp_path):
+    # Without systemd-analyze too: the unit's program exists where `make venv` puts it.
+    layout = Layout(root=ROOT, base=tmp_path, port=5000)
+    copy = next(p for p in layout.install_units() if p.name == name)
+    program = units.command(copy, "1", env=units.environment_defaults(copy))[0]
+    assert program.startswith(str(ROOT)), program
+    assert os.access(program, os.X_OK), f"{name}: {program} is not an executable file"
+    if program.endswith("/pantau"):
+        args = units.command(copy, "1", env=units.environment_defaults(copy))[1:]
+        # The options the unit passes exist: --help after them exits 0, a typo exits 2.
+        done = subprocess.run(
+            [program, *args, "--help"], capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
