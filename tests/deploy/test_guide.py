@@ -247,6 +247,8 @@ def test_guide__install_backup_restore_upgrade_and_rotations_as_written(deployme
         "pantau-beat.service",
     }
     assert '"status"' in d.run("ready").stdout
+    doctor = d.run("doctor").stdout  # exit 0: nothing required failed
+    assert re.search(r"^ok +kobo", doctor, re.M | re.I) and "FAIL" not in doctor, doctor
     d.survey(date(2026, 4, 20))
     assert f"worker1@{socket.gethostname()} ready" in d.systemd.log("pantau-worker@1.service")
 
@@ -280,6 +282,10 @@ def test_guide__install_backup_restore_upgrade_and_rotations_as_written(deployme
     assert d.scalar("SELECT count(*) FROM submissions") == 2
     d.run("swap-start")
     assert len(d.services) == 3
+    d.run("drop-damaged")
+    assert d.scalar("SELECT count(*) FROM pg_database WHERE datname LIKE 'pantau%'") == 1
+    (restored,) = d.families()  # read back by pantau from the restored database alone
+    assert len(restored["history"]) == 2  # the dumped survey and the pulled one
 
     # 8. The webhook token: the hooks send the new one, the web takes it and refuses the old.
     old_token = units.read_env_file(d.layout.env_file)["PANTAU_WEBHOOK_TOKEN"]
