@@ -252,6 +252,17 @@ def test_guide__install_backup_restore_upgrade_and_rotations_as_written(deployme
     d.survey(date(2026, 4, 20))
     assert f"worker1@{socket.gethostname()} ready" in d.systemd.log("pantau-worker@1.service")
 
+    # 5. A second worker instance beside the first, with its own node name.
+    d.run("more-workers")
+    wait_for(
+        lambda: f"worker2@{socket.gethostname()} ready" in d.systemd.log("pantau-worker@2.service"),
+        timeout=90,
+        what="pantau-worker@2 ready (its log: pantau-worker@2.service.log in the test's folder)",
+    )
+    assert d.services["pantau-worker@1.service"].poll() is None
+    for n in (1, 2):
+        assert "DuplicateNodename" not in d.systemd.log(f"pantau-worker@{n}.service")
+
     # 6. A backup; 7. an upgrade, which makes one more first.
     listing = d.run("backup").stdout
     (dump,) = d.layout.backup_dir.glob("pantau-*.dump")
@@ -261,6 +272,7 @@ def test_guide__install_backup_restore_upgrade_and_rotations_as_written(deployme
     d.actions.clear()
     d.run("upgrade-stop")
     assert not d.services, "upgrade-stop left a service running"
+    assert ("stop", "pantau-worker@2.service") in d.actions  # 'pantau-worker@*' stops both
     assert d.systemd.log("pantau-backup.service").count("pantau-backup: ") == 2
     d.run("upgrade-migrate")
     d.run("upgrade-start")
