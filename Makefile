@@ -11,7 +11,8 @@ install: system-deps venv node-deps
 
 # Debian packages the tests and the form build need; installed only when missing.
 # chromium: the dashboard's browser test (Playwright drives it; no browser is downloaded).
-# systemd: `systemd-analyze verify` on deploy/'s units; curl: the production guide's checks.
+# systemd: `systemd-analyze verify` on deploy/'s units; nginx-light: `nginx -t` on its nginx
+# example; curl: the production guide's checks.
 system-deps:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
@@ -22,6 +23,7 @@ system-deps:
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
 	command -v curl >/dev/null || missing="$$missing curl"; \
+	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing="$$missing nginx-light"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
