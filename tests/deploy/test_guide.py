@@ -175,10 +175,13 @@ class Deployment:
     def processed(self) -> int:
         return self.scalar("SELECT count(*) FROM submissions WHERE status = 'processed'")
 
-    def hook_headers(self) -> dict:
+    def hook_settings(self) -> dict:
         uid = self.asset_uid()
         (hook,) = self.sandbox.api("GET", f"/api/v2/assets/{uid}/hooks/").json()["results"]
-        return hook["settings"].get("custom_headers") or {}
+        return hook["settings"]
+
+    def hook_headers(self) -> dict:
+        return self.hook_settings().get("custom_headers") or {}
 
     def families(self) -> list[dict]:
         return json.loads(self.cli("score", "families", "--json"))
@@ -320,6 +323,24 @@ def test_guide__install_backup_restore_upgrade_and_rotations_as_written(deployme
     new = requests.post(webhook, json={}, headers={"X-Pantau-Token": new_token}, timeout=10)
     assert old.status_code == 401 and new.status_code not in (401, 403), (old.text, new.text)
 
+    # The password likewise, another day: the hook's token gets deliveries in meanwhile.
+    user, old_password = (
+        units.read_env_file(d.layout.env_file)[f"PANTAU_WEBHOOK_{k}"]
+        for k in ("USERNAME", "PASSWORD")
+    )
+    d.run("rotate-password")
+    new_password = units.read_env_file(d.layout.env_file)["PANTAU_WEBHOOK_PASSWORD"]
+    assert new_password != old_password
+    d.run("rotate-token-restart")
+    assert d.hook_settings()["password"] == old_password
+    d.survey(date(2026, 9, 20))
+    d.run("rotate-token-publish")
+    assert d.hook_settings()["password"] == new_password
+    d.wait_ready()
+    old = requests.post(webhook, json={}, auth=(user, old_password), timeout=10)
+    new = requests.post(webhook, json={}, auth=(user, new_password), timeout=10)
+    assert old.status_code == 401 and new.status_code not in (401, 403), (old.text, new.text)
+
     # 9. The pseudonym key: one family before and after, its history whole.
     before = d.scalar("SELECT family_key FROM families")
     rotated = d.run("rotate-keys")
@@ -338,8 +359,8 @@ def test_guide__install_backup_restore_upgrade_and_rotations_as_written(deployme
     d.survey(date(2026, 10, 20))
     (after,) = d.families()
     assert after["family"] != before
-    # Before the dump, after it (pulled), between the token's restart and publish, after the
-    # key rotation.
-    assert len(after["history"]) == 4
+    # Before the dump, after it (pulled), between each credential's restart and publish, after
+    # the key rotation.
+    assert len(after["history"]) == 5
 
     assert set(d.ran) == set(d.blocks), f"blocks no test runs: {set(d.blocks) - set(d.ran)}"
