@@ -8,8 +8,8 @@ ids, and a Content-Length that is right, short, long, nonsense, or absent (chunk
 A delivery without valid credentials is 401 and leaves nothing behind; one with them is stored
 (202), a duplicate (200), or refused (4xx) with a dead letter; no answer quotes a KK number.
 
-Cases per database: PANTAU_FUZZ_CASES, 300 by default (`make test`), 10,000 in
-`make test-reliability`, any number with `make test-reliability FUZZ=100000`. Derandomized: the
+Cases per database: PANTAU_FUZZ_CASES, 300 by default (`make test`), 5,000 in
+`make test-reliability` (10,000 over both databases), any number with `make test-reliability FUZZ=100000`. Derandomized: the
 same cases on every run.
 """
 
@@ -247,7 +247,7 @@ def _count(factory, model) -> int:
 
 
 def fuzz_cases() -> int:
-    """Cases per database: PANTAU_FUZZ_CASES (`make test-reliability` sets 10,000 or FUZZ)."""
+    """Cases per database: PANTAU_FUZZ_CASES (`make test-reliability` sets 5,000 or FUZZ)."""
     return int(os.environ.get("PANTAU_FUZZ_CASES", "300"))
 
 
