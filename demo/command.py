@@ -68,10 +68,13 @@ def demo(
     """Run the whole pipeline on Kota Cimahi at full size (or --small), until Ctrl-C."""
     if small and seed is not None:
         raise click.UsageError("--seed is for the full-size demo, not --small")
-    # The demo makes its own strong keys before settings are read, which require them.
-    demo_env = demo_secrets(var_dir_setting() / DEMO_ENV)
+    # The demo makes its own strong keys before settings are read, which require them; the
+    # file keeping them is written only once the settings are good (nothing made otherwise).
+    env_file = var_dir_setting() / DEMO_ENV
+    demo_env = demo_secrets(env_file, write=False)
     os.environ.update(demo_env)
     base = settings_from(ctx)
+    demo_secrets(env_file)
     var = Path(base.var_dir)
     log_dir = var / "logs"
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a comparison
