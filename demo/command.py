@@ -55,6 +55,13 @@ DISTRICT_WORKERS = 2
     type=int,
     help="seed of the full-size district and its year [default: 2022, the shipped registry]",
 )
+@click.option(
+    "--records",
+    default=None,
+    type=click.IntRange(min=1),
+    hidden=True,
+    help="full-size registry but only N of the year's submissions, spread over it (tests)",
+)
 @click.pass_context
 def demo(
     ctx: click.Context,
@@ -64,10 +71,13 @@ def demo(
     smtp_port: int,
     small: bool,
     seed: int | None,
+    records: int | None,
 ) -> None:
     """Run the whole pipeline on Kota Cimahi at full size (or --small), until Ctrl-C."""
     if small and seed is not None:
         raise click.UsageError("--seed is for the full-size demo, not --small")
+    if small and records is not None:
+        raise click.UsageError("--records is for the full-size demo, not --small")
     # The demo makes its own strong keys before settings are read, which require them; the
     # file keeping them is written only once the settings are good (nothing made otherwise).
     env_file = var_dir_setting() / DEMO_ENV
@@ -96,7 +106,7 @@ def demo(
         if small:
             _run_small(steps, sup, settings, host, ports, demo_env, var)
         else:
-            _run_district(steps, sup, settings, host, ports, demo_env, var, seed)
+            _run_district(steps, sup, settings, host, ports, demo_env, var, seed, records)
         click.echo(
             f"Dasbor / dashboard: {web_url}/  login {DEMO_ADMIN}, kata sandi / password: "
             f"{DEMO_PASSWORD} in {var / DEMO_ENV}"
@@ -200,6 +210,7 @@ def _run_district(
     demo_env: dict[str, str],
     var: Path,
     seed: int | None,
+    records: int | None,
 ) -> None:
     """The full-size demo's steps: Kota Cimahi's registry and a year of its data."""
     from core.clients.kobo import KoboClient
@@ -215,12 +226,13 @@ def _run_district(
         registry = var / f"demo-imps-{seed}.csv"
         write_imps_csv(registry, seed)
     password = demo_env[DEMO_PASSWORD]
-    factory = prepare_database(steps, settings, password, registry, f"district seed {seed}")
+    size = f"district seed {seed}" + (f", {records} submissions" if records else "")
+    factory = prepare_database(steps, settings, password, registry, size)
     start_children(steps, sup, host, ports, demo_env["PANTAU_KOBO_TOKEN"], var, DISTRICT_WORKERS)
     today = (utcnow() + timedelta(hours=7)).date()  # Kota Cimahi's clock (WIB)
     with KoboClient.from_settings(settings, timeout=60) as kobo:
         assets = publish_forms(steps, settings, factory, kobo)
-        year = submit_district(steps, kobo, assets, var, seed, today)
+        year = submit_district(steps, kobo, assets, var, seed, today, records)
         wait_district(steps, settings, kobo, assets, sup)
     print_district_summary(steps, settings, factory, year)
     print_alerts(steps, factory, var / "mail", sup)

@@ -18,8 +18,8 @@ from typing import Any
 
 import click
 
+from cli.progress import progress
 from demo.processes import Supervisor
-from demo.progress import Progress
 from demo.steps import DemoFailed, Steps
 
 DISTRICT_MARKER = "demo-district.json"
@@ -27,19 +27,32 @@ CHUNK = 500  # records per bulk request
 STALL_TIMEOUT = 120.0  # seconds without any progress before the wait step gives up
 PULL_AFTER = 15.0  # seconds the sandbox is idle with deliveries missing before asking a pull
 NUDGE_EVERY = 5.0  # seconds between requests to the worker to process the stored backlog
+LOG_EVERY = 30.0  # seconds between plain progress lines when the output is not a terminal
 
 
 def submit_district(
-    steps: Steps, kobo: Any, assets: dict[str, str], var: Path, seed: int, today: date
+    steps: Steps,
+    kobo: Any,
+    assets: dict[str, str],
+    var: Path,
+    seed: int,
+    today: date,
+    records: int | None = None,
 ) -> Any:
-    """Submit the generated year unless the sandbox holds it already; return the DistrictYear."""
-    from demo.district.year import default_end, district_year
+    """Submit the generated year unless the sandbox holds it already; return the DistrictYear.
+
+    `records` keeps only that many of the year's submissions, spread over it (a reduced scale
+    for tests of this path; the registry stays whole).
+    """
+    from demo.district.year import default_end, district_year, thinned
 
     marker = var / DISTRICT_MARKER
     with steps.step("Kirim data setahun / submit a year of data to the Kobo sandbox (bulk)"):
         pinned = json.loads(marker.read_text()) if marker.exists() else {}
         end = pinned.get("end") or default_end(today)
         year = district_year(end, seed)
+        if records is not None:
+            year = thinned(year, records)
         wanted = year.by_form()
         click.echo(
             f"  seed {seed}, {year.months[0]} … {year.months[-1]}: {len(year.imps):,} IMP, "
@@ -94,9 +107,8 @@ def _batches(year: Any) -> Iterator[tuple[str, list[Any]]]:
 
 def _send(steps: Steps, kobo: Any, assets: dict[str, str], year: Any) -> tuple[int, int]:
     """POST every record to the sandbox's bulk endpoint with hooks on; (new, duplicates)."""
-    progress = Progress(len(year.records), "terkirim/sent")
     created = duplicates = sent = 0
-    try:
+    with progress("  terkirim/sent") as shown:
         for form, records in _batches(year):
             steps.check()
             body = {"hooks": True, "records": [r.kobo(year.seed) for r in records]}
@@ -107,9 +119,7 @@ def _send(steps: Steps, kobo: Any, assets: dict[str, str], year: Any) -> tuple[i
             created += len(answer["ids"])
             duplicates += answer.get("duplicates", 0)
             sent += len(records)
-            progress.update(sent, f"{sent:,}/{len(year.records):,}")
-    finally:
-        progress.close()
+            shown.count(sent, len(year.records), "submissions")
     return created, duplicates
 
 
@@ -135,29 +145,38 @@ def wait_district(
     reader = create_engine(settings.database_url)
     with steps.step("Tunggu pemrosesan / wait for sandbox hooks → webhook → worker"):
         total = sum(_count(kobo, uid) for uid in assets.values())
-        progress = Progress(total, "diproses/processed")
         watch = _Watch()
+        started = last_line = time.monotonic()
         try:
-            while True:
-                stored, done, failed = _db_counts(reader, assets)
-                progress.update(
-                    done, f"diterima/stored {stored:,}/{total:,} · diproses/processed {done:,}"
-                )
-                if stored >= total and done >= stored:
-                    break
-                if dead := sup.dead():
-                    raise DemoFailed(f"{', '.join(dead)} exited")
-                steps.check()
-                now = time.monotonic()
-                if done < stored and now - watch.nudged > NUDGE_EVERY:
-                    kwargs = {"limit": 100_000, "older_than_seconds": 0}
-                    celery.send_task("pantau.process_pending", kwargs=kwargs, queue=QUEUE_SCORING)
-                    watch.nudged = now
-                watch.follow(kobo, celery, stored, done, total)
-                time.sleep(0.5)
+            with progress("  diterima/stored") as shown:
+                while True:
+                    stored, done, failed = _db_counts(reader, assets)
+                    counts = f"{stored:,} of {total:,}, diproses/processed {done:,}"
+                    shown.update(counts, force=stored >= total and done >= stored)
+                    now = time.monotonic()
+                    if not shown.live and now - last_line >= LOG_EVERY:
+                        # Off a terminal the bar draws nothing: a line now and then shows life.
+                        click.echo(f"  {_clock(now - started)} diterima/stored {counts}")
+                        last_line = now
+                    if stored >= total and done >= stored:
+                        break
+                    if dead := sup.dead():
+                        raise DemoFailed(f"{', '.join(dead)} exited")
+                    steps.check()
+                    if done < stored and now - watch.nudged > NUDGE_EVERY:
+                        kwargs = {"limit": 100_000, "older_than_seconds": 0}
+                        celery.send_task(
+                            "pantau.process_pending", kwargs=kwargs, queue=QUEUE_SCORING
+                        )
+                        watch.nudged = now
+                    watch.follow(kobo, celery, stored, done, total)
+                    time.sleep(0.5)
         finally:
-            progress.close()
             reader.dispose()
+        click.echo(
+            f"  {stored:,} diterima & diproses / stored and processed in "
+            f"{_clock(time.monotonic() - started)}"
+        )
         if watch.pulled:
             click.echo("  pull dijalankan / pull run for deliveries the sandbox gave up on")
         if failed:
@@ -212,6 +231,11 @@ def _db_counts(reader: Any, assets: dict[str, str]) -> tuple[int, int, int]:
         )
     stored = sum(rows.values())
     return stored, stored - rows.get("received", 0), rows.get("failed", 0)
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(seconds + 0.5), 60)
+    return f"{m}:{s:02d}"
 
 
 def _sandbox_idle(kobo: Any) -> bool:

@@ -55,3 +55,16 @@ def district_year(end: str, seed: int = SEED) -> DistrictYear:
     for y in years:
         classes.setdefault(y.imp.kind, Counter())[y.klass] += 1
     return DistrictYear(seed, months, imps, records, classes)
+
+
+def thinned(year: DistrictYear, n: int) -> DistrictYear:
+    """The same year with only n of its submissions, evenly spread over it (a reduced scale).
+
+    Every k-th record in time order, so each month and most forms keep some; the registry and
+    the habit classes stay whole.
+    """
+    if n >= len(year.records):
+        return year
+    step = len(year.records) / max(n, 1)
+    records = [year.records[int(i * step)] for i in range(max(n, 0))]
+    return DistrictYear(year.seed, year.months, year.imps, records, year.classes)
