@@ -23,8 +23,21 @@ def sandbox() -> None:
     type=float,
     help="Multiply hook retry backoff (0.001 compresses minutes to ms).",
 )
+@click.option(
+    "--hook-concurrency",
+    default=32,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="REST Service deliveries in flight at once.",
+)
 def kobo(
-    host: str, port: int, token: str, faults: str | None, db_path: str, retry_scale: float
+    host: str,
+    port: int,
+    token: str,
+    faults: str | None,
+    db_path: str,
+    retry_scale: float,
+    hook_concurrency: int,
 ) -> None:
     """Serve a KoboToolbox-compatible API (kpi v2 + OpenRosa submission)."""
     from sandbox.kobo import run_sandbox
@@ -35,7 +48,15 @@ def kobo(
     except FaultSpecError as exc:
         raise click.BadParameter(str(exc), param_hint="--faults") from exc
     click.echo(f"Kobo sandbox on http://{host}:{port}/ (token {token!r}, db {db_path})")
-    run_sandbox(host, port, db_path=db_path, token=token, faults=faults, retry_scale=retry_scale)
+    run_sandbox(
+        host,
+        port,
+        db_path=db_path,
+        token=token,
+        faults=faults,
+        retry_scale=retry_scale,
+        hook_concurrency=hook_concurrency,
+    )
 
 
 def register(main: click.Group) -> None:

@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,10 @@ from pydantic import SecretStr
 
 from cli.common import settings_from
 from config.settings import var_dir_setting
+from demo.closing import print_alerts, print_summary
 from demo.pipeline import (
     STEPS,
     prepare_database,
-    print_alerts,
-    print_summary,
     publish_forms,
     start_children,
     submit_samples,
@@ -34,15 +34,50 @@ from demo.pipeline import (
 from demo.processes import DEMO_ADMIN, DEMO_ENV, DEMO_PASSWORD, Supervisor, demo_secrets
 from demo.steps import DemoFailed, Interrupted, Steps
 
+# Worker processes of the full-size demo: SQLite has one writer, so more would only wait; two
+# let alerts go out while a batch is processed.
+DISTRICT_WORKERS = 2
+
 
 @click.command()
 @click.option("--port", default=5000, show_default=True, type=int, help="web service port")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--sandbox-port", default=8010, show_default=True, type=int, help="Kobo sandbox")
 @click.option("--smtp-port", default=8025, show_default=True, type=int, help="SMTP sink port")
+@click.option(
+    "--small",
+    is_flag=True,
+    help="28 IMPs and 37 crafted submissions of this month instead of Kota Cimahi's full year",
+)
+@click.option(
+    "--seed",
+    default=None,
+    type=int,
+    help="seed of the full-size district and its year [default: 2022, the shipped registry]",
+)
+@click.option(
+    "--records",
+    default=None,
+    type=click.IntRange(min=1),
+    hidden=True,
+    help="full-size registry but only N of the year's submissions, spread over it (tests)",
+)
 @click.pass_context
-def demo(ctx: click.Context, port: int, host: str, sandbox_port: int, smtp_port: int) -> None:
-    """Run the whole pipeline on embedded defaults with sample data, until Ctrl-C."""
+def demo(
+    ctx: click.Context,
+    port: int,
+    host: str,
+    sandbox_port: int,
+    smtp_port: int,
+    small: bool,
+    seed: int | None,
+    records: int | None,
+) -> None:
+    """Run the whole pipeline on Kota Cimahi at full size (or --small), until Ctrl-C."""
+    if small and seed is not None:
+        raise click.UsageError("--seed is for the full-size demo, not --small")
+    if small and records is not None:
+        raise click.UsageError("--records is for the full-size demo, not --small")
     # The demo makes its own strong keys before settings are read, which require them; the
     # file keeping them is written only once the settings are good (nothing made otherwise).
     env_file = var_dir_setting() / DEMO_ENV
@@ -68,7 +103,10 @@ def demo(ctx: click.Context, port: int, host: str, sandbox_port: int, smtp_port:
     code = 0
     try:
         ports = {"web": port, "sandbox": sandbox_port, "smtp": smtp_port}
-        _run(steps, sup, settings, host, ports, demo_env, var)
+        if small:
+            _run_small(steps, sup, settings, host, ports, demo_env, var)
+        else:
+            _run_district(steps, sup, settings, host, ports, demo_env, var, seed, records)
         click.echo(
             f"Dasbor / dashboard: {web_url}/  login {DEMO_ADMIN}, kata sandi / password: "
             f"{DEMO_PASSWORD} in {var / DEMO_ENV}"
@@ -139,7 +177,7 @@ def _child_env(
     return env
 
 
-def _run(
+def _run_small(
     steps: Steps,
     sup: Supervisor,
     settings: Any,
@@ -148,8 +186,10 @@ def _run(
     demo_env: dict[str, str],
     var: Path,
 ) -> None:
-    """The steps, from an empty database to the summary."""
-    factory = prepare_database(steps, settings, demo_env[DEMO_PASSWORD])
+    """The small demo's steps, from an empty database to the summary."""
+    from demo.registry import DEMO_IMPS
+
+    factory = prepare_database(steps, settings, demo_env[DEMO_PASSWORD], DEMO_IMPS, "small")
     start_children(steps, sup, host, ports, demo_env["PANTAU_KOBO_TOKEN"], var)
     from core.clients.kobo import KoboClient
 
@@ -158,4 +198,41 @@ def _run(
         month = submit_samples(steps, settings, kobo, assets, var)
         wait_processed(steps, factory, kobo, assets, sup)
     print_summary(steps, settings, factory, month, ports["smtp"], sup.log_dir)
+    print_alerts(steps, factory, var / "mail", sup)
+
+
+def _run_district(
+    steps: Steps,
+    sup: Supervisor,
+    settings: Any,
+    host: str,
+    ports: dict[str, int],
+    demo_env: dict[str, str],
+    var: Path,
+    seed: int | None,
+    records: int | None,
+) -> None:
+    """The full-size demo's steps: Kota Cimahi's registry and a year of its data."""
+    from core.clients.kobo import KoboClient
+    from core.store.models import utcnow
+    from demo.district import DISTRICT_IMPS, SEED
+    from demo.district_flow import print_district_summary, submit_district, wait_district
+
+    seed = SEED if seed is None else seed
+    registry = DISTRICT_IMPS
+    if seed != SEED:
+        from demo.district.registry import write_imps_csv
+
+        registry = var / f"demo-imps-{seed}.csv"
+        write_imps_csv(registry, seed)
+    password = demo_env[DEMO_PASSWORD]
+    size = f"district seed {seed}" + (f", {records} submissions" if records else "")
+    factory = prepare_database(steps, settings, password, registry, size)
+    start_children(steps, sup, host, ports, demo_env["PANTAU_KOBO_TOKEN"], var, DISTRICT_WORKERS)
+    today = (utcnow() + timedelta(hours=7)).date()  # Kota Cimahi's clock (WIB)
+    with KoboClient.from_settings(settings, timeout=60) as kobo:
+        assets = publish_forms(steps, settings, factory, kobo)
+        year = submit_district(steps, kobo, assets, var, seed, today, records)
+        wait_district(steps, settings, kobo, assets, sup)
+    print_district_summary(steps, settings, factory, year)
     print_alerts(steps, factory, var / "mail", sup)

@@ -18,7 +18,6 @@ import click
 from demo import DEMO_PREFIX
 from demo.processes import (
     DEMO_ADMIN,
-    DEMO_ENV,
     Supervisor,
     http_ok,
     port_free,
@@ -36,21 +35,43 @@ DEMO_FORMS = (
     "keluarga_risiko",
 )
 SAMPLES_MARKER = "demo-samples.json"
+SIZE_MARKER = "demo-size"
+# Sandbox deliveries in flight at once: enough to keep the web's threads busy, not more.
+HOOK_CONCURRENCY = 8
+# Kobo retries a refused delivery after up to 1, 2, 4, 8 minutes. With SQLite's one writer a busy
+# moment answers some deliveries 503; at a twentieth of Kobo's backoff they come back within
+# seconds instead of holding the demo's last percent for minutes (the pull stays the net).
+HOOK_RETRY_SCALE = 0.05
 RECIPIENTS = Path(__file__).with_name("recipients.csv")
-DELIVERY_TIMEOUT = 60.0
 STEPS = 10
 PROCESS_TIMEOUT = 180.0
 
 
-def prepare_database(steps: Steps, settings: Any, password: str) -> Any:
+def claim_size(var: Path, size: str) -> None:
+    """Refuse to mix demos of different sizes (or seeds) in one var/: their registries differ."""
+    marker = var / SIZE_MARKER
+    if marker.exists():
+        held = marker.read_text().strip()
+    else:  # a var/ of a run before sizes existed holds the small demo, if anything
+        held = "small" if (var / SAMPLES_MARKER).exists() else ""
+    if held and held != size:
+        raise DemoFailed(
+            f"{var} holds the data of another demo ({held}, not {size}): run that one again, "
+            "or remove the folder, or choose another with PANTAU_VAR_DIR"
+        )
+    marker.write_text(size + "\n")
+
+
+def prepare_database(steps: Steps, settings: Any, password: str, registry: Path, size: str) -> Any:
     """Migrate, load Kota Cimahi's wilayah, seed its IMP registry, recipients and dashboard admin.
 
+    `registry` is the IMP list to import, `size` the demo's size and seed (see claim_size).
     Returns a session factory.
     """
     from core.store.db import make_engine, make_session_factory, session_scope
     from core.store.migrate import upgrade
     from core.usecases.wilayah import load_wilayah
-    from demo.registry import DEMO_IMPS, import_demo_registry
+    from demo.registry import import_demo_registry
 
     with steps.step(f"Basis data / database: {settings.database_url}"):
         engine = make_engine(settings)
@@ -60,12 +81,13 @@ def prepare_database(steps: Steps, settings: Any, password: str) -> Any:
         with session_scope(factory) as session:
             n = load_wilayah(session, DEMO_PREFIX)
         click.echo(f"  {n} wilayah dimuat / regions loaded")
-    with steps.step(f"Registri IMP / IMP registry: pantau imps import {DEMO_IMPS.name}"):
+    with steps.step(f"Registri IMP / IMP registry: pantau imps import {_shown(registry)}"):
+        claim_size(Path(settings.var_dir), size)
         with session_scope(factory) as session:
-            report = import_demo_registry(session)
+            report = import_demo_registry(session, registry)
         click.echo(
-            f"  {report.rows} IMP (PPKBD, Sub-PPKBD, Kelompok KB); baru/new {len(report.created)}, "
-            f"tidak berubah/unchanged {len(report.unchanged)}"
+            f"  {report.rows:,} IMP (PPKBD, Sub-PPKBD, Kelompok KB); baru/new "
+            f"{len(report.created):,}, tidak berubah/unchanged {len(report.unchanged):,}"
         )
     with steps.step(
         f"Penerima peringatan, pengguna dasbor / alert recipients ({RECIPIENTS.name}), "
@@ -83,6 +105,14 @@ def prepare_database(steps: Steps, settings: Any, password: str) -> Any:
     return factory
 
 
+def _shown(path: Path) -> str:
+    """A path as short as it can be said: relative to demo/ when it is one of ours."""
+    try:
+        return str(path.relative_to(Path(__file__).parent))
+    except ValueError:
+        return str(path)
+
+
 def start_children(
     steps: Steps,
     sup: Supervisor,
@@ -90,18 +120,21 @@ def start_children(
     ports: dict[str, int],
     token: str,
     var: Path,
+    workers: int = 2,
 ) -> None:
-    """Start the Kobo sandbox, SMTP sink, web, worker and beat; wait until they answer."""
+    """Start the Kobo sandbox, SMTP sink, web, worker (`workers` processes) and beat; wait."""
     port, sandbox_port, smtp_port = ports["web"], ports["sandbox"], ports["smtp"]
     with steps.step("Layanan / services: Kobo sandbox, SMTP sink, web, worker, beat"):
         _check_ports(host, ports)
         sandbox_db = str(var / "sandbox-kobo.db")
         kobo_args = ["--port", str(sandbox_port), "--token", token, "--db", sandbox_db]
+        kobo_args += ["--hook-concurrency", str(HOOK_CONCURRENCY)]
+        kobo_args += ["--retry-scale", str(HOOK_RETRY_SCALE)]
         sup.start("sandbox-kobo", "sandbox", "kobo", *kobo_args)
         maildir = str(var / "mail")
         sup.start("smtp", "--port", str(smtp_port), "--maildir", maildir, module="demo.mailsink")
         sup.start("web", "serve", "--host", host, "--port", str(port), "--workers", "2")
-        sup.start("worker", "worker", "--concurrency", "2")
+        sup.start("worker", "worker", "--concurrency", str(workers))
         sup.start("beat", "beat")
         _wait_children_ready(steps, sup, host, ports, token)
         click.echo("  worker, beat  berjalan / running")
@@ -297,79 +330,3 @@ def wait_processed(
             click.echo(
                 f"  peringatan/warning: {len(failed)} gagal diproses / failed: {failed[0].error}"
             )
-
-
-def print_summary(
-    steps: Steps,
-    settings: Any,
-    factory: Any,
-    month: str,
-    smtp_port: int,
-    log_dir: Path,
-) -> None:
-    """Print the month's IMP tiers and KRS families per desa, scoring the tiers if not stored."""
-    from core.store.db import session_scope
-    from core.usecases.rescoring import score_imps
-    from core.wiring import rules_for
-    from demo.registry import ppkbd_code
-    from demo.samples import CRAFTED_TIERS
-    from demo.summary import families_by_desa, stored_tiers
-
-    with steps.step(f"Ringkasan / summary (periode {month})"):
-        with session_scope(factory) as session:
-            tiers = stored_tiers(session, month, DEMO_PREFIX)
-            have = {t.imp for t in tiers}
-            if not all(ppkbd_code(d) in have for d in CRAFTED_TIERS):
-                # Not stored yet (e.g. a database restored without tiers): compute them now.
-                score_imps(session, rules_for(settings), period=month, wilayah=DEMO_PREFIX)
-                tiers = stored_tiers(session, month, DEMO_PREFIX)
-            desa = families_by_desa(session, DEMO_PREFIX)
-        click.echo("  Tingkat IMP / IMP tiers:")
-        for t in tiers:
-            click.echo(f"    {t.imp:<32} {t.name:<12} {t.tier.capitalize()}")
-        click.echo("  Keluarga risiko stunting (KRS) per kelurahan / KRS families per desa:")
-        for d in desa:
-            stunted = (
-                f"; {d.stunted_children} anak pendek / stunted child(ren)"
-                if d.stunted_children
-                else ""
-            )
-            click.echo(
-                f"    {d.desa} {d.name:<10} {d.krs} dari/of {d.families} keluarga KRS{stunted}"
-            )
-        click.echo(
-            f"  Kredensial webhook & token sandbox / secrets: {Path(settings.var_dir) / DEMO_ENV}"
-        )
-
-
-def print_alerts(steps: Steps, factory: Any, maildir: Path, sup: Supervisor) -> None:
-    """Wait for the worker to send the alerts, then say how many went to whom, and where."""
-    from sqlalchemy import func, select
-
-    from core.store.models import Alert, Delivery, Recipient
-
-    with steps.step("Peringatan / alerts (TPPS, PKB) via SMTP"):
-        deadline = time.monotonic() + DELIVERY_TIMEOUT
-        while True:
-            with factory() as session:
-                waiting = session.scalar(
-                    select(func.count()).where(Delivery.status.in_(("queued", "sending")))
-                )
-            if not waiting or time.monotonic() > deadline or sup.dead():
-                break
-            steps.check()
-            time.sleep(0.5)
-        with factory() as session:
-            alerts = session.scalar(select(func.count()).select_from(Alert))
-            rows = session.execute(
-                select(Recipient.name, Recipient.address, Delivery.status, func.count())
-                .join(Recipient, Recipient.id == Delivery.recipient_id)
-                .group_by(Recipient.name, Recipient.address, Delivery.status)
-                .order_by(Recipient.name)
-            ).all()
-        click.echo(f"  {alerts} peringatan / alerts; e-mail:")
-        for name, address, status, n in rows:
-            click.echo(f"    {name:<30} {address:<36} {n} {status}")
-        if waiting:
-            click.echo(f"  {waiting} belum terkirim / not sent yet (worker.log)")
-        click.echo(f"  Kotak surat / mailbox (Maildir): {maildir}  (e.g. ls {maildir}/new)")

@@ -38,8 +38,11 @@ def kelompok_kb_code(desa: str, rw: str, rt: str) -> str:
     return f"KKB-{desa}-RW{rw}-RT{rt}"
 
 
-def import_demo_registry(session: Session) -> Any:
-    """Register the demo's IMPs from the shipped `demo/imps.csv`, as `pantau imps import` does."""
+def import_demo_registry(session: Session, path: Path = DEMO_IMPS) -> Any:
+    """Register the demo's IMPs from a shipped list, as `pantau imps import` does.
+
+    `demo/imps.csv` for the small demo, `demo/district/imps.csv` for the full-size one.
+    """
     from core.usecases.registry import import_imps
 
-    return import_imps(session, DEMO_IMPS)
+    return import_imps(session, path)

@@ -23,9 +23,16 @@ def run_sandbox(
     token: str = "sandbox-token",
     faults: str | None = None,
     retry_scale: float = 1.0,
+    hook_concurrency: int = 32,
 ) -> None:
     """Serve the sandbox until interrupted (threaded werkzeug server)."""
     from werkzeug.serving import run_simple
 
-    app = create_sandbox_app(db_path, token=token, faults=faults, retry_scale=retry_scale)
+    app = create_sandbox_app(
+        db_path,
+        token=token,
+        faults=faults,
+        retry_scale=retry_scale,
+        hook_concurrency=hook_concurrency,
+    )
     run_simple(host, port, app, threaded=True, use_reloader=False)

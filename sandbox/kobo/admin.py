@@ -9,7 +9,7 @@ from flask import Blueprint, Response, request
 
 from sandbox.kobo.faults import FaultSpecError, parse_spec, rule_from_json
 from sandbox.kobo.forms import structure
-from sandbox.kobo.openrosa import finish_doc
+from sandbox.kobo.openrosa import finish_doc, fire_hooks
 from sandbox.kobo.responses import current_sandbox, detail, json_response, xml_response
 from sandbox.kobo.serializers import get_asset
 from sandbox.kobo.util import new_hex, submission_time
@@ -56,6 +56,16 @@ def admin_deliveries() -> Response:
     )
 
 
+@bp.get("/__sandbox__/hooks/summary")
+def admin_delivery_summary() -> Response:
+    """Hook logs counted by status, and whether the dispatcher is idle (cheap to poll)."""
+    sb = current_sandbox()
+    counts = sb.store.count_by("hook_log", "status_str")
+    return json_response(
+        {"idle": sb.hooks.idle(), "logs": {k.lower(): n for k, n in sorted(counts.items())}}
+    )
+
+
 def _random_uuid() -> str:
     return (
         new_hex()[:8]
@@ -72,39 +82,53 @@ def _random_uuid() -> str:
 
 @bp.post("/__sandbox__/assets/<uid>/submissions")
 def admin_bulk(uid: str) -> Response:
-    """Seed records without XML (no hooks fire), for paging and query tests."""
+    """Seed records without XML; with `"hooks": true` they fire REST Services as new submissions.
+
+    A record may carry its own `meta/instanceID` (and `_submission_time`, `_submitted_by`); one
+    whose instance id is already stored is skipped and counted as a duplicate, as kobocat answers
+    a re-submission 202 without storing or announcing it. Without `hooks`, nothing fires (paging
+    and query tests); with it, each new record is delivered as an OpenRosa submission would be.
+    """
     asset = get_asset(uid)
     if asset is None or not asset.get("deployed_version_id"):
         return detail(404, "Not found.")
-    store = current_sandbox().store
+    sb = current_sandbox()
+    store = sb.store
     body = request.get_json(silent=True) or {}
-    records = list(body.get("records") or [])
+    records = [dict(r) for r in body.get("records") or []]
     records += [dict(body.get("answers") or {}) for _ in range(int(body.get("count", 0)))]
     version = store.get("version", asset["deployed_version_id"])
-    form = structure(version["form"])
-    docs = []
-    for answers in records:
-        sub_time = answers.pop("_submission_time", None) or submission_time()
-        uuid = _random_uuid()
-        doc = {
-            "formhub/uuid": asset["formhub_uuid"],
-            **answers,
-            "__version__": asset["deployed_version_id"],
-            "meta/instanceID": f"uuid:{uuid}",
-        }
-        docs.append(
-            finish_doc(
-                doc,
-                asset,
-                uuid,
-                f"uuid:{uuid}",
-                sub_time,
-                body.get("submitted_by"),
-                form.geopoints,
-            )
-        )
-    ids = store.insert_many(uid, docs)
-    return json_response({"ids": ids}, 201)
+    geopoints = structure(version["form"]).geopoints
+    hooks = store.children("hook", uid) if body.get("hooks") else []
+    ids: list[int] = []
+    logs: list[str] = []
+    duplicates = 0
+    with store.transaction():
+        for answers in records:
+            given = answers.pop("meta/instanceID", None)
+            uuid = given.removeprefix("uuid:") if given else _random_uuid()
+            if given and (
+                store.find_current(uid, uuid) is not None
+                or store.find_replaced(uid, uuid) is not None
+            ):
+                duplicates += 1
+                continue
+            sub_time = answers.pop("_submission_time", None) or submission_time()
+            user = answers.pop("_submitted_by", None) or body.get("submitted_by")
+            doc = {
+                "formhub/uuid": asset["formhub_uuid"],
+                **answers,
+                "__version__": asset["deployed_version_id"],
+                "meta/instanceID": f"uuid:{uuid}",
+            }
+            finish_doc(doc, asset, uuid, f"uuid:{uuid}", sub_time, user, geopoints)
+            sub_id = store.insert_submission(uid, uuid, doc, None)
+            ids.append(sub_id)
+            if hooks:
+                logs += fire_hooks(uid, sub_id, hooks)
+    for log_uid in logs:
+        sb.hooks.enqueue(log_uid)
+    return json_response({"ids": ids, "duplicates": duplicates}, 201)
 
 
 @bp.get("/__sandbox__/assets/<uid>/xform")

@@ -33,6 +33,8 @@ class SandboxConfig:
     users: dict[str, str] = field(default_factory=lambda: {"kader01": "kader01"})
     retry_scale: float = 1.0
     hook_timeout: float = 30.0
+    # Deliveries in flight at once (kpi: its Celery workers).
+    hook_concurrency: int = 32
     seed: int | None = None
     # Answer `processing` to this many polls of a finished import, so clients must poll.
     import_processing_polls: int = 1
@@ -46,8 +48,15 @@ class Sandbox:
         self.config = config
         self.faults = faults
         self.hooks = HookDispatcher(
-            store, faults, config.retry_scale, config.hook_timeout, seed=config.seed
+            store,
+            faults,
+            config.retry_scale,
+            config.hook_timeout,
+            seed=config.seed,
+            concurrency=config.hook_concurrency,
         )
+        # Deliveries a stopped sandbox left pending go out now, as kpi re-queues stalled ones.
+        self.hooks.requeue_pending()
 
 
 def fault_response(rule_status: int, retry_after: int | None) -> Response:
@@ -114,6 +123,7 @@ def create_sandbox_app(
     faults: str | list | None = None,
     retry_scale: float = 1.0,
     hook_timeout: float = 30.0,
+    hook_concurrency: int = 32,
     owner: str = "pantau",
     users: dict[str, str] | None = None,
     seed: int | None = None,
@@ -125,6 +135,7 @@ def create_sandbox_app(
         owner=owner,
         retry_scale=retry_scale,
         hook_timeout=hook_timeout,
+        hook_concurrency=hook_concurrency,
         seed=seed,
         import_processing_polls=import_processing_polls,
     )

@@ -67,7 +67,13 @@ def new_log(hook_uid: str, submission_id: int) -> dict:
 
 
 class HookDispatcher:
-    """A background scheduler that delivers hook logs and records every attempt."""
+    """Delivers hook logs from a pool of threads and records every attempt.
+
+    Kpi delivers from a bounded pool of Celery workers: up to `concurrency` deliveries are in
+    flight at once (a bulk seed of thousands of records must not open thousands of connections
+    to the receiver), each on its own thread so a slow receiver never holds up the others.
+    Threads start as work arrives and keep one keep-alive HTTP session each.
+    """
 
     def __init__(
         self,
@@ -77,8 +83,10 @@ class HookDispatcher:
         timeout: float = 30.0,
         max_tries: int = 5,
         seed: int | None = None,
+        concurrency: int = 32,
     ) -> None:
         self.store = store
+        self.concurrency = max(1, concurrency)
         self.faults = faults
         self.retry_scale = retry_scale
         self.timeout = timeout
@@ -89,14 +97,28 @@ class HookDispatcher:
         self._cond = threading.Condition()
         self._stopped = False
         self._inflight = 0
-        self._thread = threading.Thread(target=self._loop, name="kobo-hooks", daemon=True)
-        self._thread.start()
+        self._threads = 0
+        self._waiting = 0
+        self._local = threading.local()
 
     def enqueue(self, log_uid: str, delay: float = 0.0) -> None:
         """Schedule a delivery attempt for a hook log."""
         with self._cond:
             heapq.heappush(self._heap, (time.monotonic() + delay, next(self._seq), log_uid))
+            if not self._waiting and self._threads < self.concurrency and not self._stopped:
+                self._threads += 1
+                name = f"kobo-hooks-{self._threads}"
+                threading.Thread(target=self._deliver_loop, name=name, daemon=True).start()
             self._cond.notify()
+
+    def requeue_pending(self) -> int:
+        """Schedule every delivery left pending by a previous run (kpi re-queues stalled ones)."""
+        pending = [
+            log["uid"] for log in self.store.children("hook_log") if log["status"] == PENDING
+        ]
+        for log_uid in pending:
+            self.enqueue(log_uid)
+        return len(pending)
 
     def idle(self) -> bool:
         """True when nothing is scheduled or in flight."""
@@ -107,32 +129,38 @@ class HookDispatcher:
         """Stop scheduling; in-flight attempts finish on their own."""
         with self._cond:
             self._stopped = True
-            self._cond.notify()
+            self._cond.notify_all()
 
     def clear(self) -> None:
         """Forget scheduled attempts (admin reset)."""
         with self._cond:
             self._heap.clear()
 
-    def _loop(self) -> None:
+    def _deliver_loop(self) -> None:
+        """One delivery thread: take the next due attempt, make it, repeat until stopped."""
         while True:
             with self._cond:
                 while not self._stopped and (not self._heap or self._heap[0][0] > time.monotonic()):
                     wait = self._heap[0][0] - time.monotonic() if self._heap else None
+                    self._waiting += 1
                     self._cond.wait(wait)
+                    self._waiting -= 1
                 if self._stopped:
                     return
                 _, _, log_uid = heapq.heappop(self._heap)
                 self._inflight += 1
-            # One thread per attempt so a slow receiver never holds up other deliveries.
-            threading.Thread(target=self._attempt_safely, args=(log_uid,), daemon=True).start()
+            try:
+                self._attempt(log_uid)
+            finally:
+                with self._cond:
+                    self._inflight -= 1
 
-    def _attempt_safely(self, log_uid: str) -> None:
-        try:
-            self._attempt(log_uid)
-        finally:
-            with self._cond:
-                self._inflight -= 1
+    def _session(self) -> requests.Session:
+        """The calling thread's HTTP session."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
 
     def _record(self, log: dict, **attempt: object) -> None:
         doc = {
@@ -215,7 +243,7 @@ class HookDispatcher:
         error: str | None = None
         message = ""
         try:
-            resp = requests.post(
+            resp = self._session().post(
                 endpoint, data=body, headers=headers, auth=auth, timeout=self.timeout
             )
             code = resp.status_code

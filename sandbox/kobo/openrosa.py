@@ -101,11 +101,14 @@ def finish_doc(
     return doc
 
 
-def fire_hooks(asset_uid: str, sub_id: int) -> list[str]:
-    """Create a pending log per active hook; returns their uids to enqueue after commit."""
+def fire_hooks(asset_uid: str, sub_id: int, hooks: list[dict] | None = None) -> list[str]:
+    """Create a pending log per active hook; returns their uids to enqueue after commit.
+
+    `hooks` are the asset's hooks when the caller already read them (a bulk seed).
+    """
     store = current_sandbox().store
     logs = []
-    for hook in store.children("hook", asset_uid):
+    for hook in store.children("hook", asset_uid) if hooks is None else hooks:
         if hook["active"]:
             log = new_log(hook["uid"], sub_id)
             store.put("hook_log", log["uid"], log, parent=hook["uid"])

@@ -83,6 +83,15 @@ class Store:
                 ).fetchall()
         return [json.loads(r[0]) for r in rows]
 
+    def count_by(self, kind: str, field: str) -> dict[str, int]:
+        """How many documents of a kind have each value of one top-level field."""
+        with self.lock:
+            rows = self._db.execute(
+                "SELECT json_extract(doc, ?), COUNT(*) FROM docs WHERE kind = ? GROUP BY 1",
+                (f"$.{field}", kind),
+            ).fetchall()
+        return {str(value): int(n) for value, n in rows}
+
     def delete(self, kind: str, uid: str) -> bool:
         """Delete a document; True if it existed."""
         with self.lock:
@@ -116,14 +125,6 @@ class Store:
                 "UPDATE submissions SET doc = ? WHERE id = ?", (json.dumps(doc), new_id)
             )
         return new_id
-
-    def insert_many(self, asset_uid: str, docs: list[dict]) -> list[int]:
-        """Bulk-insert prepared submission docs (admin seeding); returns their ids."""
-        ids: list[int] = []
-        with self.transaction():
-            for doc in docs:
-                ids.append(self.insert_submission(asset_uid, doc["_uuid"], doc, None))
-        return ids
 
     def update_submission(self, sub_id: int, uuid: str, doc: dict, xml: bytes | None) -> None:
         """Replace a submission's current version (an edit)."""

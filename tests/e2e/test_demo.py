@@ -17,7 +17,9 @@ from sqlalchemy import func, select
 
 from core.clients.kobo import KoboClient
 from core.store.db import make_engine, make_session_factory
-from core.store.models import Publication, Submission, TierAssessment
+from core.store.models import Institution, Publication, Submission, TierAssessment
+from demo.district import SEED
+from demo.district.year import district_year, thinned
 from demo.registry import ppkbd_code
 from demo.samples import CRAFTED_TIERS, sample_submissions
 from tests.conftest import free_port, make_settings, pantau_env
@@ -105,10 +107,10 @@ def _db_counts(settings):
     return by_status, publications, tiers
 
 
-def _start(tmp_path, settings, ports, name):
+def _start(tmp_path, settings, ports, name, size=("--small",)):
     web, sandbox, smtp = ports
     args = ["demo", "--port", str(web), "--sandbox-port", str(sandbox), "--smtp-port", str(smtp)]
-    return Proc(args, pantau_env(settings), tmp_path / f"{name}.log")
+    return Proc([*args, *size], pantau_env(settings), tmp_path / f"{name}.log")
 
 
 def _stop_with_ctrl_c(demo: Proc, marker: str) -> None:
@@ -245,3 +247,102 @@ def test_demo__a_failing_step_is_named_with_the_logs_and_exits_non_zero(tmp_path
     assert f"port {busy} (Kobo sandbox)" in out and "--sandbox-port" in out
     assert f"log: {settings.var_dir / 'logs'}/*.log" in out
     assert not _processes_with(marker)
+
+
+# The full-size path (Kota Cimahi's whole registry, the year's submissions through the sandbox's
+# hooks and our webhook) at a reduced number of submissions: `make test` stays fast; the
+# generator's full-size counts are checked in tests/unit/test_demo_district.py.
+DISTRICT_RECORDS = 120
+
+
+def _district_db(settings):
+    """Current submissions by status, and IMPs registered per kind."""
+    engine = make_engine(settings)
+    try:
+        with make_session_factory(engine)() as session:
+            by_status = dict(
+                session.execute(
+                    select(Submission.status, func.count())
+                    .where(Submission.is_latest.is_(True))
+                    .group_by(Submission.status)
+                ).all()
+            )
+            kinds = dict(
+                session.execute(
+                    select(Institution.kind, func.count()).group_by(Institution.kind)
+                ).all()
+            )
+    finally:
+        engine.dispose()
+    return by_status, kinds
+
+
+def test_demo__district_path_registers_cimahi_delivers_through_the_webhook_and_reruns_safely(
+    tmp_path,
+):
+    settings = make_settings(tmp_path)
+    ports = (free_port(), free_port(), free_port())
+    web = ports[0]
+    running = f"Pantau is running at http://127.0.0.1:{web}"
+    size = ("--records", str(DISTRICT_RECORDS))
+    marker = f"PANTAU_VAR_DIR={settings.var_dir}"
+
+    demo = _start(tmp_path, settings, ports, "district1", size)
+    try:
+        wait_for(lambda: running in demo.output(), timeout=600, what=f"the demo\n{demo.output()}")
+        out = demo.output()
+        steps = re.findall(r"^\[(\d+)/(\d+)\]", out, flags=re.M)
+        assert [int(n) for n, _ in steps] == list(range(1, len(steps) + 1))
+        # the registry through `pantau imps import`: the whole district
+        assert "pantau imps import district/imps.csv" in out
+        assert "2,119 IMP (PPKBD, Sub-PPKBD, Kelompok KB); baru/new 2,119" in out
+        # the year's submissions (the same the generator makes for the pinned last month)
+        end = json.loads((settings.var_dir / "demo-district.json").read_text())["end"]
+        year = thinned(district_year(end, SEED), DISTRICT_RECORDS)
+        assert f"baru/new {DISTRICT_RECORDS}, duplikat/duplicate 0" in out
+        assert f"{DISTRICT_RECORDS} diterima & diproses / stored and processed" in out
+        # the tier distribution: every IMP of the period, per kind
+        assert f"Tingkat IMP periode {end}" in out
+        for kind, n in (("PPKBD", 71), ("Sub-PPKBD", 320), ("Kelompok KB", 1_728)):
+            row = re.search(rf"^    {kind}\s+([\d,]+)\s+([\d,]+)\s+([\d,]+)\s+([\d,]+)$", out, re.M)
+            assert row, (kind, out)
+            d, b, m, total = (int(x.replace(",", "")) for x in row.groups())
+            assert d + b + m == total == n
+        # KRS: one row per surveyed family, over the kota
+        surveys = [r for r in year.records if r.form_id == "keluarga_risiko"]
+        families = len({r.answers["keluarga/no_kk"] for r in surveys})
+        kota = re.search(r"^    Kota Cimahi\s+([\d,]+)\s+([\d,]+)\s", out, re.M)
+        assert kota and int(kota.group(1)) == families
+        assert 0 < int(kota.group(2)) <= families
+        # alerts and where they went; the dashboard and its login
+        assert re.search(r"\d+ peringatan / alerts; e-mail:", out)
+        assert f"Kotak surat / mailbox (Maildir): {settings.var_dir / 'mail'}" in out
+        assert f"dashboard: http://127.0.0.1:{web}/  login admin-demo" in out
+        by_status, kinds = _district_db(settings)
+        assert by_status == {"processed": DISTRICT_RECORDS}
+        assert kinds == {"ppkbd": 71, "sub_ppkbd": 320, "kelompok_kb": 1_728}
+        mails = sorted((settings.var_dir / "mail" / "new").iterdir())
+        _stop_with_ctrl_c(demo, marker)
+    finally:
+        demo.stop()
+
+    # Again on the same var dir: nothing registered, submitted or mailed twice.
+    again = _start(tmp_path, settings, ports, "district2", size)
+    try:
+        wait_for(lambda: running in again.output(), timeout=600, what=f"re-run\n{again.output()}")
+        out = again.output()
+        assert "baru/new 0, tidak berubah/unchanged 2,119" in out
+        assert "already submitted earlier" in out
+        assert _district_db(settings) == (by_status, kinds)
+        assert sorted((settings.var_dir / "mail" / "new").iterdir()) == mails
+        _stop_with_ctrl_c(again, marker)
+    finally:
+        again.stop()
+
+    # Another size on the same var dir is refused, naming the way out.
+    small = _start(tmp_path, settings, (free_port(), free_port(), free_port()), "small")
+    try:
+        assert small.popen.wait(120) == 1
+    finally:
+        small.stop()
+    assert "holds the data of another demo" in small.output()

@@ -213,3 +213,57 @@ def test_fault__dropped_delivery_never_reaches_the_receiver(kobo_sandbox, asset_
     attempts = _attempts(kobo_sandbox, hook)
     assert sorted(a["outcome"] for a in attempts) == ["dropped", "success"]
     assert [json.loads(r["body"])["ibu/nama"] for r in receiver.requests] == ["kept"]
+
+
+def _bulk(s, uid, records, hooks=True):
+    resp = s.api(
+        "POST", f"/__sandbox__/assets/{uid}/submissions", json={"hooks": hooks, "records": records}
+    )
+    assert resp.status_code == 201, resp.text
+    return resp.json()
+
+
+def test_hook__bulk_seed_with_hooks_delivers_each_new_record_once_and_skips_known_ids(
+    kobo_sandbox, asset_uid, receiver
+):
+    # The full-size demo seeds thousands of records this way: each must reach the hook as a new
+    # submission would, and a re-run with the same instance ids must add and deliver nothing.
+    hook = _hook(kobo_sandbox, asset_uid, receiver.url)
+    records = [
+        {"ibu/nama": f"Ibu {i}", "meta/instanceID": f"uuid:00000000-0000-4000-8000-00000000000{i}"}
+        for i in range(5)
+    ]
+    first = _bulk(kobo_sandbox, asset_uid, records)
+    assert len(first["ids"]) == 5 and first["duplicates"] == 0
+    assert len(_attempts(kobo_sandbox, hook)) == 5
+    delivered = {json.loads(r["body"])["meta/instanceID"] for r in receiver.requests}
+    assert delivered == {r["meta/instanceID"] for r in records}
+    again = _bulk(kobo_sandbox, asset_uid, [*records[:3], {"ibu/nama": "baru"}])
+    assert len(again["ids"]) == 1 and again["duplicates"] == 3
+    assert len(_attempts(kobo_sandbox, hook)) == 6 and len(receiver.requests) == 6
+    summary = kobo_sandbox.api("GET", "/__sandbox__/hooks/summary").json()
+    assert summary == {"idle": True, "logs": {"success": 6}}
+
+
+def test_hook__bulk_seed_without_hooks_fires_nothing(kobo_sandbox, asset_uid, receiver):
+    _hook(kobo_sandbox, asset_uid, receiver.url)
+    assert len(_bulk(kobo_sandbox, asset_uid, [{"ibu/nama": "A"}], hooks=False)["ids"]) == 1
+    kobo_sandbox.wait_hooks_idle()
+    assert receiver.requests == []
+
+
+def test_hook__deliveries_left_pending_by_a_stopped_sandbox_go_out_on_the_next_start(
+    tmp_path, xlsx, receiver
+):
+    db = tmp_path / "kobo.db"
+    with start_kobo_sandbox(db, retry_scale=0.001, hook_timeout=5, seed=1) as s:
+        uid = s.import_form(xlsx)
+        s.deploy(uid)
+        _hook(s, uid, receiver.url)
+        s.app.extensions["kobo_sandbox"].hooks.stop()  # as if the process died before delivering
+        _bulk(s, uid, [{"ibu/nama": "A"}, {"ibu/nama": "B"}])
+        assert receiver.requests == []
+    with start_kobo_sandbox(db, retry_scale=0.001, hook_timeout=5, seed=1) as s:
+        s.wait_hooks_idle()
+        names = sorted(json.loads(r["body"])["ibu/nama"] for r in receiver.requests)
+        assert names == ["A", "B"]
