@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seconds", type=float, default=10, help="measured load per endpoint")
     parser.add_argument("--warmup", type=float, default=2, help="warm-up load per endpoint")
+    parser.add_argument("--rounds", type=int, default=4, help="alternating rounds per endpoint")
     args = parser.parse_args(argv)
     benches = args.benches or list(BENCHES)
     if set(benches) - set(BENCHES):
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
                     scopes = tuple(args.family_scope or scoring_bench.FAMILY_SCOPES)
                     scoring_bench.run(backends, workdir, args.families, scopes)
                 else:
-                    webhook_bench.run(backends, workdir, args.seconds, args.warmup)
+                    webhook_bench.run(backends, workdir, args.seconds, args.warmup, args.rounds)
             except BenchFailure as exc:
                 failures.append(f"{name}: {exc}")
             except Exception as exc:
