@@ -33,6 +33,7 @@ from bench.common import (
     settings_for,
 )
 from bench.procs import group_cpu
+from bench.results import Results
 from bench.webhook_load import CONNECTIONS, Load, check_load, ensure_wrk, merge_loads, run_wrk
 from bench.webhook_servers import WEBHOOK_HEADERS, Server, start_bare, start_webhook
 from core.store.db import make_engine, make_session_factory, session_scope
@@ -79,7 +80,12 @@ class _Outcome:
 
 
 def run(
-    backends: list[str], workdir: Path, seconds: float = 10, warmup: float = 2, rounds: int = 2
+    backends: list[str],
+    workdir: Path,
+    seconds: float = 10,
+    warmup: float = 2,
+    rounds: int = 2,
+    results: Results | None = None,
 ) -> None:
     """Per backend: bare insert and webhook, warmed up, then alternating rounds; print ratios.
 
@@ -94,7 +100,7 @@ def run(
     problems: list[str] = []
     notes: list[str] = []
     for backend in backends:
-        _bench_backend(plan, backend, rows, problems, notes)
+        _bench_backend(plan, backend, rows, problems, notes, results or Results())
     _print_report(plan, rows)
     for note in notes:
         print(f"note: {note}")
@@ -103,7 +109,12 @@ def run(
 
 
 def _bench_backend(
-    plan: _Plan, backend: str, rows: list[list[Any]], problems: list[str], notes: list[str]
+    plan: _Plan,
+    backend: str,
+    rows: list[list[Any]],
+    problems: list[str],
+    notes: list[str],
+    results: Results,
 ) -> None:
     """Measure both endpoints on one backend, check every answer and row; add its table rows."""
     db = fresh_database(backend, plan.workdir, "webhook")
@@ -119,6 +130,14 @@ def _bench_backend(
     _count_stored(out, db, broker, plan.workdir)
     _check_stored(backend, broker_name, out, plan.rounds, problems, notes)
     out.hook.extra["ratio"] = out.hook.rate / out.base.rate
+    results.add(
+        f"webhook intake, {backend}{' + redis' if backend == 'postgresql' else ''} "
+        "(gunicorn 2 workers) vs bare insert",
+        out.hook.rate,
+        "requests/s",
+        ceiling=out.base.rate,
+        target="ratio >= 0.5",
+    )
     rows.append([backend, "bare insert (bench_bare)", out.base])
     rows.append(
         [
