@@ -1,4 +1,4 @@
-"""`python -m bench [wilayah] [scoring] [webhook]`: run benchmarks, print tables, fail loudly.
+"""`python -m bench [wilayah] [scoring] [webhook] [pull]`: run benchmarks, print tables.
 
 Run through `make bench` (scripts/bench.sh), which starts the private PostgreSQL and Redis.
 Every benchmark runs even when an earlier one failed; the exit status is 1 if any did. The
@@ -18,11 +18,11 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import scoring_bench, webhook_bench, wilayah_bench
+from bench import pull_bench, scoring_bench, webhook_bench, wilayah_bench
 from bench.common import BACKENDS, ROOT, BenchFailure
 from bench.results import Results, machine
 
-BENCHES = ("wilayah", "scoring", "webhook")
+BENCHES = ("wilayah", "scoring", "webhook", "pull")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,6 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10, help="measured load per endpoint")
     parser.add_argument("--warmup", type=float, default=2, help="warm-up load per endpoint")
     parser.add_argument("--rounds", type=int, default=4, help="alternating rounds per endpoint")
+    parser.add_argument(
+        "--pull-records",
+        type=int,
+        default=100_000,
+        help="records the pull backfill seeds and pulls (issue 16: 100,000)",
+    )
     parser.add_argument(
         "--out",
         type=Path,
@@ -77,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
                 elif name == "scoring":
                     scopes = tuple(args.family_scope or scoring_bench.FAMILY_SCOPES)
                     scoring_bench.run(backends, workdir, args.families, scopes, results)
+                elif name == "pull":
+                    pull_bench.run(workdir, args.pull_records, results)
                 else:
                     webhook_bench.run(
                         backends, workdir, args.seconds, args.warmup, args.rounds, results
