@@ -24,6 +24,7 @@ from typing import Any
 
 import requests
 
+from bench import scaleout
 from bench.common import ROOT, BenchFailure, fresh_database, print_table, settings_for
 from bench.results import Results
 
@@ -63,12 +64,13 @@ def run(workdir: Path, records: int = 100_000, results: Results | None = None) -
         env = {"url": db.url, "workdir": str(workdir), "kobo": base_url, "asset": asset}
         ceiling = _child("download", env)
         pulled = _child("pull", env)
+        _report(records, ceiling, pulled, results)
+        scaleout.run(db.url, workdir, results)  # processes what the pull stored
     finally:
         sandbox.terminate()
         sandbox.wait(timeout=30)
         log.close()
         db.drop()
-    _report(records, ceiling, pulled, results)
 
 
 def _report(records: int, ceiling: dict, pulled: dict, results: Results) -> None:
