@@ -1,6 +1,6 @@
 """Synthetic Kobo submissions for a district: one generator per form, deterministic for a seed.
 
-Submissions are the dicts Kobo posts (answers wrapped in its system fields, ../shared/kobo.md),
+Submissions are the dicts Kobo posts (answers wrapped in its system fields, docs/kobo.md),
 as the webhook receives them before pseudonymisation. Every random draw goes through one seeded
 generator in a fixed order, so the same seed gives the same district run after run.
 """
@@ -40,7 +40,7 @@ class SubmissionBuilder:
         self.version = {f: f"vBench{f.replace('_', '')[:14]}" for f in FORMS}
 
     def envelope(self, form: str, answers: dict[str, Any], submitted: datetime) -> dict[str, Any]:
-        """Answers wrapped in the system fields Kobo adds (see ../shared/kobo.md)."""
+        """Answers wrapped in the system fields Kobo adds (see docs/kobo.md)."""
         self.record_id += 1
         instance = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
         start = submitted - timedelta(minutes=self.rng.randint(3, 30))

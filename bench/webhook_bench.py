@@ -289,7 +289,7 @@ def _print_report(plan: _Plan, rows: list[list[Any]]) -> None:
 
 
 def body_template() -> str:
-    """A Kobo pertemuan_imp submission (../shared/kobo.md) with id placeholders for wrk."""
+    """A Kobo pertemuan_imp submission (docs/kobo.md) with id placeholders for wrk."""
     day = "2026-10-14"
     raw = {
         "formhub/uuid": "3f1c2b0e9d8a4c7b9e6f5a4d3c2b1a09",

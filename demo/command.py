@@ -43,10 +43,13 @@ from demo.steps import DemoFailed, Interrupted, Steps
 @click.pass_context
 def demo(ctx: click.Context, port: int, host: str, sandbox_port: int, smtp_port: int) -> None:
     """Run the whole pipeline on embedded defaults with sample data, until Ctrl-C."""
-    # The demo makes its own strong keys before settings are read, which require them.
-    demo_env = demo_secrets(var_dir_setting() / DEMO_ENV)
+    # The demo makes its own strong keys before settings are read, which require them; the
+    # file keeping them is written only once the settings are good (nothing made otherwise).
+    env_file = var_dir_setting() / DEMO_ENV
+    demo_env = demo_secrets(env_file, write=False)
     os.environ.update(demo_env)
     base = settings_from(ctx)
+    demo_secrets(env_file)
     var = Path(base.var_dir)
     log_dir = var / "logs"
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a comparison

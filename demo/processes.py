@@ -115,10 +115,11 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
-def demo_secrets(path: Path) -> dict[str, str]:
+def demo_secrets(path: Path, *, write: bool = True) -> dict[str, str]:
     """The demo's keys, webhook credentials and sandbox token: made once into var/demo.env.
 
     The file is (re)written 0600 on every run, so one left readable by an older run is not.
+    With `write=False` the values are only read or made (write them with `write_demo_env`).
     """
     wanted: dict[str, Callable[[], str]] = {
         "PANTAU_SECRET_KEY": lambda: secrets.token_urlsafe(32),
@@ -139,6 +140,13 @@ def demo_secrets(path: Path) -> dict[str, str]:
     for key in wanted:
         # A key the environment sets wins: the demo then runs on the operator's own keys.
         values[key] = os.environ.get(key) or values.get(key) or wanted[key]()
+    if write:
+        write_demo_env(path, values)
+    return {k: values[k] for k in wanted}
+
+
+def write_demo_env(path: Path, values: dict[str, str]) -> None:
+    """Write the demo's secrets to path, 0600 in a private folder."""
     private_dir(path.parent)
     text = (
         "# Made by `pantau demo`: the demo's keys, webhook credentials, sandbox token and the "
@@ -149,4 +157,3 @@ def demo_secrets(path: Path) -> dict[str, str]:
     os.fchmod(fd, 0o600)  # O_CREAT's mode applies only to a new file
     with os.fdopen(fd, "w") as fh:
         fh.write(text)
-    return {k: values[k] for k in wanted}

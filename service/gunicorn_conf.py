@@ -1,25 +1,31 @@
 """gunicorn settings for `pantau serve` (also usable as `gunicorn -c service/gunicorn_conf.py`)."""
 
-import multiprocessing
 import os
 import shutil
 import tempfile
 
-bind = os.environ.get("PANTAU_BIND", "127.0.0.1:5000")
-workers = int(os.environ.get("PANTAU_WEB_WORKERS", str(min(4, multiprocessing.cpu_count()))))
+from config.settings import get_settings
+
+# PANTAU_BIND, PANTAU_WEB_WORKERS, PANTAU_WEB_THREADS and PANTAU_LOG_LEVEL, read and checked by
+# the one Settings object like every other setting (`pantau serve` options override them).
+_settings = get_settings()
+bind = _settings.bind
+workers = _settings.web_workers
 # Threads, not sync workers: a sync worker is held by one client for as long as that client
 # takes to send its headers, so two slow connections stopped all intake. A thread per
 # connection (gthread) needs PANTAU_WEB_THREADS x workers slow clients for the same; the
 # buffering reverse proxy in front (README, "Production deployment") takes the rest.
 worker_class = "gthread"
-threads = int(os.environ.get("PANTAU_WEB_THREADS", "16"))
+threads = _settings.web_threads
 # Kobo gives up after 30 s; a worker whose main loop is silent for 25 s is stuck, not slow.
 timeout = 25
 graceful_timeout = 10
 keepalive = 5
 accesslog = None  # the app writes one JSON access line per request itself
 errorlog = "-"
-loglevel = os.environ.get("PANTAU_LOG_LEVEL", "info").lower()
+loglevel = _settings.log_level.lower()
+# gunicorn's own lines (booting, worker timeouts) as JSON too, like every other log line.
+logger_class = "service.logs.GunicornJsonLogger"
 # Enough headroom for Kobo's JSON bodies; the app enforces PANTAU_WEBHOOK_MAX_BYTES itself.
 limit_request_field_size = 16384
 

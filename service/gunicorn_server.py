@@ -52,10 +52,29 @@ def use_shared_metrics(settings: Settings) -> str:
     return os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
+def bind_address(settings: Settings, host: str | None, port: int | None) -> str:
+    """PANTAU_BIND, with the host or port a command line gave instead."""
+    if host is None and port is None:
+        return settings.bind
+    default_host, _, default_port = settings.bind.rpartition(":")
+    if settings.bind.startswith("unix:"):
+        default_host, default_port = "127.0.0.1", "5000"
+    return f"{host or default_host}:{port or default_port}"
+
+
 def run_gunicorn(
-    settings: Settings, host: str, port: int, workers: int | None, threads: int | None = None
+    settings: Settings,
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    threads: int | None = None,
 ) -> None:
-    """Serve the app with gunicorn until stopped."""
+    """Serve the app with gunicorn until stopped (unset options come from settings)."""
     use_shared_metrics(settings)
-    options = {"bind": f"{host}:{port}", "workers": workers, "threads": threads}
+    options = {
+        "bind": bind_address(settings, host, port),
+        "workers": workers or settings.web_workers,
+        "threads": threads or settings.web_threads,
+        "loglevel": settings.log_level.lower(),
+    }
     _Server(settings, options).run()

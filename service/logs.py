@@ -45,3 +45,26 @@ def configure_logging(level: str = "INFO") -> None:
     handler.addFilter(RedactingFilter())
     root.handlers[:] = [handler]
     root.setLevel(level)
+
+
+def _json_handlers(logger: logging.Logger) -> None:
+    for handler in logger.handlers:
+        handler.setFormatter(JsonFormatter())
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
+
+
+try:
+    from gunicorn.glogging import Logger as _GunicornLogger
+except ImportError:  # pragma: no cover - workers run without gunicorn
+    _GunicornLogger = None  # type: ignore[assignment,misc]
+
+if _GunicornLogger is not None:
+
+    class GunicornJsonLogger(_GunicornLogger):
+        """gunicorn's logger writing its own lines (boot, worker exits) as JSON lines too."""
+
+        def setup(self, cfg) -> None:  # noqa: D102
+            super().setup(cfg)
+            _json_handlers(self.error_log)
+            _json_handlers(self.access_log)

@@ -26,6 +26,20 @@ RETRY_STATUSES = (429, 502, 503, 504)
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
 
 
+# What urllib3 says deep inside a connection error, and how a person would say it.
+CONNECT_REASONS = (
+    ("Connection refused", "connection refused"),
+    ("Name or service not known", "unknown host name"),
+    ("nodename nor servname", "unknown host name"),
+    ("Failed to resolve", "unknown host name"),
+    ("Temporary failure in name resolution", "host name cannot be resolved (network down?)"),
+    ("No route to host", "no route to host"),
+    ("Network is unreachable", "network unreachable"),
+    ("CERTIFICATE_VERIFY_FAILED", "its TLS certificate is not trusted"),
+    ("SSLError", "TLS handshake failed"),
+)
+
+
 class HttpError(PantauError):
     """Base of the errors of every HTTP client; carries the server's answer when there was one."""
 
@@ -51,7 +65,10 @@ def retry_policy(total: int, backoff_factor: float, backoff_max: float) -> Retry
     """urllib3 retries on 429/502/503/504 with exponential backoff, `Retry-After` honoured."""
     return Retry(
         total=total,
-        connect=total,
+        # A refused connection or an unknown host is a wrong URL or a server that is down:
+        # retried once, not for 15 s of backoff a person waits through before learning it.
+        # A task's own retry (with its longer backoff) covers an outage.
+        connect=min(total, 1),
         read=total,
         status=total,
         backoff_factor=backoff_factor,
@@ -117,6 +134,10 @@ class HttpClient:
     api_prefix: ClassVar[str] = ""
 
     def __init__(self, base_url: str, *, timeout: float, retries: Retry) -> None:
+        # The settings that name this server and its credentials (set by `from_settings`), so
+        # that a refused connection or a refused login says which one to fix.
+        self.url_setting: str | None = None
+        self.auth_setting: str | None = None
         self.base_url = base_url.rstrip("/")
         self.api_url = self.base_url + self.api_prefix
         self.timeout = timeout
@@ -160,15 +181,25 @@ class HttpClient:
             # urllib3 wraps a read timeout that exhausted its retries as a connection error.
             if errors.timeout is not None and "timed out" in str(exc).lower():
                 raise errors.timeout(f"{method} {url}: {exc}") from exc
-            raise errors.retryable(f"{method} {url}: {exc}") from exc
+            raise errors.retryable(self._unreachable(exc)) from exc
         except requests.RequestException as exc:
             raise errors.permanent(f"{method} {url}: {exc}") from exc
+
+    def _unreachable(self, exc: requests.ConnectionError) -> str:
+        """`cannot connect to URL: why (check PANTAU_…_URL)`, not urllib3's retry chatter."""
+        text = str(exc)
+        reason = next((why for key, why in CONNECT_REASONS if key in text), "connection failed")
+        hint = f" (check {self.url_setting})" if self.url_setting else ""
+        return f"cannot connect to {self.base_url}: {reason}{hint}"
 
     def _raise_for(self, response: requests.Response) -> None:
         """Raise the client's typed error for a non-2xx answer."""
         if response.status_code < 400:
             return
-        raise self._error(response, response_body(response))
+        error = self._error(response, response_body(response))
+        if response.status_code in (401, 403) and self.auth_setting:
+            error.args = (f"{error} (check {self.auth_setting})",)
+        raise error
 
     def _error(self, response: requests.Response, body: Any) -> HttpError:
         """The typed error for a non-2xx answer (each client words its server's errors)."""

@@ -33,6 +33,8 @@ _hasher = PasswordHasher()
 class AccessError(PantauError):
     """A user, role, wilayah or credential that cannot be accepted; the message says why."""
 
+    bad_input = True
+
 
 @dataclass(frozen=True)
 class Scope:

@@ -6,3 +6,7 @@ class PantauError(Exception):
 
     #: Whether trying again later may succeed (a remote server busy, the database locked).
     retryable: bool = False
+    #: Whether the caller's input is at fault (a value, a name, a file, a setting): fixing it is
+    #: the caller's job. Adapters answer it as such (the CLI with exit code 2, the web with 4xx);
+    #: anything else is a failure of ours or of a server we depend on.
+    bad_input: bool = False

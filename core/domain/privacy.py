@@ -47,6 +47,8 @@ _CHECK_SALT = b"pantau-pseudonym-key-check-v1"
 class PseudonymKeyError(PantauError):
     """No usable pseudonym key was given (a wiring mistake, never the sender's data)."""
 
+    bad_input = True
+
 
 def keyed_digest(text: str, key: bytes) -> str:
     """The first KEY_HEX_CHARS hex characters of HMAC-SHA256(key, text)."""

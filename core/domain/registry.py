@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from core.domain.errors import PantauError
+from core.domain.tables import TableError, check_rows, header_problems
 from core.domain.wilayah import UnknownWilayah, parse_code
 
 COLUMNS = ("code", "name", "kind", "desa", "rw", "rt", "parent")
@@ -23,12 +23,7 @@ MAX_CODE = 40
 MAX_NAME = 200
 
 
-class RegistryError(PantauError):
-    """An IMP list that cannot be imported; `problems` has one line per bad row."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(problems))
+RegistryError = TableError  # the name importers and the CLI know
 
 
 @dataclass(frozen=True)
@@ -64,19 +59,7 @@ def imp_label(kind: str, name: str, rw: str | None, rt: str | None) -> str:
 
 def check_header(header: Iterable[str]) -> list[str]:
     """Problems with a file's header row (missing or unknown columns)."""
-    names = [h.strip().lower() for h in header]
-    missing = [c for c in REQUIRED_COLUMNS if c not in names]
-    unknown = [h for h in names if h and h not in COLUMNS]
-    problems = []
-    if missing:
-        problems.append(
-            f"row 1: missing column(s) {', '.join(missing)}; expected {','.join(COLUMNS)}"
-        )
-    if unknown:
-        problems.append(
-            f"row 1: unknown column(s) {', '.join(unknown)}; expected {','.join(COLUMNS)}"
-        )
-    return problems
+    return header_problems(header, REQUIRED_COLUMNS, COLUMNS, COLUMNS)
 
 
 def _number(value: str, what: str) -> str:
@@ -126,20 +109,7 @@ def validate(
     `registered` holds the IMPs already in the database, so a row may name a parent imported
     earlier. Every bad row is reported, not only the first.
     """
-    problems: list[str] = []
-    parsed: list[tuple[int, ImpRow]] = []
-    seen: dict[str, int] = {}
-    for number, cells in rows:
-        try:
-            row = parse_row(cells)
-        except ValueError as exc:
-            problems.append(f"row {number}: {exc}")
-            continue
-        if row.code in seen:
-            problems.append(f"row {number}: code {row.code!r} already on row {seen[row.code]}")
-            continue
-        seen[row.code] = number
-        parsed.append((number, row))
+    parsed, problems = check_rows(rows, parse_row, lambda row: row.code, "code")
     in_file = {row.code: Known(row.kind, row.desa) for _, row in parsed}
     for number, row in parsed:
         problem = _parent_problem(

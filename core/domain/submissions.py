@@ -35,6 +35,8 @@ class Refusal(StrEnum):
 class IntakeRejected(PantauError):
     """A payload that can never be accepted as it is; it goes to the dead letters."""
 
+    bad_input = True
+
     def __init__(self, reason: str, kind: Refusal = Refusal.MALFORMED) -> None:
         super().__init__(reason)
         self.reason = reason

@@ -12,6 +12,8 @@ from core.domain.errors import PantauError
 class UnknownWilayah(PantauError):
     """A region code that Kemendagri's list does not have."""
 
+    bad_input = True
+
 
 def _row(w) -> dict:
     parent = w.code.rsplit(".", 1)[0] if "." in w.code else None

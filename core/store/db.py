@@ -15,7 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from config.settings import Settings
-from core.store.errors import DatabaseUnavailable
+from core.store.errors import DatabaseNotReady, DatabaseUnavailable
 from core.store.files import private_sqlite
 
 T = TypeVar("T")
@@ -50,13 +50,32 @@ def _sqlite_begin_immediate(conn) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(settings: Settings) -> Engine:
-    """Create the engine for the configured database (SQLite file or PostgreSQL)."""
+def sqlite_path(url: str) -> Path | None:
+    """The file a `sqlite:///…` URL names (None for memory and URI forms, or another engine)."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split("///", 1)[-1]
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    return Path(path)
+
+
+def make_engine(settings: Settings, *, create: bool = True) -> Engine:
+    """Create the engine for the configured database (SQLite file or PostgreSQL).
+
+    With `create=False` a SQLite file that does not exist is refused (DatabaseNotReady) before
+    anything is made: neither the file nor its folders.
+    """
     url = settings.database_url
+    path = sqlite_path(url)
+    if path is not None and not create and not path.is_file():
+        raise DatabaseNotReady(
+            f"no database at {path} (PANTAU_DATABASE_URL): check the setting, or create it "
+            "with `pantau db upgrade`"
+        )
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:" and not path.startswith("file:"):
-            private_sqlite(Path(path))
+        if path is not None:
+            private_sqlite(path)
         # hide_parameters: an error's text must never carry the values bound to the statement
         # (answers of a submission) into submissions.error, logs or the audit log.
         # One connection per process: every SQLite transaction begins IMMEDIATE (one writer at

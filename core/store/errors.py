@@ -1,4 +1,4 @@
-"""Errors of the store: the database is away or busy (a retry later can succeed)."""
+"""Errors of the store: the database is away or busy, or not the schema this code needs."""
 
 from __future__ import annotations
 
@@ -9,3 +9,19 @@ class DatabaseUnavailable(PantauError):
     """The database is down, locked or out of connections; the unit of work was rolled back."""
 
     retryable = True
+
+
+class DatabaseNotReady(PantauError):
+    """No database at the configured URL, or one never migrated or behind this code's schema.
+
+    The usual cause is a mistyped `PANTAU_DATABASE_URL`: only `pantau db upgrade` (and the
+    demo) create and migrate a database, so a typo never yields a second, empty one.
+    """
+
+    bad_input = True
+
+
+class MigrationError(PantauError):
+    """A migration target that does not exist (e.g. an unknown `--revision`)."""
+
+    bad_input = True

@@ -132,6 +132,19 @@ def listing(
     ]
 
 
+def names_and_kinds(session: Session, codes: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """(name, kind) of each registered IMP among codes."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Institution.code, Institution.name, Institution.kind).where(
+            Institution.code.in_(wanted)
+        )
+    )
+    return {r.code: (r.name, r.kind) for r in rows}
+
+
 def active_codes(session: Session, wilayah: str | None = None) -> list[str]:
     """Codes of every active IMP (optionally in one wilayah)."""
     stmt = select(Institution.code).where(Institution.active.is_(True))

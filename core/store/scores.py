@@ -138,3 +138,18 @@ def latest_risk_assessment(session: Session, family_id: int) -> RiskAssessment |
         .where(RiskAssessment.family_id == family_id, Submission.is_latest.is_(True))
         .order_by(RiskAssessment.surveyed_on.desc(), RiskAssessment.submission_id.desc())
     )
+
+
+def family_places(
+    session: Session, keys: Iterable[str]
+) -> dict[str, tuple[str, str | None, str | None]]:
+    """(desa, RW, RT) of each family among keys, as its latest survey placed it."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Family.family_key, Family.desa_code, Family.rw, Family.rt).where(
+            Family.family_key.in_(wanted)
+        )
+    )
+    return {r.family_key: (r.desa_code, r.rw, r.rt) for r in rows}

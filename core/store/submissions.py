@@ -332,6 +332,28 @@ def published_assets(
     return sorted(session.scalars(stmt))
 
 
+def published_forms(
+    session: Session, server: str = "kobo", form_id: str | None = None
+) -> list[tuple[str, str]]:
+    """(our form id, server form id) of everything we published, optionally of one form.
+
+    `form_id` may be ours or the server's; a server form that held several of our forms (it
+    should not) is named after the newest.
+    """
+    stmt = (
+        select(FormVersion.form_id, Publication.server_form_id)
+        .join(Publication.form_version)
+        .where(Publication.server == server)
+        .order_by(Publication.id)
+    )
+    if form_id is not None:
+        stmt = stmt.where(
+            (Publication.server_form_id == form_id) | (FormVersion.form_id == form_id)
+        )
+    ours = {server_id: form for form, server_id in session.execute(stmt)}
+    return sorted((form, server_id) for server_id, form in ours.items())
+
+
 def pull_cursor(session: Session, server: str, asset_uid: str) -> PullCursor:
     """Where the pull of one server form got to (created at zero on first use)."""
     cur = session.scalar(

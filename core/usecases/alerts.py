@@ -38,6 +38,8 @@ REFERRALS = ("dirujuk", "diterima", "ditindaklanjuti")
 class AlertError(PantauError):
     """An alert command that cannot be done (unknown alert, unknown status)."""
 
+    bad_input = True
+
 
 def reference(alert_id: int) -> str:
     """The short case reference people quote (on the phone, in a referral letter)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -27,6 +27,7 @@ from core.store.models import utcnow
 from core.store.submissions import pull_cursor
 from core.usecases.central_trash import apply_central_trash
 from core.usecases.intake import IntakeCounts, receive
+from core.usecases.pull_args import Since, parse_since
 
 # Renewed by the lease's heartbeat while the pull runs: a killed pull's lease lapses quickly.
 LEASE = timedelta(seconds=60)
@@ -140,21 +141,24 @@ def pull(
     *,
     secret: bytes | Keyring,
     rules: Rules,
-    since: str | None = None,
+    since: str | Since | None = None,
     progress: Progress | None = None,
     on_new: NewIds | None = None,
 ) -> PullReport:
     """Pull one published form from the server its client talks to.
 
     `rules` withdraw the results of submissions deleted on Central (Kobo's are the sweep's).
+    `since` (a record id or a date; for Central a date) reads from there instead of the cursor.
     """
     if isinstance(client, CentralClient):
+        start = parse_since(since, "central") if isinstance(since, str) else since
         return pull_central(
             factory,
             client,
             asset_uid,
             secret=secret,
             rules=rules,
+            since=start if isinstance(start, datetime) else None,
             progress=progress,
             on_new=on_new,
         )
@@ -172,18 +176,21 @@ def pull_kobo(
     asset_uid: str,
     *,
     secret: bytes | Keyring,
-    since: str | None = None,
+    since: str | Since | None = None,
     progress: Progress | None = None,
     on_new: NewIds | None = None,
 ) -> PullReport:
     """Fetch records with `_id` above our cursor (or since a date/id), committing per page."""
+    given = parse_since(since) if isinstance(since, str) else since
     with _pulling(factory, "kobo", asset_uid, secret, progress=progress, on_new=on_new) as p:
         start = run_unit(factory, lambda s: pull_cursor(s, "kobo", asset_uid).last_record_id)
         query: dict[str, Any] = {}
-        if since is not None and since.isdigit():
-            start = int(since)
-        elif since is not None:
-            start, query = 0, {"_submission_time": {"$gte": since}}
+        if isinstance(given, int):
+            start = given
+        elif isinstance(given, datetime):
+            # Kobo keeps `_submission_time` as UTC text without an offset: compare alike.
+            stamp = given.strftime("%Y-%m-%dT%H:%M:%S")
+            start, query = 0, {"_submission_time": {"$gte": stamp}}
         for page in client.data.iter_after(asset_uid, start, query=query, page_size=1000):
             new_ids = _store_kobo_page(p, asset_uid, page.results)
             p.report.cursor = str(run_unit(factory, partial(_cursor_value, asset_uid)))
@@ -278,22 +285,29 @@ def pull_central(
     *,
     secret: bytes | Keyring,
     rules: Rules,
+    since: datetime | None = None,
     progress: Progress | None = None,
     on_new: NewIds | None = None,
 ) -> PullReport:
     """Fetch new and edited submissions by `__system/updatedAt`, then apply Central's trash.
 
     Deleted submissions never show in the `updatedAt` feed: `apply_central_trash` marks them
-    deleted (their facts withdrawn) and makes restored ones current again.
+    deleted (their facts withdrawn) and makes restored ones current again. `since` reads
+    every change from that time instead of from the stored watermark.
     """
     with _pulling(factory, "central", form_id, secret, progress=progress, on_new=on_new) as p:
         mark = run_unit(factory, lambda s: pull_cursor(s, "central", form_id).last_updated_at)
-        feed = client.submissions.changes(form_id, Watermark.from_json(mark) if mark else None)
+        start = Watermark(since) if since is not None else None
+        if start is None and mark:
+            start = Watermark.from_json(mark)
+        feed = client.submissions.changes(form_id, start)
         for batch, final in _batches(s for s in feed if s.deleted_at is None):
             records = [central_to_kobo_dict(sub, form_id) for sub in batch]
             # Rows come in submissionDate order while the watermark is the latest change time,
             # so it is only safe to store once the whole feed was read.
             watermark = feed.watermark if final else None
+            if since is not None and final:
+                watermark = _later(mark, watermark, read=p.report.fetched + len(batch))
             new_ids = p.store(records, partial(_move_central_cursor, form_id, watermark))
             p.announce(
                 new_ids, f"{form_id}: {p.report.fetched} records, {p.report.created} new or edited"
@@ -306,6 +320,20 @@ def pull_central(
         if progress and (trash.deleted or trash.restored):
             progress(f"{form_id}: {trash.deleted} deleted on the server, {trash.restored} restored")
         return p.report
+
+
+def _later(mark: str | None, seen: Watermark | None, *, read: int) -> Watermark | None:
+    """After a `--since` pull: the stored mark, unless the feed saw something later.
+
+    A feed starts at `since`, so with nothing read its watermark is `since` itself: storing it
+    (a date in the future, say) would make every later pull miss what came before it.
+    """
+    stored = Watermark.from_json(mark) if mark else None
+    if not read or seen is None:
+        return stored
+    if stored is not None and stored.changed_at >= seen.changed_at:
+        return stored
+    return seen
 
 
 def _batches(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from core.store import registry, scores
 from core.store.facts import facts_from_row
 from core.store.models import Fact, Submission, utcnow
 from core.usecases.assessments import Step, recompute_imp, store_family_assessment
+from core.usecases.browse.places import Names
 from core.usecases.processing import dispatch_events
 
 
@@ -30,6 +32,7 @@ def score_imps(
     period: str | None = None,
     wilayah: str | None = None,
     imp: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[ImpAssessment]:
     """Recompute and return the tiers of every IMP for a period, or for the facts' periods.
 
@@ -47,11 +50,16 @@ def score_imps(
         pairs.update((code, p) for p in periods)
     # Profiles project forward up to a year: only score periods that have started.
     current = utcnow().strftime("%Y-%m")
-    results = [
-        recompute_imp(session, code, p, rules)
+    todo = [
+        (code, p)
         for code, p in sorted(pairs)
         if (imp is None or code == imp) and period_months(p)[0] <= current
     ]
+    results = []
+    for n, (code, p) in enumerate(todo, start=1):
+        results.append(recompute_imp(session, code, p, rules))
+        if progress:
+            progress(n, len(todo))
     dispatch_events(Step(session, rules))  # a tier that dropped alerts its PKB/PLKB
     return results
 
@@ -75,7 +83,10 @@ def _evidence_pairs(
 
 
 def score_families(
-    session: Session, rules: Rules, wilayah: str | None = None
+    session: Session,
+    rules: Rules,
+    wilayah: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Recompute every current family survey; return each family's latest, with its history.
 
@@ -91,11 +102,14 @@ def score_families(
     if wilayah:
         stmt = stmt.where(scores.in_wilayah(Fact.desa_code, wilayah))
     surveys: dict[str, list[FamilyAssessment]] = {}
-    for fact, submission in session.execute(stmt).all():
+    rows = session.execute(stmt).all()
+    for n, (fact, submission) in enumerate(rows, start=1):
         result = store_family_assessment(
             session, submission, facts_from_row(fact), rules, emit=False
         )
         surveys.setdefault(result.family, []).append(result)
+        if progress:
+            progress(n, len(rows))
     return [_with_history(results) for results in surveys.values()]
 
 
@@ -121,3 +135,18 @@ def _with_history(results: list[FamilyAssessment]) -> dict[str, Any]:
         for a in results
     ]
     return latest
+
+
+def imp_names(session: Session, codes: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """(name, kind) of each registered IMP among codes, for tables people read."""
+    return registry.names_and_kinds(session, codes)
+
+
+def family_places(session: Session, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Desa (code and name), RW and RT of each family among keys, for tables people read."""
+    places = scores.family_places(session, keys)
+    names = Names(session, [desa for desa, _, _ in places.values()])
+    return {
+        key: {"desa": desa, "desa_name": names(desa), "rw": rw, "rt": rt}
+        for key, (desa, rw, rt) in places.items()
+    }

@@ -1,6 +1,6 @@
 """ODK-Central-compatible stub: the parts of Central's API v1 Pantau uses, with its awkward parts.
 
-Built from ../shared/kobo.md (Central section): bearer sessions (Basic over http is 401.3),
+Built from docs/kobo.md (Central section): bearer sessions (Basic over http is 401.3),
 forms with drafts and versions (409.3, 409.6), draft attachments, REST submissions and edits,
 and the OData `Submissions` feed with `$filter` on `__system` fields, `$top`, `$orderby`,
 `$expand`, `$select` and `@odata.nextLink` links carrying `%24skiptoken=01<base64>`.

@@ -49,16 +49,22 @@ def _op(
     }
 
 
-def _paths() -> dict[str, Any]:
-    code = _param("code", "path", STR, "dotted wilayah code", True)
-    alert_id = _param(
-        "alert_id",
-        "path",
-        {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
-        "alert id",
-        True,
-    )
-    enum = lambda values: {"type": "string", "enum": list(values)}  # noqa: E731
+CODE = _param("code", "path", STR, "dotted wilayah code", True)
+ALERT_ID = _param(
+    "alert_id",
+    "path",
+    {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+    "alert id",
+    True,
+)
+
+
+def _enum(values: Any) -> dict[str, Any]:
+    return {"type": "string", "enum": list(values)}
+
+
+def _general_paths() -> dict[str, Any]:
+    """Who is asking, the overview and the wilayah tree."""
     return {
         "/me": {"get": _op("Who the token belongs to", "Me", tag="users")},
         "/overview": {
@@ -88,11 +94,17 @@ def _paths() -> dict[str, Any]:
             "get": _op(
                 "One region and its children",
                 "WilayahDetail",
-                params=[code],
+                params=[CODE],
                 extra=NOT_FOUND,
                 tag="wilayah",
             )
         },
+    }
+
+
+def _imp_paths() -> dict[str, Any]:
+    """IMPs: current tier, history, the six roles explained."""
+    return {
         "/imps": {
             "get": _op(
                 "IMPs with their current tier, by code",
@@ -100,8 +112,8 @@ def _paths() -> dict[str, Any]:
                 params=[
                     *LIST_PARAMS,
                     WILAYAH_FILTER,
-                    _param("kind", "query", enum(("ppkbd", "sub_ppkbd", "kelompok_kb")), ""),
-                    _param("tier", "query", enum(("dasar", "berkembang", "mandiri", "none")), ""),
+                    _param("kind", "query", _enum(("ppkbd", "sub_ppkbd", "kelompok_kb")), ""),
+                    _param("tier", "query", _enum(("dasar", "berkembang", "mandiri", "none")), ""),
                     _param("active", "query", {"type": "boolean"}, "active IMPs (default true)"),
                 ],
                 extra=NOT_FOUND,
@@ -120,6 +132,12 @@ def _paths() -> dict[str, Any]:
                 tag="imps",
             )
         },
+    }
+
+
+def _family_paths() -> dict[str, Any]:
+    """Families at risk of stunting, by pseudonymous key only."""
+    return {
         "/families": {
             "get": _op(
                 "Families at risk of stunting (pseudonymous keys); audited",
@@ -131,10 +149,10 @@ def _paths() -> dict[str, Any]:
                     _param(
                         "child",
                         "query",
-                        enum(("stunted", "sangat_pendek", "pendek", "normal", "tinggi")),
+                        _enum(("stunted", "sangat_pendek", "pendek", "normal", "tinggi")),
                         "a child of this height-for-age status",
                     ),
-                    _param("krs", "query", enum(("true", "false", "all")), "default true"),
+                    _param("krs", "query", _enum(("true", "false", "all")), "default true"),
                 ],
                 extra=NOT_FOUND,
                 tag="families",
@@ -149,6 +167,12 @@ def _paths() -> dict[str, Any]:
                 tag="families",
             )
         },
+    }
+
+
+def _alert_paths() -> dict[str, Any]:
+    """Alerts and their referral status."""
+    return {
         "/alerts": {
             "get": _op(
                 "Alerts, newest first",
@@ -156,11 +180,11 @@ def _paths() -> dict[str, Any]:
                 params=[
                     *LIST_PARAMS,
                     WILAYAH_FILTER,
-                    _param("status", "query", enum(("open", "closed")), ""),
+                    _param("status", "query", _enum(("open", "closed")), ""),
                     _param(
                         "referral",
                         "query",
-                        enum(("dirujuk", "diterima", "ditindaklanjuti", "none")),
+                        _enum(("dirujuk", "diterima", "ditindaklanjuti", "none")),
                         "",
                     ),
                     _param("kind", "query", {"type": "string", "pattern": "^[a-z0-9_]{1,40}$"}, ""),
@@ -174,7 +198,7 @@ def _paths() -> dict[str, Any]:
             "get": _op(
                 "One alert with its texts and referral history",
                 "AlertDetail",
-                params=[alert_id],
+                params=[ALERT_ID],
                 extra=NOT_FOUND,
                 tag="alerts",
             ),
@@ -182,7 +206,7 @@ def _paths() -> dict[str, Any]:
                 **_op(
                     "Set the referral status",
                     "AlertDetail",
-                    params=[alert_id],
+                    params=[ALERT_ID],
                     extra=NOT_FOUND,
                     tag="alerts",
                 ),
@@ -192,6 +216,12 @@ def _paths() -> dict[str, Any]:
                 },
             },
         },
+    }
+
+
+def _admin_paths() -> dict[str, Any]:
+    """Forms and intake health: admins only."""
+    return {
         "/forms": {
             "get": _op(
                 "Forms with their latest version and publication (admins)",
@@ -236,6 +266,16 @@ def _paths() -> dict[str, Any]:
                 tag="intake",
             )
         },
+    }
+
+
+def _paths() -> dict[str, Any]:
+    return {
+        **_general_paths(),
+        **_imp_paths(),
+        **_family_paths(),
+        **_alert_paths(),
+        **_admin_paths(),
     }
 
 

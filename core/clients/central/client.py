@@ -115,12 +115,15 @@ class CentralClient(HttpClient):
             "timeout": settings.http_timeout,
         }
         kwargs.update(overrides)
-        return cls(
+        client = cls(
             settings.central_url,
             settings.central_email,
             settings.central_password.get_secret_value(),
             **kwargs,
         )
+        client.url_setting = "PANTAU_CENTRAL_URL"
+        client.auth_setting = "PANTAU_CENTRAL_EMAIL and PANTAU_CENTRAL_PASSWORD"
+        return client
 
     def __repr__(self) -> str:
         return f"CentralClient({self.base_url!r}, {self.email!r}, project_id={self.project_id})"

@@ -1,7 +1,7 @@
 """The one KoboToolbox client: a requests.Session with base URL, token, retries and timeout.
 
 Per-resource services hang off `KoboClient` (`assets`, `imports`, `deployments`, `files`,
-`hooks`, `data`) and return typed objects. Behaviours relied on are in ../shared/kobo.md.
+`hooks`, `data`) and return typed objects. Behaviours relied on are in docs/kobo.md.
 The session plumbing (retries, timeout, `Retry-After`, typed errors) is `core.clients.http`.
 """
 
@@ -90,7 +90,9 @@ class KoboClient(HttpClient):
             raise KoboPermanentError("PANTAU_KOBO_URL is not set")
         kwargs: dict[str, Any] = {"timeout": settings.http_timeout}
         kwargs.update(overrides)
-        return cls(settings.kobo_url, settings.kobo_token.get_secret_value(), **kwargs)
+        client = cls(settings.kobo_url, settings.kobo_token.get_secret_value(), **kwargs)
+        client.url_setting, client.auth_setting = "PANTAU_KOBO_URL", "PANTAU_KOBO_TOKEN"
+        return client
 
     def __repr__(self) -> str:
         return f"KoboClient({self.base_url!r})"

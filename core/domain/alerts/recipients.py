@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from core.domain.registry import RegistryError
+from core.domain.tables import TableError, check_rows, header_problems
 from core.domain.wilayah import UnknownWilayah, parse_code
 
 COLUMNS = ("name", "wilayah", "channel", "address", "language", "role")
@@ -66,35 +66,13 @@ def parse_recipient(cells: Mapping[str, str]) -> dict[str, str]:
 
 
 def validate_recipients(rows: list[tuple[int, Mapping[str, str]]]) -> list[dict[str, str]]:
-    """Every row checked; RegistryError lists each bad row with its number."""
-    problems, out, seen = [], [], {}
-    for number, cells in rows:
-        try:
-            row = parse_recipient(cells)
-        except ValueError as exc:
-            problems.append(f"row {number}: {exc}")
-            continue
-        if row["name"] in seen:
-            problems.append(
-                f"row {number}: name {row['name']!r} already on row {seen[row['name']]}"
-            )
-            continue
-        seen[row["name"]] = number
-        out.append(row)
+    """Every row checked; TableError lists each bad row with its number."""
+    good, problems = check_rows(rows, parse_recipient, lambda row: row["name"], "name")
     if problems:
-        raise RegistryError(problems)
-    return out
+        raise TableError(problems)
+    return [row for _, row in good]
 
 
 def check_header(header: list[str]) -> list[str]:
     """Problems with a recipients file's header row."""
-    missing = [c for c in REQUIRED if c not in header]
-    unknown = [h for h in header if h and h not in COLUMNS]
-    out = []
-    if missing:
-        out.append(
-            f"row 1: missing column(s) {', '.join(missing)}; expected {','.join(COLUMNS[:5])}"
-        )
-    if unknown:
-        out.append(f"row 1: unknown column(s) {', '.join(unknown)}; expected {','.join(COLUMNS)}")
-    return out
+    return header_problems(header, REQUIRED, COLUMNS, COLUMNS)

@@ -13,6 +13,9 @@ if TYPE_CHECKING:
 class FormError(PantauError):
     """Base of every error the forms toolchain raises."""
 
+    # No such form, a malformed workbook or contract: the admin's files.
+    bad_input = True
+
 
 class ContractError(FormError):
     """The form contract file is missing or malformed."""

@@ -101,7 +101,12 @@ class _Linter:
         self.problems.append(LintProblem(self.form, sheet, row, column, message))
 
     def run(self) -> list[LintProblem]:
-        sheets = read_sheets(self.path)
+        try:
+            sheets = read_sheets(self.path)
+        except FormError as exc:
+            # Reported like any other problem, so the other forms are still checked.
+            self.add("workbook", None, None, str(exc).removeprefix(f"{self.path.name}: "))
+            return self.problems
         for required in ("survey", "choices", "settings"):
             if required not in sheets:
                 self.add(required, None, None, f"the workbook has no {required!r} sheet")
@@ -335,15 +340,25 @@ def lint_form(path: Path, contract: Contract | None) -> list[LintProblem]:
 
 
 def form_paths(forms_dir: Path, names: list[str] | tuple[str, ...] = ()) -> list[Path]:
-    """The XLSForms to act on: the named ones (id or path), else every .xlsx in forms_dir."""
+    """The XLSForms to act on: the named ones (id or path), else every .xlsx in forms_dir.
+
+    A forms directory that is missing or holds no form is an error naming PANTAU_FORMS_DIR:
+    doing nothing and saying nothing would look like success.
+    """
     if not names:
-        return sorted(p for p in Path(forms_dir).glob("*.xlsx") if not p.name.startswith("~$"))
+        if not Path(forms_dir).is_dir():
+            raise FormError(f"PANTAU_FORMS_DIR={forms_dir}: no such directory")
+        # `~$name.xlsx` is the lock file Excel and LibreOffice keep while a form is open.
+        found = sorted(p for p in Path(forms_dir).glob("*.xlsx") if not p.name.startswith("~$"))
+        if not found:
+            raise FormError(f"PANTAU_FORMS_DIR={forms_dir}: no XLSForm (*.xlsx) there")
+        return found
     paths = []
     for name in names:
         candidate = Path(name)
         if candidate.suffix != ".xlsx":
             candidate = Path(forms_dir) / f"{name}.xlsx"
-        if not candidate.exists():
-            raise FormError(f"no such form: {name} (looked for {candidate})")
+        if not candidate.is_file():
+            raise FormError(f"no such form: {name} (no file {candidate}; see PANTAU_FORMS_DIR)")
         paths.append(candidate)
     return paths

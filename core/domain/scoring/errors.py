@@ -10,9 +10,13 @@ class ScoringError(PantauError):
 class RulesError(ScoringError):
     """A rules file is missing, unreadable or has a bad key or value."""
 
+    bad_input = True
+
 
 class PeriodError(ScoringError, ValueError):
     """A period string or period kind is not understood."""
+
+    bad_input = True
 
 
 class IdentityError(ScoringError, ValueError):

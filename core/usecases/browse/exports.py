@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
 from core.domain.access import Scope
+from core.domain.scoring import period_bounds
 from core.domain.scoring.imp.results import ROLES
 from core.store import browse
 from core.usecases.browse.places import Names
@@ -35,8 +36,10 @@ TIER_COLUMNS = [
 ]
 
 
-def tier_rows(session: Session, scope: Scope) -> tuple[list[str], list[list[Any]]]:
-    """One row per active IMP inside scope: its latest period, tier and six role levels."""
+def tier_rows(
+    session: Session, scope: Scope, period: str | None = None
+) -> tuple[list[str], list[list[Any]]]:
+    """One row per active IMP inside scope: its latest period's (or `period`'s) tier and roles."""
     rows: list[list[Any]] = []
     after = None
     names = Names(session)
@@ -47,7 +50,8 @@ def tier_rows(session: Session, scope: Scope) -> tuple[list[str], list[list[Any]
         tiers = browse.tiers_of(session, [i.code for i in imps])
         names.load(i.desa_code for i in imps)
         for imp in imps:
-            latest = tiers[imp.code][-1] if tiers[imp.code] else None
+            held = [a for a in tiers[imp.code] if period is None or a.period == period]
+            latest = held[-1] if held else None
             place = names.place(imp.desa_code)
             rows.append(
                 [
@@ -68,9 +72,17 @@ def tier_rows(session: Session, scope: Scope) -> tuple[list[str], list[list[Any]
     return TIER_COLUMNS, rows
 
 
-def family_rows(session: Session, scope: Scope) -> tuple[list[str], list[list[Any]]]:
-    """One row per KRS family inside scope: key, place, latest survey, each factor 0/1."""
+def family_rows(
+    session: Session, scope: Scope, period: str | None = None
+) -> tuple[list[str], list[list[Any]]]:
+    """One row per KRS family inside scope: key, place, latest survey, each factor 0/1.
+
+    With `period`, only families whose latest survey falls in it.
+    """
     found = browse.krs_families(session, scope=scope)
+    if period is not None:
+        first, last = period_bounds(period)
+        found = [(f, s) for f, s in found if s.surveyed_on and first <= s.surveyed_on <= last]
     factors = sorted({k for _, s in found for k in (s.factors or {})})
     names = Names(session, [f.desa_code for f, _ in found])
     header = ["keluarga", "desa", "nama_desa", "kecamatan", "rw", "rt", "tanggal_survei"]
@@ -122,7 +134,7 @@ def render(header: list[str], rows: list[list[Any]], fmt: str, sheet: str) -> by
     return buf.getvalue()
 
 
-def export(session: Session, scope: Scope, name: str, fmt: str) -> bytes:
+def export(session: Session, scope: Scope, name: str, fmt: str, period: str | None = None) -> bytes:
     """The bytes of export `name` (tiers or families) in `fmt` (csv or xlsx)."""
-    header, rows = (tier_rows if name == "tiers" else family_rows)(session, scope)
+    header, rows = (tier_rows if name == "tiers" else family_rows)(session, scope, period)
     return render(header, rows, fmt, "tingkat_imp" if name == "tiers" else "keluarga_krs")

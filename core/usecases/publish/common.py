@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from core.domain.forms.contract import Contract
 from core.domain.forms.errors import ContractError, FormBuildError, FormLintError
+from core.domain.network import unreachable_webhook
 from core.store.models import FormVersion, Publication
 from core.usecases.build import BuildResult, build_form, write_attachments
 from core.usecases.publish.contract_check import check_contract, form_contract
@@ -71,6 +72,8 @@ def missing_settings(settings: Settings, server: str) -> list[str]:
             missing.append("PANTAU_KOBO_TOKEN is not set")
         if not settings.public_url:
             missing.append("PANTAU_PUBLIC_URL is not set (the webhook Kobo posts to)")
+        elif loopback := unreachable_webhook(settings.public_url, settings.kobo_url):
+            missing.append(loopback)
         has_basic = bool(settings.webhook_username and settings.webhook_password.get_secret_value())
         if not has_basic and not settings.webhook_token.get_secret_value():
             missing.append(

@@ -8,11 +8,16 @@ from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 
 from cli.main import main
+from tests.conftest import KEY_ENV
 from tests.integration.forms.conftest import FORMS_DIR
 
 
 def _dump(forms_dir, form, tmp_path):
-    env = {"PANTAU_FORMS_DIR": str(forms_dir), "PANTAU_VAR_DIR": str(tmp_path / "var")}
+    env = {
+        **KEY_ENV,
+        "PANTAU_FORMS_DIR": str(forms_dir),
+        "PANTAU_VAR_DIR": str(tmp_path / "var"),
+    }
     return CliRunner().invoke(main, ["forms", "dump", form], env=env)
 
 

@@ -4,7 +4,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from cli.main import main
-from core.store.models import Fact, Submission
+from core.store.models import Fact, PullCursor, Submission
 from core.usecases.publish import publish_to_central
 from sandbox.kobo.instance import build_instance_xml
 from tests.conftest import pantau_env
@@ -12,10 +12,10 @@ from tests.integration.publish.conftest import run
 from tests.support.submissions import meeting_answers
 
 
-def _pull(settings):
+def _pull(settings, *extra: str):
     result = CliRunner().invoke(
         main,
-        ["pull", "--server", "central"],
+        ["pull", "--server", "central", *extra],
         env={
             **pantau_env(settings),
             "PANTAU_CENTRAL_URL": settings.central_url,
@@ -124,3 +124,22 @@ def test_central_pull__an_edited_then_deleted_submission_withdraws_every_version
     with session_factory() as s:
         assert {r.status for r in s.scalars(select(Submission))} == {"deleted"}
         assert s.scalars(select(Fact)).all() == []
+
+
+def test_central_pull__since_a_date_reads_again_from_then_and_names_the_form(
+    central, central_settings, session_factory
+):
+    run(session_factory, publish_to_central, central, "pertemuan_imp", central_settings)
+    xform = (central_settings.build_dir / "pertemuan_imp.xml").read_text()
+    xml, _ = build_instance_xml(xform, meeting_answers(women=4))
+    central.submissions.create("pertemuan_imp", xml)
+    first = _pull(central_settings, "--since", "2999-01-01")
+    assert first.startswith("pertemuan_imp [pertemuan_imp]: fetched 0, new 0")
+    with session_factory() as s:
+        assert s.scalars(select(PullCursor)).one().last_updated_at is None
+    assert "new 1" in _pull(central_settings, "--since", "2020-01-01")
+    assert "fetched 1, new 0, duplicates 1" in _pull(central_settings, "--since", "2020-01-01")
+    # A --since in the future did not move the cursor there: a plain pull still sees new work.
+    other, _ = build_instance_xml(xform, meeting_answers(women=7))
+    central.submissions.create("pertemuan_imp", other)
+    assert "new 1" in _pull(central_settings)

@@ -75,8 +75,13 @@ def test_score_families__wilayah_filter_is_by_dotted_prefix(
 ):
     _deliver(client, kobo_sandbox, family_form, family_answers(NO_KK))
     assert len(json.loads(_cli(settings, "score", "families", "--wilayah", "32.77", "--json"))) == 1
-    assert json.loads(_cli(settings, "score", "families", "--wilayah", "32.7", "--json")) == []
+    assert json.loads(_cli(settings, "score", "families", "--wilayah", "3277", "--json")) != []
     assert json.loads(_cli(settings, "score", "families", "--wilayah", "32.78", "--json")) == []
+    # Not a Kemendagri code: refused in one line rather than an empty answer (issue 15).
+    refused = CliRunner().invoke(
+        main, ["score", "families", "--wilayah", "32.7"], env=pantau_env(settings)
+    )
+    assert refused.exit_code == 2 and len(refused.stderr.splitlines()) == 1
 
 
 def test_score_imp__json_tiers_roles_and_a_tier_change_event(
@@ -159,12 +164,15 @@ def test_score_imp__sub_ppkbd_meetings_roll_up_to_the_ppkbd(
     assert rows["PPKBD-32.77.01.1001"]["roles"]["pertemuan"] >= 2
 
 
-def test_score_families__wilayah_wildcards_match_nothing(
+def test_score_families__wilayah_wildcards_are_refused_not_matched(
     settings, client, kobo_sandbox, family_form
 ):
     _deliver(client, kobo_sandbox, family_form, family_answers(NO_KK))
     assert len(json.loads(_cli(settings, "score", "families", "--json"))) == 1
     for pattern in ("%", "_", "32.%", "3_.77", "32.77.__.1001"):
-        out = _cli(settings, "score", "families", "--wilayah", pattern, "--json")
-        assert json.loads(out) == [], pattern
+        result = CliRunner().invoke(
+            main, ["score", "families", "--wilayah", pattern, "--json"], env=pantau_env(settings)
+        )
+        assert result.exit_code == 2, pattern
+        assert result.stdout == "" and "Kemendagri" in result.stderr, pattern
     assert len(json.loads(_cli(settings, "score", "families", "--wilayah", "32.77", "--json"))) == 1

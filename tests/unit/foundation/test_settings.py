@@ -160,3 +160,28 @@ def test_cli__explicit_development_runs_on_the_public_key_and_says_so_once(tmp_p
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.count("weak or public pseudonym key") == 1
+
+
+def test_settings__log_level_is_checked_and_normalised():
+    assert load_settings(**TEST_KEYS, log_level="debug").log_level == "DEBUG"
+    with pytest.raises(SettingsError, match="PANTAU_LOG_LEVEL"):
+        load_settings(**TEST_KEYS, log_level="LOUD")
+
+
+def test_settings__gunicorn_values_go_through_settings():
+    s = load_settings(**TEST_KEYS, bind="0.0.0.0:8000", web_workers=3, web_threads=8)
+    assert (s.bind, s.web_workers, s.web_threads) == ("0.0.0.0:8000", 3, 8)
+    with pytest.raises(SettingsError, match="PANTAU_BIND"):
+        load_settings(**TEST_KEYS, bind="nowhere")
+    with pytest.raises(SettingsError, match="PANTAU_WEB_WORKERS"):
+        load_settings(**TEST_KEYS, web_workers=0)
+
+
+def test_settings__relative_paths_resolve_against_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    s = load_settings(**TEST_KEYS, build_dir="out/forms")
+    assert s.var_dir == tmp_path / "var"
+    assert s.forms_dir == tmp_path / "xlsforms"
+    assert s.build_dir == tmp_path / "out" / "forms"
+    assert s.database_url == f"sqlite:///{tmp_path / 'var' / 'pantau.db'}"
+    assert s.rules_dir.name == "rules" and s.rules_dir.is_absolute()  # shipped with Pantau
