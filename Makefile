@@ -11,6 +11,8 @@ install: system-deps venv node-deps
 
 # Debian packages the tests and the form build need; installed only when missing.
 # chromium: the dashboard's browser test (Playwright drives it; no browser is downloaded).
+# systemd: `systemd-analyze verify` on deploy/'s units; nginx-light: `nginx -t` on its nginx
+# example; curl: the production guide's checks.
 system-deps:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
@@ -19,6 +21,9 @@ system-deps:
 	command -v node >/dev/null || missing="$$missing nodejs"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
+	command -v curl >/dev/null || missing="$$missing curl"; \
+	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing="$$missing nginx-light"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

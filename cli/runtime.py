@@ -50,9 +50,17 @@ def _require_database(settings) -> None:
 @click.command()
 @click.option("--concurrency", "-c", default=2, show_default=True, type=int)
 @click.option("--queues", "-Q", default=None, help="comma-separated queues (default: all)")
+@click.option(
+    "--hostname",
+    "-n",
+    default=None,
+    help="Celery node name, e.g. worker1@%h (default: celery@<host>); unique per worker",
+)
 @click.option("--loglevel", default="INFO", show_default=True)
 @click.pass_context
-def worker(ctx: click.Context, concurrency: int, queues: str | None, loglevel: str) -> None:
+def worker(
+    ctx: click.Context, concurrency: int, queues: str | None, hostname: str | None, loglevel: str
+) -> None:
     """Run a Celery worker consuming Pantau's queues."""
     settings = settings_from(ctx)
     _require_database(settings)
@@ -67,6 +75,9 @@ def worker(ctx: click.Context, concurrency: int, queues: str | None, loglevel: s
         "--without-gossip",
         "--without-mingle",
     ]
+    if hostname:
+        # Two workers on one host (pantau-worker@1, @2) need distinct node names.
+        argv.append(f"--hostname={hostname}")
     app.worker_main(argv)
 
 
