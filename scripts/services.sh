@@ -3,6 +3,7 @@
 # Usage: source scripts/services.sh; services_start DIR; ...; services_stop
 set -euo pipefail
 
+SCRIPTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 # Free ports unless told otherwise, so two runs (or a developer's own servers) never collide.
 _free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -30,13 +31,13 @@ full_page_writes = off
 max_connections = 200
 CONF
   "${RUN_PG[@]}" "$PG_BIN/pg_ctl" -D "$pgdata" -w -l "$pgdata/server.log" start >/dev/null
-  redis-server --port "$PANTAU_REDIS_PORT" --bind 127.0.0.1 --daemonize yes --save '' --appendonly no \
-    --dir "$SERVICES_DIR" --pidfile "$SERVICES_DIR/redis.pid" --logfile "$SERVICES_DIR/redis.log"
-  for _ in $(seq 50); do redis-cli -p "$PANTAU_REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  "$SCRIPTS_DIR/redis-ctl.sh" "$SERVICES_DIR" "$PANTAU_REDIS_PORT" start
   export PANTAU_TEST_PG_URL="postgresql+psycopg://postgres@127.0.0.1:$PANTAU_PG_PORT/postgres"
   export PANTAU_TEST_REDIS_URL="redis://127.0.0.1:$PANTAU_REDIS_PORT"
   export PANTAU_TEST_PG_CTL="${RUN_PG[*]} $PG_BIN/pg_ctl -D $pgdata"
   export PANTAU_TEST_PG_LOG="$pgdata/server.log"
+  # `$PANTAU_TEST_REDIS_CTL stop|start`: the Redis-restart scenario stops and starts it.
+  export PANTAU_TEST_REDIS_CTL="$SCRIPTS_DIR/redis-ctl.sh $SERVICES_DIR $PANTAU_REDIS_PORT"
 }
 
 services_stop() {
@@ -44,6 +45,6 @@ services_stop() {
   local pgdata="$SERVICES_DIR/pg"
   if [ "$(id -u)" = 0 ]; then RUN_PG=(runuser -u postgres --); else RUN_PG=(); fi
   "${RUN_PG[@]}" "$PG_BIN/pg_ctl" -D "$pgdata" -m immediate stop >/dev/null 2>&1 || true
-  redis-cli -p "$PANTAU_REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+  "$SCRIPTS_DIR/redis-ctl.sh" "$SERVICES_DIR" "$PANTAU_REDIS_PORT" stop || true
   rm -rf "$SERVICES_DIR"
 }

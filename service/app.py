@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 
 from flask import Flask, g, request
 
 from config.settings import Settings, get_settings
-from core.domain.privacy import Keyring
+from core.domain.privacy import Keyring, blank_numbers
 from core.store.db import make_engine, make_session_factory
 from service.access import configure_sessions, install_access
 from service.enqueue import processing_enqueuer
@@ -81,13 +82,31 @@ def _register_optional_blueprints(app: Flask) -> None:
         app.register_blueprint(mod.bp)
 
 
+# What a proxy's request id may look like; it is logged and sent back as given.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,100}\Z")
+
+
+def _request_id(given: str | None) -> str:
+    """The request's id: the proxy's when it is a plain short token, else a fresh one.
+
+    Never a KK/NIK-shaped number: it goes into every log line of the request, unblanked (a
+    fresh uuid hex has a run of 16 decimal digits about once in 200).
+    """
+    if given and _REQUEST_ID.match(given) and blank_numbers(given) == given:
+        return given
+    while True:
+        fresh = uuid.uuid4().hex
+        if blank_numbers(fresh) == fresh:
+            return fresh
+
+
 def _install_request_hooks(app: Flask) -> None:
     metrics: Metrics = app.extensions["pantau.metrics"]
 
     @app.before_request
     def _start() -> None:
         # Honour a request id from a proxy so logs join up across hops.
-        g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+        g.request_id = _request_id(request.headers.get("X-Request-Id"))
         g.started = time.perf_counter()
         # PostgreSQL refuses NUL in text: a NUL in the path or a parameter is a bad request,
         # never a database error.

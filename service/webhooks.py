@@ -17,6 +17,7 @@ import logging
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wsgi import get_input_stream
 
 from config.settings import Settings
@@ -29,6 +30,7 @@ from service.errors import ApiError, refusal_status
 
 bp = Blueprint("webhooks", __name__)
 log = logging.getLogger("pantau.webhooks")
+READ_CHUNK = 65536
 
 
 def _equal(given: str, expected: str) -> bool:
@@ -52,13 +54,28 @@ def _authorised(settings: Settings) -> bool:
     return False
 
 
-def _read_body(limit: int) -> tuple[bytes, bool]:
-    # Read at most limit+1 bytes ourselves so an oversized body is refused (and kept, cut short,
-    # as a dead letter) instead of Werkzeug aborting before we can record it.
-    # get_input_stream bounds the read by Content-Length (never blocking past the body).
+def _read_body(limit: int) -> tuple[bytes, bool, bool]:
+    """(the body, cut at limit; whether it was larger; whether the sender stopped short).
+
+    Read at most limit+1 bytes ourselves so an oversized body is refused (and kept, cut short,
+    as a dead letter) instead of Werkzeug aborting before we can record it. get_input_stream
+    bounds the read by Content-Length (never blocking past the body); a sender that sends
+    fewer bytes than it announced is refused too, with what did arrive kept.
+    """
     stream = get_input_stream(request.environ, max_content_length=None)
-    body = stream.read(limit + 1)
-    return body[:limit], len(body) > limit
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while size <= limit:
+            chunk = stream.read(min(READ_CHUNK, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except ClientDisconnected:
+        return b"".join(chunks)[:limit], False, True
+    body = b"".join(chunks)
+    return body[:limit], len(body) > limit, False
 
 
 @bp.post("/webhooks/kobo")
@@ -71,7 +88,7 @@ def kobo():
         metrics.webhook_auth_failures.inc()
         raise ApiError(401, "missing or wrong credentials", "unauthorized")
 
-    body, too_big = _read_body(settings.webhook_max_bytes)
+    body, too_big, cut_short = _read_body(settings.webhook_max_bytes)
     session = get_session()
     try:
         result = receive_body(
@@ -79,7 +96,7 @@ def kobo():
             body,
             source="webhook",
             secret=current_app.extensions["pantau.keyring"],
-            refused=_refusal(settings, too_big),
+            refused=_refusal(settings, too_big, cut_short),
             content_type=request.content_type,
             headers={"User-Agent": request.headers.get("User-Agent", "")[:200]},
         )
@@ -122,10 +139,14 @@ def kobo():
     return response
 
 
-def _refusal(settings: Settings, too_big: bool) -> IntakeRejected | None:
+def _refusal(settings: Settings, too_big: bool, cut_short: bool) -> IntakeRejected | None:
     if too_big:
         return IntakeRejected(
             f"body larger than {settings.webhook_max_bytes} bytes", Refusal.TOO_LARGE
+        )
+    if cut_short:
+        return IntakeRejected(
+            f"body cut short: Content-Length {request.content_length}, fewer bytes arrived"
         )
     if request.mimetype not in ("application/json", ""):
         return IntakeRejected(

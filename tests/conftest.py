@@ -171,6 +171,30 @@ def client(app):
     return app.test_client()
 
 
+# Figures the scenarios checked ("1,000 records stored once, ..."), printed after the run.
+_CHECKED: list[tuple[str, str]] = []
+
+
+@pytest.fixture
+def checked(request: pytest.FixtureRequest):
+    """Record what a test checked, as figures; `make test-reliability` prints them at the end."""
+
+    def record(**figures: object) -> None:
+        line = ", ".join(f"{name.replace('_', ' ')} {value}" for name, value in figures.items())
+        _CHECKED.append((request.node.nodeid, line))
+        print(f"\n[checked] {request.node.name}: {line}")  # shown at once with -s
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """List the figures each scenario checked (only tests that record them)."""
+    if _CHECKED:
+        terminalreporter.write_sep("=", "figures checked")
+        for nodeid, line in _CHECKED:
+            terminalreporter.write_line(f"{nodeid}: {line}")
+
+
 def pantau_env(settings: Settings, **extra: str) -> dict[str, str]:
     """Environment for a `pantau` subprocess using settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PANTAU_")}
@@ -198,6 +222,12 @@ def pantau_env(settings: Settings, **extra: str) -> dict[str, str]:
             "PANTAU_PUBLIC_URL": settings.public_url,
             "PANTAU_SMTP_URL": settings.smtp_url.get_secret_value(),
             "PANTAU_ALERT_RETRY_BASE": str(settings.alert_retry_base),
+            "PANTAU_ALERT_RETRY_MAX": str(settings.alert_retry_max),
+            "PANTAU_ALERT_MAX_ATTEMPTS": str(settings.alert_max_attempts),
+            "PANTAU_ALERT_SWEEP_INTERVAL": str(settings.alert_sweep_interval),
+            "PANTAU_PULL_INTERVAL": str(settings.pull_interval),
+            "PANTAU_SWEEP_INTERVAL": str(settings.sweep_interval),
+            "PANTAU_HTTP_TIMEOUT": str(settings.http_timeout),
         }
     )
     env.update(extra)

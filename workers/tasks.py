@@ -84,7 +84,7 @@ def _record_failure(task: Any, exc: Exception) -> None:
 
 
 @shared_task(bind=True, name="pantau.heartbeat", max_retries=0, ignore_result=True)
-def heartbeat(self, token: str = "") -> None:
+def heartbeat(self, token: str = "") -> None:  # a probe label, not a secret  # nosec B107
     """Record that a worker is alive (and which process ran it, so tests can see it)."""
     with task_session(self.app) as session:
         beat(session, "worker", {"pid": os.getpid(), "host": socket.gethostname(), "token": token})

@@ -25,7 +25,7 @@ ROLES = (ADMIN, SUPERVISOR, TPPS)
 LOGIN_MAX_FAILURES = 5
 LOGIN_WINDOW = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 10
-TOKEN_PREFIX = "pnt_"  # noqa: S105 - a label, not a secret
+TOKEN_PREFIX = "pnt_"  # noqa: S105 - a label, not a secret  # nosec B105
 
 _hasher = PasswordHasher()
 

@@ -34,6 +34,9 @@ class Received:
 class _Handler:
     received: list[Received] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
+    # While set, every message is answered "451 try again later" (a server up but failing).
+    tempfail: bool = False
+    tempfailed: int = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -42,6 +45,9 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.tempfail:
+            self.tempfailed += 1
+            return "451 4.3.0 Temporary local problem, try again later"
         message = email.message_from_bytes(envelope.original_content or envelope.content)
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
         return "250 Message accepted for delivery"

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from config.settings import Settings
 
 HOOK_NAME = "Pantau webhook"
-TOKEN_HEADER = "X-Pantau-Token"  # noqa: S105 - a header name, not a secret
+TOKEN_HEADER = "X-Pantau-Token"  # noqa: S105 - a header name, not a secret  # nosec B105
 WEBHOOK_PATH = "/webhooks/kobo"
 
 

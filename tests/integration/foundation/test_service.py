@@ -2,6 +2,8 @@ import io
 import json
 import logging
 
+import pytest
+
 from service.app import create_app
 from service.logs import JsonFormatter
 from tests.conftest import free_port, make_settings
@@ -73,6 +75,14 @@ def test_request_id__is_returned_and_honoured(client):
     resp = client.get("/healthz", headers={"X-Request-Id": "abc123"})
     assert resp.headers["X-Request-Id"] == "abc123"
     assert len(client.get("/healthz").headers["X-Request-Id"]) == 32
+
+
+@pytest.mark.parametrize(
+    "given", ["3277010101900011", "req 42", "x" * 101, "a\u00e9b", "id-3277010101900011-x"]
+)
+def test_request_id__odd_or_kk_shaped_ids_are_replaced(client, given):
+    returned = client.get("/healthz", headers={"X-Request-Id": given}).headers["X-Request-Id"]
+    assert returned != given and len(returned) == 32
 
 
 def test_logs__one_json_object_a_line_with_request_id(client):

@@ -6,14 +6,16 @@ fails `test_every_route__is_in_the_scoping_table`, so it cannot ship unscoped.
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from tests.integration.web.conftest import bearer
-from tests.support.web import BAROS, CIBEUREUM, MELONG
+from tests.support.web import BAROS, CIBEUREUM, FAMILIES, MELONG, USERS, cli
 
 
 @dataclass(frozen=True)
@@ -248,12 +250,53 @@ def test_admin__of_the_kota_sees_every_kelurahan(web):
     assert {f["desa"] for f in body["items"]} == {MELONG, CIBEUREUM, BAROS}
 
 
-def test_responses__never_carry_a_16_digit_number(web):
+# KK/NIK-shaped: 16 digits on their own (not the tail of a fraction such as 0.1234567890123456).
+KK_SHAPED = re.compile(r"(?<![\d.])\d{16}(?!\d)")
+
+
+def _text(resp) -> str:
+    """What a reader of the answer gets: headers and body, the sheets' XML of an XLSX."""
+    data = resp.get_data()
+    if data[:2] == b"PK":  # an XLSX is a zip of XML parts
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            data = b"".join(z.read(name) for name in z.namelist())
+    return str(resp.headers) + data.decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("user", list(USERS))
+def test_responses__no_role_gets_a_16_digit_number(web, user):
+    """No role has identity rights: no API answer, page or export carries a KK/NIK, to anyone."""
     client, world, _ = web
-    admin = bearer(world, "admin-cimahi")
-    paths = ["/api/v1/families", "/api/v1/alerts", "/families", "/exports/families.csv"]
-    paths += [f"/api/v1/families/{k}" for keys in world.families.values() for k in keys]
-    paths += [f"/api/v1/alerts/{i}" for ids in world.alerts.values() for i in ids]
+    headers = bearer(world, user)
+    paths = [
+        spec.path
+        for spec in TABLE.values()
+        if isinstance(spec, (Listing, Own, AdminOnly)) and getattr(spec, "method", "GET") == "GET"
+    ]
+    paths += [f"/exports/{name}.{fmt}" for name in ("tiers", "families") for fmt in ("csv", "xlsx")]
+    for spec in TABLE.values():
+        if isinstance(spec, Object) and spec.method == "GET":
+            for desa in NAMES:  # ids outside the user's wilayah too: their 404s are scanned
+                paths.append(spec.path.format(id=_ids(world, spec.kind, desa)))
+    answered = 0
     for path in paths:
-        body = client.get(path, headers=admin).get_data(as_text=True)
-        assert not re.search(r"(?<!\d)\d{16}(?!\d)", body), path
+        resp = client.get(path, headers=headers)
+        text = _text(resp)
+        assert not KK_SHAPED.search(text), (user, path)
+        assert not any(kk in text for _, kk, _ in FAMILIES), (user, path)
+        answered += resp.status_code == 200
+    assert answered >= 15, answered  # the scan read real answers, not refusals
+
+
+@pytest.mark.parametrize("name", ["families", "tiers"])
+def test_cli_export__carries_no_16_digit_number(web, tmp_path, name):
+    """`pantau export` (the district admin's files) as CSV on stdout and as XLSX."""
+    _, _, settings = web
+    csv_out = cli(settings, "export", name, "-o", "-").stdout
+    cli(settings, "export", name, "-o", str(tmp_path / "out.xlsx"))
+    with zipfile.ZipFile(tmp_path / "out.xlsx") as z:
+        sheets = b"".join(z.read(n) for n in z.namelist()).decode("utf-8", "replace")
+    assert len(csv_out.splitlines()) > 1  # a header and rows
+    for text in (csv_out, sheets):
+        assert not KK_SHAPED.search(text)
+        assert not any(kk in text for _, kk, _ in FAMILIES)

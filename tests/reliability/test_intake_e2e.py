@@ -1,4 +1,8 @@
-"""Intake end to end: sandbox Kobo → our gunicorn webhook → real worker processes."""
+"""Intake end to end under failures: sandbox Kobo → our gunicorn webhook → real workers.
+
+Part of the reliability suite (`make test-reliability`): duplicated, dropped and edited
+deliveries, a database that goes away during deliveries, a worker SIGKILLed mid-backfill.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import sqlite3
 import subprocess
 import threading
 import time
+from collections import Counter
 from datetime import date, timedelta
 
 import pytest
@@ -15,64 +20,21 @@ import requests
 from sqlalchemy import func, select
 
 from core.store.models import Submission
-from tests.conftest import PANTAU, free_port, make_settings, pantau_env
-from tests.support.kobo_sandbox import start_kobo_sandbox
-from tests.support.processes import Proc, wait_for
-from tests.support.submissions import add_hook, family_answers, meeting_answers, publish_in_sandbox
+from tests.conftest import PANTAU, pantau_env
+from tests.reliability.checks import manifest as _manifest
+from tests.reliability.stack import running_stack
+from tests.support.processes import wait_for
+from tests.support.submissions import add_hook, family_answers, meeting_answers
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
 
 @pytest.fixture
 def stack(settings, session_factory, tmp_path, request):
     """Sandbox (compressed Kobo retries), our web (gunicorn) and its settings; worker on demand."""
     retry_scale = getattr(request, "param", 0.001)
-    with start_kobo_sandbox(
-        tmp_path / "kobo.db", retry_scale=retry_scale, hook_timeout=10, seed=3
-    ) as sandbox:
-        s = make_settings(
-            tmp_path,
-            database_url=settings.database_url,
-            kobo_url=sandbox.base_url,
-            kobo_token=sandbox.token,
-        )
-        with session_factory() as session:
-            meeting = publish_in_sandbox(sandbox, session, "pertemuan_imp")
-            family = publish_in_sandbox(sandbox, session, "keluarga_risiko")
-        port = free_port()
-        web = Proc(
-            ["serve", "--port", str(port), "--workers", "2"], pantau_env(s), tmp_path / "web.log"
-        )
-        url = f"http://127.0.0.1:{port}"
-        wait_for(lambda: _ok(url + "/healthz"), timeout=30, what=f"web up\n{web.output()}")
-        procs: list[Proc] = [web]
-
-        class Stack:
-            pass
-
-        st = Stack()
-        st.sandbox, st.settings, st.url, st.meeting, st.family = sandbox, s, url, meeting, family
-        st.factory = session_factory
-        st.tmp = tmp_path
-
-        def start_worker(name="worker"):
-            proc = Proc(["worker", "--concurrency", "2"], pantau_env(s), tmp_path / f"{name}.log")
-            procs.append(proc)
-            return proc
-
-        st.start_worker = start_worker
-        try:
-            yield st
-        finally:
-            for proc in procs:
-                proc.stop()
-
-
-def _ok(url):
-    try:
-        return requests.get(url, timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
+    with running_stack(settings, session_factory, tmp_path, retry_scale=retry_scale) as st:
+        yield st
 
 
 def _cli(settings, *args, timeout=600):
@@ -88,21 +50,7 @@ def _latest(factory):
         return list(s.scalars(select(Submission).where(Submission.is_latest.is_(True))))
 
 
-def _manifest(sandbox, asset):
-    out, start = {}, 0
-    while True:
-        page = sandbox.api(
-            "GET",
-            f"/api/v2/assets/{asset}/data/",
-            params={"fields": '["_id","_uuid"]', "limit": 1000, "start": start},
-        ).json()
-        out.update({r["_id"]: r["_uuid"] for r in page["results"]})
-        if not page["next"]:
-            return out
-        start += 1000
-
-
-def test_thousand_submissions_with_duplicates_drops_and_edits_end_exactly_once(stack):
+def test_thousand_submissions_with_duplicates_drops_and_edits_end_exactly_once(stack, checked):
     sb = stack.sandbox
     # Two hooks to the same webhook, each delivery dropped with p=0.45: ~30% of submissions
     # are delivered twice, ~20% never (only the pull can find those).
@@ -196,12 +144,22 @@ def test_thousand_submissions_with_duplicates_drops_and_edits_end_exactly_once(s
     # The scenario did what it claims: duplicates and drops happened.
     outcomes = [a.get("outcome") for a in deliveries["attempts"]]
     assert outcomes.count("dropped") > 100
-    sources = {r.source for r in rows}
-    assert {"webhook", "pull"} <= sources
+    sources = Counter(r.source for r in rows)
+    assert sources["webhook"] and sources["pull"]
+    checked(
+        records=len(server),
+        stored_once=len(held),
+        processed_once=sum(1 for r in rows if r.process_count == 1),
+        edits=50,
+        hook_posts=sum(1 for o in outcomes if o != "dropped"),
+        hook_drops=outcomes.count("dropped"),
+        stored_by_webhook=sources["webhook"],
+        stored_by_pull_or_sweep=len(rows) - sources["webhook"],
+    )
 
 
 @pytest.mark.parametrize("stack", [0.2], indirect=True)
-def test_database_unavailable_during_deliveries_loses_nothing(stack, backend):
+def test_database_unavailable_during_deliveries_loses_nothing(stack, backend, checked):
     sb = stack.sandbox
     add_hook(sb, stack.meeting.asset_uid, stack.url + "/webhooks/kobo")
     release = _make_database_unavailable(stack, backend)
@@ -222,6 +180,12 @@ def test_database_unavailable_during_deliveries_loses_nothing(stack, backend):
     codes = {a.get("status_code") for a in deliveries["attempts"]}
     assert 503 in codes and 202 in codes and 500 not in codes
     assert len(_latest(stack.factory)) == 6
+    checked(
+        backend=backend,
+        deliveries=6,
+        answered_503=sum(1 for a in deliveries["attempts"] if a.get("status_code") == 503),
+        stored_once=6,
+    )
 
 
 def _make_database_unavailable(stack, backend):
@@ -247,7 +211,7 @@ def _make_database_unavailable(stack, backend):
     return release
 
 
-def test_worker_sigkilled_mid_backfill_every_submission_ends_processed_once(stack):
+def test_worker_sigkilled_mid_backfill_every_submission_ends_processed_once(stack, checked):
     sb = stack.sandbox
     answers = {**meeting_answers(), "__version__": stack.meeting.version_uid}
     sb.seed(stack.meeting.asset_uid, count=600, answers=answers)
@@ -279,7 +243,8 @@ def test_worker_sigkilled_mid_backfill_every_submission_ends_processed_once(stac
 
     wait_for(lambda: processed() >= 60, timeout=120, what=f"backfill under way\n{worker.output()}")
     worker.kill_group()  # SIGKILL, mid-backfill
-    assert processed() < 600
+    before_kill = processed()
+    assert before_kill < 600
 
     stack.start_worker("worker-2")
     from workers.celery_app import QUEUE_INTAKE, make_celery
@@ -292,3 +257,4 @@ def test_worker_sigkilled_mid_backfill_every_submission_ends_processed_once(stac
     wait_for(lambda: processed() == 600, timeout=240, interval=1, what="every submission processed")
     rows = _latest(stack.factory)
     assert len(rows) == 600 and all(r.process_count == 1 for r in rows)
+    checked(records=600, processed_before_sigkill=before_kill, processed_once=len(rows))
