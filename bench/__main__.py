@@ -1,7 +1,9 @@
-"""`python -m bench [wilayah] [scoring] [webhook]`: run benchmarks, print tables, fail loudly.
+"""`python -m bench [wilayah] [scoring] [webhook] [pull]`: run benchmarks, print tables.
 
 Run through `make bench` (scripts/bench.sh), which starts the private PostgreSQL and Redis.
-Every benchmark runs even when an earlier one failed; the exit status is 1 if any did.
+Every benchmark runs even when an earlier one failed; the exit status is 1 if any did. The
+figures with their ceilings and targets go to build/bench.json (bench.results) and are printed
+as one table at the end.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import scoring_bench, webhook_bench, wilayah_bench
-from bench.common import BACKENDS, BenchFailure
+from bench import pull_bench, scoring_bench, webhook_bench, wilayah_bench
+from bench.common import BACKENDS, ROOT, BenchFailure
+from bench.results import Results, machine
 
-BENCHES = ("wilayah", "scoring", "webhook")
+BENCHES = ("wilayah", "scoring", "webhook", "pull")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("benches", nargs="*", help=f"any of {', '.join(BENCHES)} (default: all)")
     parser.add_argument("--backends", default=",".join(BACKENDS), help="sqlite,postgresql")
-    parser.add_argument("--families", type=int, default=20_000, help="family surveys seeded")
+    parser.add_argument(
+        "--families", type=int, default=5_000, help="family surveys seeded (Cimahi: ~5,000)"
+    )
     parser.add_argument(
         "--family-scope",
         action="append",
@@ -36,6 +41,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seconds", type=float, default=10, help="measured load per endpoint")
     parser.add_argument("--warmup", type=float, default=2, help="warm-up load per endpoint")
+    parser.add_argument("--rounds", type=int, default=4, help="alternating rounds per endpoint")
+    parser.add_argument(
+        "--pull-records",
+        type=int,
+        default=100_000,
+        help="records the pull backfill seeds and pulls (issue 16: 100,000)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "build" / "bench.json",
+        help="where the figures go (default build/bench.json)",
+    )
     args = parser.parse_args(argv)
     benches = args.benches or list(BENCHES)
     if set(benches) - set(BENCHES):
@@ -53,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     workdir = Path(tempfile.mkdtemp(prefix="pantau-bench."))
+    results, host = Results(), machine()
     failures: list[str] = []
     started = time.perf_counter()
     try:
@@ -63,9 +82,13 @@ def main(argv: list[str] | None = None) -> int:
                     wilayah_bench.run(backends, workdir)
                 elif name == "scoring":
                     scopes = tuple(args.family_scope or scoring_bench.FAMILY_SCOPES)
-                    scoring_bench.run(backends, workdir, args.families, scopes)
+                    scoring_bench.run(backends, workdir, args.families, scopes, results)
+                elif name == "pull":
+                    pull_bench.run(workdir, args.pull_records, results)
                 else:
-                    webhook_bench.run(backends, workdir, args.seconds, args.warmup)
+                    webhook_bench.run(
+                        backends, workdir, args.seconds, args.warmup, args.rounds, results
+                    )
             except BenchFailure as exc:
                 failures.append(f"{name}: {exc}")
             except Exception as exc:
@@ -74,7 +97,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"({name}: {time.perf_counter() - t0:.0f} s)", flush=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    print(f"\nbench finished in {time.perf_counter() - started:.0f} s")
+    elapsed = time.perf_counter() - started
+    results.add("bench run, wall time", elapsed, "s")
+    results.print()
+    results.write(args.out, host)
+    print(f"\nbench finished in {elapsed:.0f} s; figures in {args.out}")
     if failures:
         print("\nBENCHMARK FAILURES (numbers above for these are not valid):", file=sys.stderr)
         for failure in failures:

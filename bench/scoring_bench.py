@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bench import district
 from bench.common import BenchFailure, fresh_database, print_table, settings_for, timed
 from bench.district_forms import MONTH
+from bench.results import Results
 from core.domain.rules import Rules
 from core.domain.scoring import FAMILY_FORM, IMP_FORMS
 from core.store.db import make_engine, make_session_factory, session_scope
@@ -104,10 +105,16 @@ def _count(session: Session, model: type) -> int:
 def run(
     backends: list[str],
     workdir: Path,
-    families: int = 20_000,
+    families: int = 5_000,
     family_scopes: tuple[str, ...] = FAMILY_SCOPES,
+    results: Results | None = None,
 ) -> None:
-    """Seed a district per backend, time read vs score; print families/s and IMP-periods/s."""
+    """Seed a district per backend, time read vs score; print families/s and IMP-periods/s.
+
+    Then the full district re-score (every family of the kota, then every IMP's month), the
+    figure issue 16 sets a target for (under 60 s on PostgreSQL), into results.
+    """
+    results = results if results is not None else Results()
     rows: list[list[Any]] = []
     problems: list[str] = []
     for backend in backends:
@@ -123,6 +130,10 @@ def run(
                 scored_before += _bench_family_scope(
                     backend, factory, rules, seeded, scope, scored_before, rows, problems
                 )
+            read_all = _step(factory, partial(_read_families, wilayah=district.KOTA), commit=False)
+            fam_all = _step(
+                factory, partial(score_families, rules=rules, wilayah=district.KOTA), commit=True
+            )
             read_imp = _step(factory, _read_imp_facts, commit=False)
             imp = _step(factory, partial(score_imps, rules=rules, period=MONTH), commit=True)
             with factory() as session:
@@ -130,8 +141,12 @@ def run(
         finally:
             engine.dispose()
             db.drop()
+        what = f"families --wilayah {district.KOTA} (re-score)"
+        rows.append(_row(backend, what, read_all, fam_all))
         rows.append(_row(backend, f"IMP-periods {MONTH}", read_imp, imp))
         _check_imps(backend, seeded, read_imp, imp, stored_tiers, problems)
+        _check_all(backend, seeded, read_all, fam_all, problems)
+        _add_results(results, backend, (read_all, fam_all), (read_imp, imp))
     print_table(
         "scoring vs reading the same fact rows (score_* incl. commit; read = its query + "
         "facts_from_row)",
@@ -192,6 +207,55 @@ def _bench_family_scope(
             f"scored {len(fam[1])}, stored {stored}"
         )
     return stored
+
+
+def _check_all(
+    backend: str,
+    seeded: district.District,
+    read: tuple[float, Any],
+    scored: tuple[float, Any],
+    problems: list[str],
+) -> None:
+    """Add a problem unless the district re-score read and scored every seeded family."""
+    n_read, n_scored = read[1], scored[1]
+    if isinstance(n_read, Exception) or isinstance(n_scored, Exception):
+        problems.append(f"{backend} district re-score raised {n_read!r} / {n_scored!r}")
+    elif not n_read == len(n_scored) == seeded.families:
+        problems.append(
+            f"{backend} district re-score: seeded {seeded.families}, read {n_read}, "
+            f"scored {len(n_scored)}"
+        )
+
+
+def _add_results(
+    results: Results,
+    backend: str,
+    families: tuple[tuple[float, Any], tuple[float, Any]],
+    imps: tuple[tuple[float, Any], tuple[float, Any]],
+) -> None:
+    """families/s and IMP-periods/s against reading the same rows; the re-score's seconds."""
+    (t_read_f, n_read_f), (t_fam, fam) = families
+    (t_read_i, n_read_i), (t_imp, imp) = imps
+    if any(isinstance(x, Exception) for x in (n_read_f, fam, n_read_i, imp)):
+        return  # a failure, reported as a problem; no figure
+    results.add(
+        f"scoring families (district re-score), {backend}",
+        len(fam) / t_fam,
+        "families/s",
+        ceiling=n_read_f / t_read_f,
+    )
+    results.add(
+        f"scoring IMP-periods (district), {backend}",
+        len(imp) / t_imp,
+        "IMP-periods/s",
+        ceiling=n_read_i / t_read_i,
+    )
+    results.add(
+        f"full district re-score ({len(fam):,} families, {len(imp):,} IMPs), {backend}",
+        t_fam + t_imp,
+        "s",
+        target="value < 60" if backend == "postgresql" else None,
+    )
 
 
 def _check_imps(

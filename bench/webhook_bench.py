@@ -12,7 +12,9 @@ with the servers: its own CPU use is printed, and the no-database row shows the 
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import sqlite3
 import uuid
 from dataclasses import dataclass
@@ -30,6 +32,8 @@ from bench.common import (
     redis_url,
     settings_for,
 )
+from bench.procs import group_cpu
+from bench.results import Results
 from bench.webhook_load import CONNECTIONS, Load, check_load, ensure_wrk, merge_loads, run_wrk
 from bench.webhook_servers import WEBHOOK_HEADERS, Server, start_bare, start_webhook
 from core.store.db import make_engine, make_session_factory, session_scope
@@ -50,9 +54,15 @@ class _Plan:
     warmup: float
     rounds: int
 
-    def load(self, url: str, seconds: float, headers: list[str]) -> Load:
-        """Post the submission template to url for seconds."""
-        return run_wrk(self.wrk, url, seconds, self.template, headers)
+    def load(
+        self, url: str, seconds: float, headers: list[str], server: Server | None = None
+    ) -> Load:
+        """Post the submission template to url for seconds; the server's CPU seconds in extra."""
+        before = group_cpu(server.proc.pid) if server else 0.0
+        load = run_wrk(self.wrk, url, seconds, self.template, headers)
+        if server is not None:
+            load.extra["server_cpu"] = group_cpu(server.proc.pid) - before
+        return load
 
 
 @dataclass
@@ -65,11 +75,17 @@ class _Outcome:
     hook_server: Server  # stopped; its log tells how many enqueues failed
     stored: int = 0
     bare_rows: int = 0
-    queued: int = 0
+    queued: int = 0  # submission ids in the messages
+    messages: int = 0
 
 
 def run(
-    backends: list[str], workdir: Path, seconds: float = 10, warmup: float = 2, rounds: int = 2
+    backends: list[str],
+    workdir: Path,
+    seconds: float = 10,
+    warmup: float = 2,
+    rounds: int = 2,
+    results: Results | None = None,
 ) -> None:
     """Per backend: bare insert and webhook, warmed up, then alternating rounds; print ratios.
 
@@ -84,7 +100,7 @@ def run(
     problems: list[str] = []
     notes: list[str] = []
     for backend in backends:
-        _bench_backend(plan, backend, rows, problems, notes)
+        _bench_backend(plan, backend, rows, problems, notes, results or Results())
     _print_report(plan, rows)
     for note in notes:
         print(f"note: {note}")
@@ -93,7 +109,12 @@ def run(
 
 
 def _bench_backend(
-    plan: _Plan, backend: str, rows: list[list[Any]], problems: list[str], notes: list[str]
+    plan: _Plan,
+    backend: str,
+    rows: list[list[Any]],
+    problems: list[str],
+    notes: list[str],
+    results: Results,
 ) -> None:
     """Measure both endpoints on one backend, check every answer and row; add its table rows."""
     db = fresh_database(backend, plan.workdir, "webhook")
@@ -108,9 +129,23 @@ def _bench_backend(
         check_load(f"{name} on {backend}", one, problems)
     _count_stored(out, db, broker, plan.workdir)
     _check_stored(backend, broker_name, out, plan.rounds, problems, notes)
-    out.hook.extra = {"ratio": out.hook.rate / out.base.rate}
+    out.hook.extra["ratio"] = out.hook.rate / out.base.rate
+    results.add(
+        f"webhook intake, {backend}{' + redis' if backend == 'postgresql' else ''} "
+        "(gunicorn 2 workers) vs bare insert",
+        out.hook.rate,
+        "requests/s",
+        ceiling=out.base.rate,
+        target="ratio >= 0.5",
+    )
     rows.append([backend, "bare insert (bench_bare)", out.base])
-    rows.append([backend, f"webhook, enqueue on {broker_name} ({out.queued:,})", out.hook])
+    rows.append(
+        [
+            backend,
+            f"webhook, {out.queued:,} ids in {out.messages:,} messages on {broker_name}",
+            out.hook,
+        ]
+    )
 
 
 def _measure(
@@ -140,12 +175,20 @@ def _measure(
         ]
         base_runs, hook_runs = [], []
         for _ in range(plan.rounds):
-            base_runs.append(plan.load(bare_url, plan.seconds / plan.rounds, []))
-            hook_runs.append(plan.load(hook_url, plan.seconds / plan.rounds, WEBHOOK_HEADERS))
+            base_runs.append(plan.load(bare_url, plan.seconds / plan.rounds, [], bare))
+            hook_runs.append(plan.load(hook_url, plan.seconds / plan.rounds, WEBHOOK_HEADERS, hook))
     finally:
         for server in servers:
             server.stop()
-    return _Outcome(warm, merge_loads(base_runs), merge_loads(hook_runs), hook)
+    return _Outcome(warm, _merged(base_runs), _merged(hook_runs), hook)
+
+
+def _merged(loads: list[Load]) -> Load:
+    """Rounds merged, with the server's CPU per answered request (ms)."""
+    merged = merge_loads(loads)
+    cpu = sum(x.extra.get("server_cpu", 0.0) for x in loads)
+    merged.extra["cpu_ms"] = cpu * 1000 / merged.requests if merged.requests else float("nan")
+    return merged
 
 
 def _echo_row(plan: _Plan, url: str, problems: list[str]) -> list[Any]:
@@ -160,7 +203,7 @@ def _count_stored(out: _Outcome, db: Database, broker: str, workdir: Path) -> No
     """Rows in both tables and messages on the broker, into out; then drop the database."""
     try:
         out.stored, out.bare_rows = _counts(db.url, workdir)
-        out.queued = _enqueued(broker)
+        out.messages, out.queued = _enqueued(broker)
     finally:
         db.drop()
 
@@ -180,7 +223,12 @@ def _check_stored(
     stored, queued = out.stored, out.queued
     # The webhook enqueues best effort (process_pending recovers a miss): a few misses are
     # a finding to print, many mean we measured a broken broker path.
-    lost = out.hook_server.log.read_text(errors="replace").count("could not enqueue")
+    lost = sum(
+        int(n)
+        for n in re.findall(
+            r"could not enqueue (\d+) stored", out.hook_server.log.read_text(errors="replace")
+        )
+    )
     if lost:
         notes.append(
             f"{backend}: {lost} of {stored:,} stored submissions not enqueued (the webhook "
@@ -215,6 +263,7 @@ def _print_report(plan: _Plan, rows: list[list[Any]]) -> None:
                 load.p50_ms,
                 load.p99_ms,
                 " ".join(f"{c}:{n}" for c, n in sorted(load.statuses.items())),
+                f"{load.extra['cpu_ms']:.2f}" if "cpu_ms" in load.extra else "",
                 f"{load.wrk_cpu * 100:.0f}%",
                 f"{ratio:.2f}" if ratio is not None else "",
             ]
@@ -231,6 +280,7 @@ def _print_report(plan: _Plan, rows: list[list[Any]]) -> None:
             "p50 ms",
             "p99 ms",
             "statuses",
+            "server cpu ms/req",
             "wrk cpu",
             "webhook/bare",
         ],  # fmt: skip
@@ -310,23 +360,38 @@ def _counts(database_url: str, workdir: Path) -> tuple[int, int]:
     return subs, bare
 
 
-def _enqueued(broker_url: str) -> int:
-    """How many task messages wait on the intake queue of the broker."""
+def _enqueued(broker_url: str) -> tuple[int, int]:
+    """(messages, submission ids in them) waiting on the intake queue of the broker."""
     if broker_url.startswith("sqla+sqlite:///"):
         path = broker_url.removeprefix("sqla+sqlite:///")
         with sqlite3.connect(path) as conn:
-            return conn.execute(
-                "SELECT count(*) FROM kombu_message m JOIN kombu_queue q ON m.queue_id = q.id "
-                "WHERE q.name = ?",
-                (QUEUE_INTAKE,),
-            ).fetchone()[0]
-    import redis
+            payloads = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT m.payload FROM kombu_message m JOIN kombu_queue q "
+                    "ON m.queue_id = q.id WHERE q.name = ?",
+                    (QUEUE_INTAKE,),
+                )
+            ]
+    else:
+        import redis
 
-    client = redis.Redis.from_url(broker_url)
-    try:
-        return int(client.llen(QUEUE_INTAKE))
-    finally:
-        client.close()
+        client = redis.Redis.from_url(broker_url)
+        try:
+            payloads = client.lrange(QUEUE_INTAKE, 0, -1)
+        finally:
+            client.close()
+    return len(payloads), sum(len(_task_ids(p)) for p in payloads)
+
+
+def _task_ids(payload: str | bytes) -> list[int]:
+    """The submission ids a `pantau.process_submissions` message carries."""
+    message = json.loads(payload)
+    body = message["body"]
+    if message.get("properties", {}).get("body_encoding") == "base64":
+        body = base64.b64decode(body)
+    args = json.loads(body)[0]
+    return list(args[0])
 
 
 def _broker_for(backend: str, workdir: Path) -> str:

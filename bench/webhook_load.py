@@ -8,6 +8,7 @@ the cores with the servers, so its own CPU use is part of the result.
 from __future__ import annotations
 
 import json
+import math
 import os
 import resource
 import subprocess
@@ -65,7 +66,7 @@ def run_wrk(wrk: str, url: str, seconds: float, template: Path, headers: list[st
             wrk,
             "-t1",
             f"-c{CONNECTIONS}",
-            f"-d{seconds:g}s",
+            f"-d{max(1, math.ceil(seconds))}s",  # wrk takes whole seconds only
             "--timeout",
             "10s",
             "-s",

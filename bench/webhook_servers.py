@@ -107,7 +107,19 @@ def start_bare(backend: str, database_url: str, workdir: Path) -> Server:
             "127.0.0.1:@PORT@",
             "bench.bare_app:create_bare_app()",
         ],  # fmt: skip
-        _env({"BENCH_DATABASE_URL": database_url, "PANTAU_LOG_LEVEL": "WARNING"}),
+        # Pantau's gunicorn config reads the settings (issue 15 checks them): the same as the
+        # webhook's, so both servers run under the same configuration.
+        _env(
+            {
+                "BENCH_DATABASE_URL": database_url,
+                "PANTAU_LOG_LEVEL": "WARNING",
+                "PANTAU_DATABASE_URL": database_url,
+                "PANTAU_VAR_DIR": str(workdir / "var"),
+                "PANTAU_ENV": "test",
+                "PANTAU_SECRET_KEY": BENCH_KEYS["secret_key"],
+                "PANTAU_PSEUDONYM_KEY": BENCH_KEYS["pseudonym_key"],
+            }
+        ),
         workdir,
     )
 

@@ -13,6 +13,7 @@ from config.settings import Settings, get_settings
 from core.domain.privacy import Keyring, blank_numbers
 from core.store.db import make_engine, make_session_factory
 from service.access import configure_sessions, install_access
+from service.enqueue import processing_enqueuer
 from service.errors import ApiError, register_errors
 from service.logs import configure_logging
 from service.metrics import Metrics
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["pantau.engine"] = engine
     app.extensions["pantau.sessions"] = make_session_factory(engine)
     app.extensions["pantau.celery"] = _producer(settings)
+    app.extensions["pantau.enqueue"] = processing_enqueuer(app.extensions["pantau.celery"])
     app.extensions["pantau.metrics"] = Metrics()
     app.extensions["pantau.keyring"] = Keyring(settings.pseudonym_keys)
 

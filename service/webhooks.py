@@ -2,9 +2,10 @@
 
 Store first, answer at once: 202 for a new submission, 200 for a duplicate delivery, 4xx (with a
 dead letter) for a body that can never be accepted, 503 when we cannot store right now (the
-only kind of failure Kobo retries), never 500. Scoring happens later, in a worker: the task is
-enqueued after the answer has gone out, with a short timeout, so a broker that hangs never
-holds a delivery (the periodic process_pending picks up what was not enqueued).
+only kind of failure Kobo retries), never 500. Scoring happens later, in a worker: the stored
+id goes to the process's sender thread (`service.enqueue`), which batches ids into few broker
+messages, so a broker that hangs never holds a delivery (the periodic process_pending picks up
+what was not enqueued).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import base64
 import hmac
 import logging
-from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
@@ -29,9 +29,6 @@ from service.db import get_session
 from service.errors import ApiError, refusal_status
 
 bp = Blueprint("webhooks", __name__)
-# A broker busy for a moment (the embedded one while a worker creates its tables) gets two
-# more tries; a hung one costs at most three socket timeouts, after the answer has gone out.
-ENQUEUE_RETRY = {"max_retries": 2, "interval_start": 0.1, "interval_step": 0.4, "interval_max": 1}
 log = logging.getLogger("pantau.webhooks")
 READ_CHUNK = 65536
 
@@ -104,6 +101,9 @@ def kobo():
             headers={"User-Agent": request.headers.get("User-Agent", "")[:200]},
         )
         session.commit()
+        # Give the connection back now, not at teardown: with SQLite a process has one, and
+        # its other threads wait for it while this one builds and logs the answer.
+        session.close()
     except SQLAlchemyError:
         session.rollback()
         metrics.webhook_deliveries.labels("unavailable").inc()
@@ -133,8 +133,9 @@ def kobo():
     response = jsonify({"status": "accepted", "submission": result.submission_id})
     response.status_code = 202
     if result.process_id is not None:
-        celery, process_id = current_app.extensions["pantau.celery"], result.process_id
-        response.call_on_close(lambda: _enqueue(celery, process_id))
+        # Committed: hand the id to this process's sender thread (service.enqueue); the
+        # answer never waits for the broker.
+        current_app.extensions["pantau.enqueue"].add(result.process_id)
     return response
 
 
@@ -168,20 +169,3 @@ def _keep_after_bug(session: Session, body: bytes) -> None:
         session.commit()
     except SQLAlchemyError:
         session.rollback()
-
-
-def _enqueue(celery: Any, submission_id: int) -> None:
-    # Best effort, once the answer is out: the submission is stored; if the broker is down or
-    # hangs (its socket timeouts end the wait, see service.app), process_pending picks it up.
-    from workers.celery_app import QUEUE_INTAKE
-
-    try:
-        celery.send_task(
-            "pantau.process_submission",
-            args=[submission_id],
-            queue=QUEUE_INTAKE,
-            retry=True,
-            retry_policy=ENQUEUE_RETRY,
-        )
-    except Exception:
-        log.warning("could not enqueue submission %s; process_pending will", submission_id)

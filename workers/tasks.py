@@ -36,6 +36,11 @@ from workers.maintenance import cleanup_consumed
 
 log = get_task_logger(__name__)
 T = TypeVar("T")
+# Submissions per unit of work of process_submissions: a short transaction keeps SQLite's one
+# write lock free for the webhook; a longer one would recompute fewer IMP tiers twice.
+BATCH = 20
+# Ids per message the pull and the sweep send: several workers share a backfill.
+MESSAGE_IDS = 100
 
 
 def _run(task: Any, work: Callable[[], T]) -> T:
@@ -111,6 +116,28 @@ def process_submission(self, submission_id: int) -> str:
     return _run(self, work)
 
 
+def _process_in_batches(app: Any, ids: list[int], rules: Any, size: int) -> int:
+    """Process ids in units of work of `size`; each batch's alerts are queued once committed."""
+    done = 0
+    for start in range(0, len(ids), size):
+        with task_session(app) as session:
+            done += process_batch(session, ids[start : start + size], rules)
+            deliveries = list(session.info.get(NEW_DELIVERIES, []))
+        enqueue_deliveries(app, deliveries)
+    return done
+
+
+@shared_task(bind=True, name="pantau.process_submissions", max_retries=5, ignore_result=True)
+def process_submissions(self, submission_ids: list[int]) -> int:
+    """Process stored submissions (the webhook's and the pull's batches), each exactly once.
+
+    Short units of work (BATCH ids each) keep SQLite's one write lock free for the webhook
+    and bring each batch's alerts out early; a retry skips what was already processed.
+    """
+    rules = rules_for(settings_of(self.app))
+    return _run(self, lambda: _process_in_batches(self.app, submission_ids, rules, BATCH))
+
+
 @shared_task(bind=True, name="pantau.process_pending", max_retries=0, ignore_result=True)
 def process_pending(self, limit: int = 500, older_than_seconds: int = 30) -> int:
     """Process stored submissions nobody processed (broker lost the message, worker killed)."""
@@ -124,20 +151,19 @@ def process_pending(self, limit: int = 500, older_than_seconds: int = 30) -> int
                 ids = pending_ids(
                     session, older_than=timedelta(seconds=older_than_seconds), limit=limit
                 )
-            done = 0
-            for start in range(0, len(ids), 100):
-                with task_session(self.app) as session:
-                    done += process_batch(session, ids[start : start + 100], rules)
-                    deliveries = list(session.info.get(NEW_DELIVERIES, []))
-                enqueue_deliveries(self.app, deliveries)
-            return done
+            return _process_in_batches(self.app, ids, rules, 100)
     except LockBusy:
         return 0  # the previous run is still going
 
 
 def _enqueue(app: Any, ids: list[int]) -> None:
-    for sid in ids:
-        app.send_task("pantau.process_submission", args=[sid], queue=QUEUE_INTAKE)
+    """Queue new ids for processing, MESSAGE_IDS to a message (workers share the messages)."""
+    for start in range(0, len(ids), MESSAGE_IDS):
+        app.send_task(
+            "pantau.process_submissions",
+            args=[ids[start : start + MESSAGE_IDS]],
+            queue=QUEUE_INTAKE,
+        )
 
 
 @shared_task(bind=True, name="pantau.pull_form", max_retries=3, ignore_result=True)

@@ -168,8 +168,12 @@ def advisory_lock(session: Session, key: str, *, shared: bool = False) -> None:
     """
     if session.get_bind().dialect.name == "postgresql":
         digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
-        call = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
-        session.execute(
-            text(f"SELECT {call}(:k)"),
-            {"k": int.from_bytes(digest, "big", signed=True)},
+        # On the session's connection, not through the ORM's execute: this runs on every
+        # webhook delivery, where the ORM's bookkeeping cost more than the round trip.
+        session.connection().execute(
+            _LOCK_SHARED if shared else _LOCK, {"k": int.from_bytes(digest, "big", signed=True)}
         )
+
+
+_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+_LOCK_SHARED = text("SELECT pg_advisory_xact_lock_shared(:k)")

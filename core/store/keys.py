@@ -53,13 +53,16 @@ class PseudonymKeyMismatch(PantauError):
     retryable = True
 
 
-def check_key(session: Session, fingerprint: str) -> None:
+def check_key(session: Session, fingerprint: str, *, lock: bool = True) -> None:
     """Fail unless fingerprint is the stored keys' check value (the first one stored claims it).
 
     Holds a shared lock until the transaction ends, so a rotation waits for stores in flight
-    and stores wait for a rotation.
+    and stores wait for a rotation. `lock=False` for a transaction that already wrote to
+    submissions (its table lock keeps a rotation out; taking the shared lock after it could
+    deadlock with a rotation that holds the exclusive one and waits for the table).
     """
-    advisory_lock(session, LOCK, shared=True)
+    if lock:
+        advisory_lock(session, LOCK, shared=True)
     stored = session.scalar(select(PseudonymKeyCheck.fingerprint).where(PseudonymKeyCheck.id == 1))
     if stored is None:
         stored = _claim(session, fingerprint)

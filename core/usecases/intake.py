@@ -139,6 +139,7 @@ def ingest(
     secret: bytes | Keyring,
     server: str = "kobo",
     require_known_form: bool = True,
+    checked: bool = False,
 ) -> Received:
     """Store one submission dict exactly once and keep its record's version chain consistent.
 
@@ -146,15 +147,19 @@ def ingest(
     before anything is stored, once the keys are checked against those of the stored family
     keys (PseudonymKeyMismatch, retryable, when not). Raises IntakeRejected for a payload that
     can never be stored (no instance id, unknown form). Does not commit.
+
+    A new record (no `deprecatedID`, no other stored version) costs one INSERT, which also
+    checks the keys and looks for other versions; anything else settles the whole chain.
     """
-    check_storable(raw)  # the pull and replay paths did not go through parse_json_body
+    if not checked:  # the pull and replay paths did not go through parse_json_body
+        check_storable(raw)
     keyring = as_keyring(secret)
-    check_key(session, keyring.fingerprint)
     raw = pseudonymise(raw, keyring, contract().identifying)
     instance, root, deprecated, record_id = identity(raw)
     asset_uid, version = server_form(raw)
     ref = resolve_form(session, server, asset_uid, version)
     if require_known_form and ref.form_id is None:
+        check_key(session, keyring.fingerprint)  # a process on old keys refuses nothing either
         raise IntakeRejected(
             f"unknown form: asset {shown(asset_uid)} was never published through Pantau"
             if asset_uid
@@ -162,14 +167,22 @@ def ingest(
             Refusal.UNPROCESSABLE,
         )
     store.lock_record(session, server, asset_uid, record_id if record_id is not None else root)
-    new_id = store.insert_version(
-        session,
-        _version_row(raw, (instance, root, deprecated, record_id), server, source, ref),
-    )
-    if new_id is None:
-        existing = store.by_instance(session, instance)
-        assert existing is not None  # the conflict was on this instance id
-        return Received("duplicate", existing.id, existing.is_latest)
+    row = _version_row(raw, (instance, root, deprecated, record_id), server, source, ref)
+    # One statement stores a new record (no asset: only without require_known_form).
+    inserted = store.insert_checked(session, row, keyring.fingerprint) if asset_uid else None
+    if inserted is not None and not inserted[1] and deprecated is None:
+        return Received("created", inserted[0], True, inserted[0])
+    if inserted is None:
+        # Raises when the keys do not match. After the INSERT, no shared lock: that statement
+        # holds the table lock that keeps a rotation out (see store.insert_checked).
+        check_key(session, keyring.fingerprint, lock=not asset_uid)
+        new_id = store.insert_version(session, row)
+        if new_id is None:
+            existing = store.by_instance(session, instance)
+            assert existing is not None  # the conflict was on this instance id
+            return Received("duplicate", existing.id, existing.is_latest)
+    else:
+        new_id = inserted[0]
     versions = store.versions_of(session, server, asset_uid, root, record_id)
     current = current_version(versions)
     _apply(versions, settle(versions, current.id))
@@ -279,25 +292,42 @@ def receive_body(
         except IntakeRejected as exc:
             result = exc
         else:
-            result = _try_ingest(session, raw, source=source, secret=secret, server="kobo")
+            # The delivery is the whole transaction: no savepoint needed (two round trips).
+            result = _try_ingest(
+                session, raw, source=source, secret=secret, server="kobo", savepoint=False
+            )
     if isinstance(result, Received):
         return result
     return _refuse(session, result, result.reason, body, source, content_type, headers)
 
 
 def _try_ingest(
-    session: Session, record: Any, *, source: str, secret: bytes | Keyring, server: str
+    session: Session,
+    record: Any,
+    *,
+    source: str,
+    secret: bytes | Keyring,
+    server: str,
+    savepoint: bool = True,
 ) -> Received | IntakeRejected:
     try:
         if not isinstance(record, dict):
             raise IntakeRejected("not a JSON object")
+        if not savepoint:  # a webhook delivery: parse_json_body checked it, alone in its tx
+            return ingest(
+                session, record, source=source, server=server, secret=secret, checked=True
+            )
         # A savepoint per record: one record the database refuses must not roll back (and so
         # block for ever) the rest of its page and the cursor.
         with session.begin_nested():
             return ingest(session, record, source=source, server=server, secret=secret)
     except IntakeRejected as exc:
+        if not savepoint:
+            session.rollback()  # e.g. the key check claimed nothing, the lock: start afresh
         return exc
     except (DataError, IntegrityError) as exc:
+        if not savepoint:
+            session.rollback()  # the failed statement aborted the transaction
         # The database refused a value (out of range, wrong encoding): the same record will be
         # refused every time, so it is the sender's problem, kept as a dead letter.
         return IntakeRejected(
