@@ -298,7 +298,9 @@ def test_guide__install_backup_restore_upgrade_and_rotations_as_written(deployme
     d.run("swap-start")
     assert len(d.services) == 3
     d.run("drop-damaged")
-    assert d.scalar("SELECT count(*) FROM pg_database WHERE datname LIKE 'pantau%'") == 1
+    # Only the guide's own databases: the suite's template (pantau_template) shares the server.
+    guide_dbs = "('pantau', 'pantau_restore', 'pantau_damaged')"
+    assert d.scalar(f"SELECT count(*) FROM pg_database WHERE datname IN {guide_dbs}") == 1
     (restored,) = d.families()  # read back by pantau from the restored database alone
     assert len(restored["history"]) == 2  # the dumped survey and the pulled one
 
