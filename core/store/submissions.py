@@ -3,133 +3,27 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Exists,
-    Insert,
-    bindparam,
     case,
-    cast,
-    exists,
     func,
     or_,
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from core.store.db import advisory_lock
 from core.store.models import (
     DeadLetter,
     FormVersion,
-    PseudonymKeyCheck,
     Publication,
     PullCursor,
     Submission,
     utcnow,
 )
-
-# Columns ingest() writes for a new version, in the order of the prepared INSERT.
-INSERT_COLUMNS = (
-    "instance_id",
-    "root_id",
-    "deprecated_id",
-    "record_id",
-    "server",
-    "source",
-    "asset_uid",
-    "form_id",
-    "form_version_id",
-    "server_version",
-    "version_known",
-    "raw",
-    "submitted_at",
-    "received_at",
-    "status",
-    "is_latest",
-    "process_count",
-)
-
-
-def _insert_values(dialect: str) -> list[Any]:
-    table = Submission.__table__
-    # PostgreSQL types an untyped parameter in a SELECT list as text (a jsonb or boolean
-    # column then refuses it): cast each to its column's type. SQLite needs no cast (and its
-    # CAST to DATETIME would turn a timestamp into a number).
-    return [
-        cast(bindparam(c, type_=table.c[c].type), table.c[c].type)
-        if dialect == "postgresql"
-        else bindparam(c, type_=table.c[c].type)
-        for c in INSERT_COLUMNS
-    ]
-
-
-def _others_exist() -> Exists:
-    """Another version of the record of the row being inserted (same_record, by parameters)."""
-    other = aliased(Submission)
-    return exists().where(
-        other.server == bindparam("server"),
-        other.asset_uid == bindparam("asset_uid"),
-        or_(other.root_id == bindparam("root_id"), other.record_id == bindparam("record_id")),
-        other.instance_id != bindparam("instance_id"),
-    )
-
-
-@lru_cache(maxsize=4)
-def insert_statement(dialect: str, checked: bool = False) -> Insert:
-    """`INSERT … ON CONFLICT (instance_id) DO NOTHING RETURNING id`, built once per dialect.
-
-    Building the statement per submission cost more than running it. `checked`: the row is
-    inserted only while the stored pseudonym key check value is the `fingerprint` parameter,
-    and RETURNING also says whether another version of the record is stored (`others`), so
-    a new record needs no other statement (see insert_checked).
-    """
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = Submission.__table__
-    if not checked:
-        stmt = insert(table).values(
-            {c: bindparam(c, type_=table.c[c].type) for c in INSERT_COLUMNS}
-        )
-        return stmt.on_conflict_do_nothing(index_elements=[table.c.instance_id]).returning(
-            table.c.id
-        )
-    keys_match = exists().where(
-        PseudonymKeyCheck.id == 1, PseudonymKeyCheck.fingerprint == bindparam("fingerprint")
-    )
-    rows = select(*_insert_values(dialect)).where(keys_match)
-    return (
-        insert(table)
-        .from_select(list(INSERT_COLUMNS), rows)
-        .on_conflict_do_nothing(index_elements=[table.c.instance_id])
-        .returning(table.c.id, _others_exist().label("others"))
-    )
-
-
-def insert_version(session: Session, params: dict[str, Any]) -> int | None:
-    """Insert a new version; its id, or None when this instance id is already stored."""
-    stmt = insert_statement(session.get_bind().dialect.name)
-    return session.connection().execute(stmt, params).scalar_one_or_none()
-
-
-def insert_checked(
-    session: Session, params: dict[str, Any], fingerprint: str
-) -> tuple[int, bool] | None:
-    """Insert a new version in one statement if the keys match; (id, other versions stored).
-
-    None when nothing was inserted: the instance id is already stored, the stored key check
-    value is another (or none yet); the caller tells these apart the slow way. The check
-    value is read by the INSERT itself, so a rotation cannot slip in between: on PostgreSQL
-    the rotation holds an EXCLUSIVE lock on submissions, which the INSERT waits for before
-    it takes its snapshot; on SQLite every write transaction is the only one.
-    """
-    stmt = insert_statement(session.get_bind().dialect.name, checked=True)
-    row = session.connection().execute(stmt, {**params, "fingerprint": fingerprint}).first()
-    return None if row is None else (row[0], bool(row[1]))
 
 
 def lock_record(session: Session, server: str, asset_uid: str | None, key: object) -> None:

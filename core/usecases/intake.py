@@ -34,6 +34,7 @@ from core.domain.submissions import (
     server_form,
 )
 from core.domain.versions import current_version, settle
+from core.store import inserts
 from core.store import submissions as store
 from core.store.facts import contract
 from core.store.keys import check_key
@@ -169,14 +170,14 @@ def ingest(
     store.lock_record(session, server, asset_uid, record_id if record_id is not None else root)
     row = _version_row(raw, (instance, root, deprecated, record_id), server, source, ref)
     # One statement stores a new record (no asset: only without require_known_form).
-    inserted = store.insert_checked(session, row, keyring.fingerprint) if asset_uid else None
+    inserted = inserts.insert_checked(session, row, keyring.fingerprint) if asset_uid else None
     if inserted is not None and not inserted[1] and deprecated is None:
         return Received("created", inserted[0], True, inserted[0])
     if inserted is None:
         # Raises when the keys do not match. After the INSERT, no shared lock: that statement
-        # holds the table lock that keeps a rotation out (see store.insert_checked).
+        # holds the table lock that keeps a rotation out (see inserts.insert_checked).
         check_key(session, keyring.fingerprint, lock=not asset_uid)
-        new_id = store.insert_version(session, row)
+        new_id = inserts.insert_version(session, row)
         if new_id is None:
             existing = store.by_instance(session, instance)
             assert existing is not None  # the conflict was on this instance id
