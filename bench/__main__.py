@@ -1,4 +1,4 @@
-"""`python -m bench [wilayah] [scoring] [webhook] [pull]`: run benchmarks, print tables.
+"""`python -m bench [wilayah] [scoring] [webhook] [pull] [latency]`: run benchmarks, print tables.
 
 Run through `make bench` (scripts/bench.sh), which starts the private PostgreSQL and Redis.
 Every benchmark runs even when an earlier one failed; the exit status is 1 if any did. The
@@ -18,11 +18,11 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import pull_bench, scoring_bench, webhook_bench, wilayah_bench
+from bench import alert_latency, pull_bench, scoring_bench, webhook_bench, wilayah_bench
 from bench.common import BACKENDS, ROOT, BenchFailure
 from bench.results import Results, machine
 
-BENCHES = ("wilayah", "scoring", "webhook", "pull")
+BENCHES = ("wilayah", "scoring", "webhook", "pull", "latency")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,6 +47,15 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=100_000,
         help="records the pull backfill seeds and pulls (issue 16: 100,000)",
+    )
+    parser.add_argument(
+        "--alerts", type=int, default=50, help="surveys posted by the latency benchmark"
+    )
+    parser.add_argument(
+        "--alert-interval",
+        type=float,
+        default=0.2,
+        help="seconds between the latency benchmark's posts (latency, not throughput)",
     )
     parser.add_argument(
         "--out",
@@ -85,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
                     scoring_bench.run(backends, workdir, args.families, scopes, results)
                 elif name == "pull":
                     pull_bench.run(workdir, args.pull_records, results)
+                elif name == "latency":
+                    alert_latency.run(backends, workdir, args.alerts, args.alert_interval, results)
                 else:
                     webhook_bench.run(
                         backends, workdir, args.seconds, args.warmup, args.rounds, results
