@@ -63,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
         default=ROOT / "build" / "bench.json",
         help="where the figures go (default build/bench.json)",
     )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the work dir (servers' and workers' logs)"
+    )
     args = parser.parse_args(argv)
     benches = args.benches or list(BENCHES)
     if set(benches) - set(BENCHES):
@@ -107,7 +110,10 @@ def main(argv: list[str] | None = None) -> int:
                 failures.append(f"{name}: {type(exc).__name__}: {exc}")
             print(f"({name}: {time.perf_counter() - t0:.0f} s)", flush=True)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if args.keep:
+            print(f"work dir kept: {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
     elapsed = time.perf_counter() - started
     results.add("bench run, wall time", elapsed, "s")
     results.print()
