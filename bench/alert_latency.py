@@ -165,7 +165,8 @@ def _bench_backend(
         worker = _start_worker(settings, workdir, backend)
         try:
             web.wait_ready()
-            return _measure(web.base, worker, records, sink, interval)
+            trace = workdir / f"latency-{backend}.tsv"
+            return _measure(web.base, worker, records, sink, interval, trace)
         finally:
             _stop(worker)
             web.stop()
@@ -233,7 +234,12 @@ def _stop(worker: subprocess.Popen) -> None:
 
 
 def _measure(
-    base: str, worker: subprocess.Popen, records: list[dict], sink: _Sink, interval: float
+    base: str,
+    worker: subprocess.Popen,
+    records: list[dict],
+    sink: _Sink,
+    interval: float,
+    trace: Path,
 ) -> tuple[list[float], list[str], list[str]]:
     """Warm up with records[0], then post the rest on a fixed schedule and wait for the mail."""
     url, headers = base + "/webhooks/kobo", {"X-Pantau-Token": TOKEN}
@@ -247,6 +253,7 @@ def _measure(
     post(records[0])
     _wait(lambda: sink.count() >= 1, worker, WARMUP_TIMEOUT, "the warm-up survey's e-mail")
     posted: dict[str, float] = {}
+    answered: dict[str, float] = {}
     start = time.monotonic()
     for i, record in enumerate(records[1:], start=1):
         # A fixed schedule, not a sleep after each answer: a slow answer does not space the rest.
@@ -254,10 +261,17 @@ def _measure(
         rw, rt = rw_rt_key(i)
         posted[f"{rw}/{rt}"] = time.monotonic()
         post(record)
+        answered[f"{rw}/{rt}"] = time.monotonic()
     _wait(lambda: sink.count() >= len(records), worker, DRAIN_TIMEOUT, "every survey's e-mail")
     time.sleep(1)  # a duplicate sent late would show here
     with sink.lock:
         accepted = list(sink.accepted)
+    # Every POST and e-mail in order (kept by `--keep`): an odd run is read from this, not guessed.
+    t0 = min(posted.values())
+    lines = [f"post\t{k}\t{t - t0:.3f}" for k, t in posted.items()]
+    lines += [f"answer\t{k}\t{t - t0:.3f}" for k, t in answered.items()]
+    lines += [f"mail\t{k}\t{t - t0:.3f}" for k, t in accepted]
+    trace.write_text("\n".join(lines) + "\n")
     return match_latencies(posted, accepted)
 
 
