@@ -1,4 +1,4 @@
-"""`python -m bench [wilayah] [scoring] [webhook] [pull]`: run benchmarks, print tables.
+"""`python -m bench [wilayah] [scoring] [webhook] [pull] [latency]`: run benchmarks, print tables.
 
 Run through `make bench` (scripts/bench.sh), which starts the private PostgreSQL and Redis.
 Every benchmark runs even when an earlier one failed; the exit status is 1 if any did. The
@@ -18,11 +18,11 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import pull_bench, scoring_bench, webhook_bench, wilayah_bench
+from bench import alert_latency, pull_bench, scoring_bench, webhook_bench, wilayah_bench
 from bench.common import BACKENDS, ROOT, BenchFailure
 from bench.results import Results, machine
 
-BENCHES = ("wilayah", "scoring", "webhook", "pull")
+BENCHES = ("wilayah", "scoring", "webhook", "pull", "latency")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,10 +49,22 @@ def main(argv: list[str] | None = None) -> int:
         help="records the pull backfill seeds and pulls (issue 16: 100,000)",
     )
     parser.add_argument(
+        "--alerts", type=int, default=50, help="surveys posted by the latency benchmark"
+    )
+    parser.add_argument(
+        "--alert-interval",
+        type=float,
+        default=0.2,
+        help="seconds between the latency benchmark's posts (latency, not throughput)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=ROOT / "build" / "bench.json",
         help="where the figures go (default build/bench.json)",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the work dir (servers' and workers' logs)"
     )
     args = parser.parse_args(argv)
     benches = args.benches or list(BENCHES)
@@ -85,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
                     scoring_bench.run(backends, workdir, args.families, scopes, results)
                 elif name == "pull":
                     pull_bench.run(workdir, args.pull_records, results)
+                elif name == "latency":
+                    alert_latency.run(backends, workdir, args.alerts, args.alert_interval, results)
                 else:
                     webhook_bench.run(
                         backends, workdir, args.seconds, args.warmup, args.rounds, results
@@ -96,7 +110,10 @@ def main(argv: list[str] | None = None) -> int:
                 failures.append(f"{name}: {type(exc).__name__}: {exc}")
             print(f"({name}: {time.perf_counter() - t0:.0f} s)", flush=True)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if args.keep:
+            print(f"work dir kept: {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
     elapsed = time.perf_counter() - started
     results.add("bench run, wall time", elapsed, "s")
     results.print()

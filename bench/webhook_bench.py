@@ -118,7 +118,7 @@ def _bench_backend(
 ) -> None:
     """Measure both endpoints on one backend, check every answer and row; add its table rows."""
     db = fresh_database(backend, plan.workdir, "webhook")
-    broker = _broker_for(backend, plan.workdir)
+    broker = broker_for(backend, plan.workdir)
     broker_name = broker.split(":")[0]
     out = _measure(plan, backend, db.url, broker, rows, problems)
     for name, one in (
@@ -394,7 +394,8 @@ def _task_ids(payload: str | bytes) -> list[int]:
     return list(args[0])
 
 
-def _broker_for(backend: str, workdir: Path) -> str:
+def broker_for(backend: str, workdir: Path) -> str:
+    """The broker a backend is deployed with: the embedded one on SQLite, an emptied Redis DB."""
     if backend == "sqlite":
         (workdir / "var").mkdir(parents=True, exist_ok=True)
         return f"sqla+sqlite:///{workdir / 'var' / 'broker.db'}"
