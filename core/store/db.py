@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -167,13 +167,23 @@ def advisory_lock(session: Session, key: str, *, shared: bool = False) -> None:
     the database's only write lock until it ends.
     """
     if session.get_bind().dialect.name == "postgresql":
-        digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
         # On the session's connection, not through the ORM's execute: this runs on every
         # webhook delivery, where the ORM's bookkeeping cost more than the round trip.
-        session.connection().execute(
-            _LOCK_SHARED if shared else _LOCK, {"k": int.from_bytes(digest, "big", signed=True)}
-        )
+        session.connection().execute(_LOCK_SHARED if shared else _LOCK, {"k": _lock_id(key)})
+
+
+def advisory_locks(session: Session, keys: Sequence[str]) -> None:
+    """advisory_lock() of every key, in keys' order, in one round trip (a whole re-score)."""
+    if keys and session.get_bind().dialect.name == "postgresql":
+        # unnest yields the array in order and the aggregate takes each lock as the row goes by.
+        session.connection().execute(_LOCKS, {"ks": [_lock_id(key) for key in keys]})
+
+
+def _lock_id(key: str) -> int:
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 _LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 _LOCK_SHARED = text("SELECT pg_advisory_xact_lock_shared(:k)")
+_LOCKS = text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:ks AS bigint[])) AS t(k)")

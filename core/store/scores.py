@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, select
@@ -153,3 +154,142 @@ def family_places(
         )
     )
     return {r.family_key: (r.desa_code, r.rw, r.rt) for r in rows}
+
+
+# -- batch reads for a whole re-score (one statement where a single IMP or family needs several)
+
+
+@dataclass(frozen=True)
+class ImpIndex:
+    """The whole IMP registry in memory, for a re-score that asks about every IMP.
+
+    What child_codes, parent_codes, imp_kind and imp_desa answer one IMP at a time.
+    """
+
+    kind: dict[str, str]
+    desa: dict[str, str]
+    parent: dict[str, str]
+    children: dict[str, list[str]]
+
+    def parent_codes(self, imp: str) -> list[str]:
+        """Codes of every IMP above this one, nearest first (as the function of that name)."""
+        chain, code = [], self.parent.get(imp)
+        while code is not None:
+            chain.append(code)
+            code = self.parent.get(code)
+        return chain
+
+
+def imp_index(session: Session) -> ImpIndex:
+    """Every registered IMP (active or not, as the one-IMP queries read them)."""
+    rows = session.execute(
+        select(
+            Institution.id,
+            Institution.code,
+            Institution.kind,
+            Institution.desa_code,
+            Institution.parent_id,
+        ).order_by(Institution.id)
+    ).all()
+    code_of = {r.id: r.code for r in rows}
+    index = ImpIndex({}, {}, {}, {})
+    for r in rows:
+        index.kind[r.code], index.desa[r.code] = r.kind, r.desa_code
+        index.children.setdefault(r.code, [])
+        if r.parent_id in code_of:
+            index.parent[r.code] = code_of[r.parent_id]
+            index.children.setdefault(code_of[r.parent_id], []).append(r.code)
+    return index
+
+
+def imp_fact_rows_by_imp(
+    session: Session,
+    forms: Sequence[str],
+    months: list[str],
+    profile_form: str,
+    first_profile_month: str,
+) -> dict[str, list[Fact]]:
+    """imp_fact_rows() of every IMP at once, per IMP code, each in id order."""
+    in_period = Fact.period.in_(months)
+    profile = (
+        (Fact.form_id == profile_form)
+        & (Fact.period >= first_profile_month)
+        & (Fact.period <= months[-1])
+    )
+    stmt = (
+        current_facts(forms)
+        .where(Fact.imp_code.is_not(None), in_period | profile)
+        .order_by(Fact.id)
+    )
+    by_imp: dict[str, list[Fact]] = {}
+    for row in session.scalars(stmt):
+        by_imp.setdefault(row.imp_code, []).append(row)
+    return by_imp
+
+
+def tier_rows(session: Session, period: str) -> dict[str, TierAssessment]:
+    """The stored tiers of every IMP for one period, per IMP code."""
+    rows = session.scalars(select(TierAssessment).where(TierAssessment.period == period))
+    return {row.imp_code: row for row in rows}
+
+
+CHUNK = 500  # bound parameters per IN (): far under SQLite's and PostgreSQL's limits
+
+
+def families_by_key(session: Session, keys: Iterable[str]) -> dict[str, Family]:
+    """family_by_key() of many keys, one statement per CHUNK keys."""
+    wanted = sorted(set(keys))
+    found: dict[str, Family] = {}
+    for i in range(0, len(wanted), CHUNK):
+        stmt = select(Family).where(Family.family_key.in_(wanted[i : i + CHUNK]))
+        found.update((f.family_key, f) for f in session.scalars(stmt))
+    return found
+
+
+def replace_risk_assessments(session: Session, rows: Sequence[RiskAssessment]) -> None:
+    """Store these assessments in their order, each replacing its submission's (flushed).
+
+    The rows and ids one drop_risk_assessment() + insert per survey gives. SQLite (no
+    AUTOINCREMENT) hands out max(id) + 1, which dropping every old row first would lower: there
+    it stays one survey at a time, which costs no network round trip anyway.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        for row in rows:
+            drop_risk_assessment(session, row.submission_id)
+            session.add(row)
+            session.flush()
+        return
+    ids = [row.submission_id for row in rows]
+    for i in range(0, len(ids), CHUNK):
+        session.execute(
+            delete(RiskAssessment)
+            .where(RiskAssessment.submission_id.in_(ids[i : i + CHUNK]))
+            .execution_options(synchronize_session=False)
+        )
+    session.add_all(rows)
+    session.flush()
+
+
+def latest_krs(session: Session, family_ids: Iterable[int]) -> dict[int, bool]:
+    """Per family, the KRS of latest_risk_assessment() (families without one are left out)."""
+    wanted = sorted(set(family_ids))
+    latest: dict[int, bool] = {}
+    for i in range(0, len(wanted), CHUNK):
+        # The same join and order as latest_risk_assessment, so the same survey comes first
+        # (NULL survey dates sort where this database sorts them there too).
+        rows = session.execute(
+            select(RiskAssessment.family_id, RiskAssessment.krs)
+            .join(Submission, Submission.id == RiskAssessment.submission_id)
+            .where(
+                RiskAssessment.family_id.in_(wanted[i : i + CHUNK]),
+                Submission.is_latest.is_(True),
+            )
+            .order_by(
+                RiskAssessment.family_id,
+                RiskAssessment.surveyed_on.desc(),
+                RiskAssessment.submission_id.desc(),
+            )
+        )
+        for family_id, krs in rows:
+            latest.setdefault(family_id, krs)
+    return latest

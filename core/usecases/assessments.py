@@ -7,7 +7,7 @@ not deleted) submissions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -67,7 +67,24 @@ def recompute_imp(session: Session, imp: str, period: str, rules: Rules) -> ImpA
     # The kind decides some criteria (a PPKBD may be Berkembang with a single manager).
     kind = scores.imp_kind(session, imp)
     result = assess_imp(imp, period, own, rules.imp, child_facts=children, imp_kind=kind)
-    row = scores.tier_row(session, imp, period)
+    store_tier(
+        session,
+        result,
+        scores.tier_row(session, imp, period),
+        lambda: scores.imp_desa(session, imp),
+    )
+    session.flush()
+    return result
+
+
+def store_tier(
+    session: Session,
+    result: ImpAssessment,
+    row: TierAssessment | None,
+    desa: Callable[[], str | None],
+) -> None:
+    """Store an IMP-period's tier in its row (None: a new one); a changed tier emits an event."""
+    imp, period = result.imp, result.period
     previous = row.tier if row is not None else None
     if row is None:
         row = TierAssessment(imp_code=imp, period=period, tier=result.tier)
@@ -81,11 +98,9 @@ def recompute_imp(session: Session, imp: str, period: str, rules: Rules) -> ImpA
         scores.add_event(
             session,
             "imp_tier_changed",
-            scores.imp_desa(session, imp),
+            desa(),
             {"imp": imp, "period": period, "from": previous, "to": result.tier},
         )
-    session.flush()
-    return result
 
 
 def touch_imp_periods(step: Step, submission: Submission, facts: Facts) -> None:

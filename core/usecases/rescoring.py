@@ -21,7 +21,8 @@ from core.domain.scoring import (
 from core.store import registry, scores
 from core.store.facts import facts_from_row
 from core.store.models import Fact, Submission, utcnow
-from core.usecases.assessments import Step, recompute_imp, store_family_assessment
+from core.usecases.assessments import Step
+from core.usecases.batch_scoring import recompute_imps, store_family_assessments
 from core.usecases.browse.places import Names
 from core.usecases.processing import dispatch_events
 
@@ -42,7 +43,8 @@ def score_imps(
     reports. `imp` keeps one IMP only.
     """
     kind = period_kind(period) if period else rules.imp.period_kind
-    pairs = _evidence_pairs(session, rules, kind, wilayah)
+    index = scores.imp_index(session)  # the registry once, not a few queries per IMP-period
+    pairs = _evidence_pairs(session, rules, kind, wilayah, index)
     if period is not None:
         pairs = {(code, p) for code, p in pairs if p == period}
     periods = {period} if period else {p for _, p in pairs}
@@ -55,17 +57,13 @@ def score_imps(
         for code, p in sorted(pairs)
         if (imp is None or code == imp) and period_months(p)[0] <= current
     ]
-    results = []
-    for n, (code, p) in enumerate(todo, start=1):
-        results.append(recompute_imp(session, code, p, rules))
-        if progress:
-            progress(n, len(todo))
+    results = recompute_imps(session, todo, rules, index, progress)
     dispatch_events(Step(session, rules))  # a tier that dropped alerts its PKB/PLKB
     return results
 
 
 def _evidence_pairs(
-    session: Session, rules: Rules, kind: str, wilayah: str | None
+    session: Session, rules: Rules, kind: str, wilayah: str | None, index: scores.ImpIndex
 ) -> set[tuple[str, str]]:
     """(IMP, period) pairs that some current fact is evidence for, parents included."""
     stmt = scores.current_facts(IMP_FORMS).where(Fact.imp_code.is_not(None))
@@ -75,7 +73,7 @@ def _evidence_pairs(
     parents: dict[str, list[str]] = {}
     for row in session.scalars(stmt):
         if row.imp_code not in parents:
-            parents[row.imp_code] = scores.parent_codes(session, row.imp_code)
+            parents[row.imp_code] = index.parent_codes(row.imp_code)
         for p in periods_for(facts_from_row(row), rules.imp, kind):
             pairs.add((row.imp_code, p))
             pairs.update((parent, p) for parent in parents[row.imp_code])
@@ -101,15 +99,13 @@ def score_families(
     )
     if wilayah:
         stmt = stmt.where(scores.in_wilayah(Fact.desa_code, wilayah))
-    surveys: dict[str, list[FamilyAssessment]] = {}
     rows = session.execute(stmt).all()
-    for n, (fact, submission) in enumerate(rows, start=1):
-        result = store_family_assessment(
-            session, submission, facts_from_row(fact), rules, emit=False
-        )
+    scored = store_family_assessments(
+        session, [(submission, facts_from_row(fact)) for fact, submission in rows], rules, progress
+    )
+    surveys: dict[str, list[FamilyAssessment]] = {}
+    for result in scored:
         surveys.setdefault(result.family, []).append(result)
-        if progress:
-            progress(n, len(rows))
     return [_with_history(results) for results in surveys.values()]
 
 
