@@ -52,8 +52,11 @@ demo: install
 	$(BIN)/pantau demo
 
 # The everyday suite: the failure scenarios are left to test-reliability (the fuzz runs, small).
+# Parallel: most of a test's time is spent waiting on the processes it starts (web, worker,
+# sandbox, ODK Validate), so more pytest workers than cores still pays; TEST_PROCS=1 for serial.
+TEST_PROCS ?= 3
 test: install
-	scripts/test.sh -m "not reliability"
+	scripts/test.sh -m "not reliability" -n $(TEST_PROCS) --dist worksteal
 
 # Failure scenarios and the webhook fuzz at FUZZ cases per database (`make test-reliability
 # FUZZ=100000` for a long run); prints the figures each one checked at the end.

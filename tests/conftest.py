@@ -18,6 +18,11 @@ from core.store.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ["sqlite", "postgresql"]
+# `make test` runs the suite in parallel (pytest-xdist): each worker process migrates its own
+# PostgreSQL template and uses its own Redis logical database, so workers never share state.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+PG_TEMPLATE = f"pantau_template_{XDIST_WORKER}"
+REDIS_DB = 1 + int(XDIST_WORKER.removeprefix("gw") or 0)  # 1-6; the deploy guide test uses 7
 # scripts/test.sh sets this: there, a missing service is a failure, never a silent skip.
 REQUIRE_SERVICES = os.environ.get("PANTAU_TEST_REQUIRE_SERVICES") == "1" or bool(
     os.environ.get("PANTAU_TEST_PG_URL")
@@ -82,9 +87,9 @@ def _pg_admin_url() -> Iterator[str]:
     # Migrate once into a template; each test clones it (CREATE DATABASE … TEMPLATE is fast).
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text("DROP DATABASE IF EXISTS pantau_template"))
-        conn.execute(sa.text("CREATE DATABASE pantau_template"))
-    template = url.rsplit("/", 1)[0] + "/pantau_template"
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{PG_TEMPLATE}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{PG_TEMPLATE}"'))
+    template = url.rsplit("/", 1)[0] + "/" + PG_TEMPLATE
     engine = make_engine(load_settings(database_url=template, **TEST_KEYS))
     upgrade(engine)
     engine.dispose()
@@ -103,7 +108,7 @@ def _fresh_database_url(backend: str, request: pytest.FixtureRequest, tmp_path: 
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE pantau_template'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{PG_TEMPLATE}"'))
     admin.dispose()
 
     def _drop() -> None:
@@ -149,10 +154,10 @@ def redis_url() -> str:
     import redis
 
     url = _need("PANTAU_TEST_REDIS_URL")
-    client = redis.Redis.from_url(url + "/1")
+    client = redis.Redis.from_url(f"{url}/{REDIS_DB}")
     client.flushdb()
     client.close()
-    return url + "/1"
+    return f"{url}/{REDIS_DB}"
 
 
 @pytest.fixture

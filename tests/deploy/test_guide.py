@@ -298,7 +298,7 @@ def test_guide__install_backup_restore_upgrade_and_rotations_as_written(deployme
     d.run("swap-start")
     assert len(d.services) == 3
     d.run("drop-damaged")
-    # Only the guide's own databases: the suite's template (pantau_template) shares the server.
+    # Only the guide's own databases: the suite's templates (pantau_template_gw*) share the server.
     guide_dbs = "('pantau', 'pantau_restore', 'pantau_damaged')"
     assert d.scalar(f"SELECT count(*) FROM pg_database WHERE datname IN {guide_dbs}") == 1
     (restored,) = d.families()  # read back by pantau from the restored database alone

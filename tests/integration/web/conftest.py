@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.store.db import make_engine, make_session_factory
-from tests.conftest import BACKENDS, make_settings
+from tests.conftest import BACKENDS, PG_TEMPLATE, make_settings
 from tests.integration.intake.conftest import AUTH
 from tests.support.kobo_sandbox import start_kobo_sandbox
 from tests.support.web import World, seed_world
@@ -29,7 +29,7 @@ def _database(backend: str, request: pytest.FixtureRequest, tmp) -> str:
     name = f"w_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE pantau_template'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{PG_TEMPLATE}"'))
 
     def _drop() -> None:
         with admin.connect() as conn:
