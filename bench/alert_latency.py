@@ -31,7 +31,7 @@ import requests
 
 from bench.common import BenchFailure, fresh_database, print_table, settings_for
 from bench.results import Results
-from bench.webhook_bench import broker_for
+from bench.webhook_fixtures import broker_for
 from bench.webhook_servers import BIN, TOKEN, start_webhook
 
 RW_RT = re.compile(r"RW (\d{3}) / RT (\d{3})")
