@@ -139,6 +139,7 @@ def versions_cmd(ctx: click.Context, form_id: str, as_json: bool) -> None:
     """List the builds of FORM_ID (newest first) and where each was published."""
     from cli.common import sessions, settings_from
     from core.store.db import session_scope
+    from core.usecases.browse.intake import publication_json
     from core.usecases.build import list_versions
     from core.usecases.publish import list_publications
 
@@ -167,7 +168,7 @@ def versions_cmd(ctx: click.Context, form_id: str, as_json: bool) -> None:
         out = {
             "form_id": form_id,
             "versions": data,
-            "publications": _publications_json(publications),
+            "publications": [publication_json(p) for p in publications],
         }
         click.echo(json.dumps(out, indent=2))
         return
@@ -185,23 +186,6 @@ def versions_cmd(ctx: click.Context, form_id: str, as_json: bool) -> None:
             f"{r.xform_sha256[:12]:<14} {pubs or '-'}"
         )
     _echo_publications(publications)
-
-
-def _publications_json(pubs) -> list[dict]:
-    return [
-        {
-            "version": p.version,
-            "server": p.server,
-            "server_url": p.server_url,
-            "server_form_id": p.server_form_id,
-            "server_version_id": p.server_version_id,
-            "status": p.status,
-            "published_at": p.published_at.isoformat() if p.published_at else None,
-            "published_by": p.published_by,
-            "forced_reason": p.forced_reason,
-        }
-        for p in pubs
-    ]
 
 
 def _echo_publications(pubs) -> None:

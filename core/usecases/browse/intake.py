@@ -31,7 +31,8 @@ def problems(session: Session, *, cursor: str | None, limit: int) -> Page:
     return page_of(rows, limit, lambda r: r["id"], lambda r: r)
 
 
-def _publication(p: Any) -> dict[str, Any]:
+def publication_json(p: Any) -> dict[str, Any]:
+    """A publication as the API and `forms versions --json` show it."""
     return {
         "version": p.version,
         "server": p.server,
@@ -58,7 +59,7 @@ def form_list(session: Session, *, cursor: str | None, limit: int) -> Page:
             "form_id": form_id,
             "versions": len(versions),
             "latest_version": versions[0].version if versions else None,
-            "latest_publication": _publication(pubs[0]) if pubs else None,
+            "latest_publication": publication_json(pubs[0]) if pubs else None,
         }
 
     return page_of(rows, limit, lambda f: f, shape)
@@ -81,5 +82,5 @@ def form_detail(session: Session, form_id: str) -> dict[str, Any]:
             }
             for v in versions
         ],
-        "publications": [_publication(p) for p in list_publications(session, form_id)],
+        "publications": [publication_json(p) for p in list_publications(session, form_id)],
     }
