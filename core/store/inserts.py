@@ -6,10 +6,13 @@ dialect and their parameters must match the columns exactly (see INSERT_COLUMNS)
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Exists, Insert, bindparam, cast, exists, or_, select
+from sqlalchemy import Exists, Insert, bindparam, cast, exists, literal_column, or_, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
@@ -112,3 +115,70 @@ def insert_checked(
     stmt = insert_statement(session.get_bind().dialect.name, checked=True)
     row = session.connection().execute(stmt, {**params, "fingerprint": fingerprint}).first()
     return None if row is None else (row[0], bool(row[1]))
+
+
+def insert_many(session: Session, rows: list[dict[str, Any]]) -> dict[str, tuple[int, bool]]:
+    """Insert new records' first versions together; {instance id: (id, maybe other versions)}.
+
+    An instance id already stored is left alone and missing from the answer. The caller holds
+    the pseudonym key check (check_key) and the records' locks, and sends no two rows of one
+    record: unlike insert_checked, this reads neither the key check nor the other rows sent.
+    "Maybe": a stored row with the same root id under another asset counts too (root ids are
+    UUIDs: never, in practice); the caller settles such a record's chain, which is exact.
+    """
+    if not rows:
+        return {}
+    if session.get_bind().dialect.name == "postgresql":
+        # The whole chunk as one jsonb parameter: a short statement PostgreSQL unpacks in C.
+        # A multi-row VALUES of 17 placeholders a row cost more in psycopg's parsing of the
+        # query text than the insert took on the server.
+        body = json.dumps(rows, default=_json_value, ensure_ascii=False)
+        result = session.connection().execute(_PG_INSERT_MANY, {"rows": body})
+    else:
+        # SQLAlchemy's "insertmanyvalues": multi-row INSERTs; SQLite has no round trips anyway.
+        result = session.connection().execute(_sqlite_insert_many(), rows)
+    return {instance: (id_, bool(others)) for instance, id_, others in result}
+
+
+# Whether another version of an inserted row's record is stored, looked up by one value at a
+# time, each on its own index (root_id; server, asset_uid, record_id). Asked for many values
+# at once (= ANY, IN) or with one OR, PostgreSQL without statistics (a fresh table early in a
+# backfill) read every row of the asset for each page.
+_OTHERS = (
+    "EXISTS (SELECT 1 FROM submissions o WHERE o.root_id = submissions.root_id"
+    " AND o.instance_id <> submissions.instance_id)"
+    " OR EXISTS (SELECT 1 FROM submissions o WHERE o.server = submissions.server"
+    " AND o.asset_uid = submissions.asset_uid AND o.record_id = submissions.record_id"
+    " AND o.instance_id <> submissions.instance_id)"
+)
+
+
+@lru_cache(maxsize=1)
+def _sqlite_insert_many() -> Insert:
+    table = Submission.__table__
+    stmt = sqlite_insert(table).values(
+        {c: bindparam(c, type_=table.c[c].type) for c in INSERT_COLUMNS}
+    )
+    return stmt.on_conflict_do_nothing(index_elements=[table.c.instance_id]).returning(
+        table.c.instance_id, table.c.id, literal_column(_OTHERS)
+    )
+
+
+def _json_value(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not a column value")
+
+
+def _pg_record_type() -> str:
+    table = Submission.__table__
+    dialect = postgresql.dialect()
+    return ", ".join(f"{c} {table.c[c].type.compile(dialect=dialect)}" for c in INSERT_COLUMNS)
+
+
+_COLUMNS = ", ".join(INSERT_COLUMNS)
+_PG_INSERT_MANY = text(
+    f"INSERT INTO submissions ({_COLUMNS}) SELECT {_COLUMNS} "  # noqa: S608 - column names only
+    f"FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r({_pg_record_type()}) "
+    f"ON CONFLICT (instance_id) DO NOTHING RETURNING instance_id, id, {_OTHERS}"
+)

@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from core.store.db import advisory_lock
+from core.store.db import advisory_lock, advisory_locks
 from core.store.models import (
     DeadLetter,
     FormVersion,
@@ -32,7 +32,20 @@ def lock_record(session: Session, server: str, asset_uid: str | None, key: objec
     Two versions of one record may arrive at once (a webhook retry carrying an edit while the
     sweep fetches it): they must see each other when choosing the current version.
     """
-    advisory_lock(session, f"record:{server}:{asset_uid}:{key}")
+    advisory_lock(session, _record_lock(server, asset_uid, key))
+
+
+def lock_records(session: Session, server: str, records: list[tuple[str | None, object]]) -> None:
+    """lock_record() of every (asset uid, key) in one round trip, in a fixed order.
+
+    Sorted, so two transactions locking overlapping sets (two pulls, a pull and a re-pull)
+    take them in the same order and cannot deadlock on each other.
+    """
+    advisory_locks(session, sorted({_record_lock(server, a, k) for a, k in records}))
+
+
+def _record_lock(server: str, asset_uid: str | None, key: object) -> str:
+    return f"record:{server}:{asset_uid}:{key}"
 
 
 def same_record(
@@ -65,6 +78,16 @@ def other_version_ids(submission: Submission) -> Any:
 def by_instance(session: Session, instance_id: str) -> Submission | None:
     """The stored version with this instance id."""
     return session.scalar(select(Submission).where(Submission.instance_id == instance_id))
+
+
+def by_instances(session: Session, instance_ids: list[str]) -> dict[str, Any]:
+    """(id, is_latest) rows of the stored versions with these instance ids, by instance id."""
+    rows = session.execute(
+        select(Submission.instance_id, Submission.id, Submission.is_latest).where(
+            Submission.instance_id.in_(instance_ids)
+        )
+    )
+    return {row.instance_id: row for row in rows}
 
 
 def mark_deleted(session: Session, server: str, asset_uid: str, record_id: int) -> list[int]:

@@ -39,17 +39,9 @@ from core.store import submissions as store
 from core.store.facts import contract
 from core.store.keys import check_key
 from core.store.models import Submission, utcnow
+from core.usecases.form_refs import FormRef, resolve_form
 
 Outcome = Literal["created", "duplicate", "rejected"]
-
-
-@dataclass(frozen=True)
-class FormRef:
-    """Which of our forms (and which built version) a server's asset/version maps to."""
-
-    form_id: str | None
-    form_version_id: int | None
-    version_known: bool
 
 
 @dataclass(frozen=True)
@@ -88,45 +80,6 @@ class IntakeCounts:
             self.duplicates += 1
         else:
             self.rejected += 1
-
-
-# -- form mapping ---------------------------------------------------------------------------------
-
-_KNOWN_FORMS: dict[tuple[str, str, str, str | None], FormRef] = {}
-
-
-def resolve_form(
-    session: Session, server: str, asset_uid: str | None, version: str | None
-) -> FormRef:
-    """Map a server asset uid and version uid to our form and form version via publications."""
-    if not asset_uid:
-        return FormRef(None, None, False)
-    # A publication, once recorded, never changes or goes away, so a version we know is cached
-    # for the life of the process (the webhook would otherwise join on every delivery).
-    # Unknown ones are looked up every time: they may be published a minute from now.
-    key = (str(session.get_bind().url), server, asset_uid, version)
-    ref = _KNOWN_FORMS.get(key)
-    if ref is None:
-        ref = _lookup_form(session, server, asset_uid, version)
-        if ref.version_known and len(_KNOWN_FORMS) < 10_000:
-            _KNOWN_FORMS[key] = ref
-    return ref
-
-
-def _lookup_form(session: Session, server: str, asset_uid: str, version: str | None) -> FormRef:
-    rows = store.publications_of(session, server, asset_uid)
-    if not rows:
-        return FormRef(None, None, False)
-    form_id = rows[0].form_id
-    for server_version, fv_id, _ in rows:
-        if version and server_version == version:
-            return FormRef(form_id, fv_id, True)
-    return FormRef(form_id, None, False)
-
-
-def known_asset(session: Session, server: str, asset_uid: str | None) -> bool:
-    """Whether we ever published a form as this asset."""
-    return resolve_form(session, server, asset_uid, None).form_id is not None
 
 
 # -- storing ---------------------------------------------------------------------------------------
@@ -168,7 +121,7 @@ def ingest(
             Refusal.UNPROCESSABLE,
         )
     store.lock_record(session, server, asset_uid, record_id if record_id is not None else root)
-    row = _version_row(raw, (instance, root, deprecated, record_id), server, source, ref)
+    row = version_row(raw, (instance, root, deprecated, record_id), server, source, ref)
     # One statement stores a new record (no asset: only without require_known_form).
     inserted = inserts.insert_checked(session, row, keyring.fingerprint) if asset_uid else None
     if inserted is not None and not inserted[1] and deprecated is None:
@@ -184,7 +137,18 @@ def ingest(
             return Received("duplicate", existing.id, existing.is_latest)
     else:
         new_id = inserted[0]
-    versions = store.versions_of(session, server, asset_uid, root, record_id)
+    return settle_chain(session, server, asset_uid, (root, record_id), new_id)
+
+
+def settle_chain(
+    session: Session,
+    server: str,
+    asset_uid: str | None,
+    record: tuple[str, int | None],
+    new_id: int,
+) -> Received:
+    """Choose the current version of a record (root id, server id) after storing new_id."""
+    versions = store.versions_of(session, server, asset_uid, *record)
     current = current_version(versions)
     _apply(versions, settle(versions, current.id))
     session.flush()
@@ -192,13 +156,14 @@ def ingest(
     return Received("created", new_id, current.id == new_id, process_id)
 
 
-def _version_row(
+def version_row(
     raw: dict[str, Any],
     ids: tuple[str, str, str | None, int | None],
     server: str,
     source: str,
     ref: FormRef,
 ) -> dict[str, Any]:
+    """The columns of a new version (inserts.INSERT_COLUMNS) of a pseudonymised record."""
     instance, root, deprecated, record_id = ids
     asset_uid, version = server_form(raw)
     return {

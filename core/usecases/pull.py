@@ -26,14 +26,16 @@ from core.store.locks import LockBusy, lease, renew
 from core.store.models import utcnow
 from core.store.submissions import pull_cursor
 from core.usecases.central_trash import apply_central_trash
-from core.usecases.intake import IntakeCounts, receive
+from core.usecases.intake import IntakeCounts
+from core.usecases.page_intake import receive_page
+from core.usecases.prefetch import prefetched
 from core.usecases.pull_args import Since, parse_since
 
 # Renewed by the lease's heartbeat while the pull runs: a killed pull's lease lapses quickly.
 LEASE = timedelta(seconds=60)
 # Records stored per transaction: short transactions keep SQLite's single write lock free for
 # the webhook between chunks (a 1,000-record page held it for seconds).
-CHUNK = 100
+CHUNK = 500
 CENTRAL_BATCH = 500
 
 Progress = Callable[[str], None]
@@ -110,8 +112,7 @@ def _store_chunk(
 ) -> tuple[list[int], IntakeCounts]:
     counts = IntakeCounts()
     ids = []
-    for rec in records:
-        received = receive(session, rec, source="pull", server=server, secret=secret)
+    for received in receive_page(session, records, source="pull", server=server, secret=secret):
         counts.add(received)
         if received.process_id is not None:
             ids.append(received.process_id)
@@ -191,7 +192,8 @@ def pull_kobo(
             # Kobo keeps `_submission_time` as UTC text without an offset: compare alike.
             stamp = given.strftime("%Y-%m-%dT%H:%M:%S")
             start, query = 0, {"_submission_time": {"$gte": stamp}}
-        for page in client.data.iter_after(asset_uid, start, query=query, page_size=1000):
+        pages = client.data.iter_after(asset_uid, start, query=query, page_size=1000)
+        for page in prefetched(pages):  # the next page is read while this one is stored
             new_ids = _store_kobo_page(p, asset_uid, page.results)
             p.report.cursor = str(run_unit(factory, partial(_cursor_value, asset_uid)))
             p.announce(

@@ -192,6 +192,21 @@ class Store:
             ).fetchall()
         return [json.loads(r[0]) for r in rows]
 
+    def submissions_after(
+        self, asset_uid: str, after_id: int, limit: int
+    ) -> tuple[int, list[dict]]:
+        """(how many have `_id` > after_id, the first `limit` of them by `_id`)."""
+        with self.lock:
+            count = self._db.execute(
+                "SELECT COUNT(*) FROM submissions WHERE asset_uid = ? AND id > ?",
+                (asset_uid, after_id),
+            ).fetchone()[0]
+            rows = self._db.execute(
+                "SELECT doc FROM submissions WHERE asset_uid = ? AND id > ? ORDER BY id LIMIT ?",
+                (asset_uid, after_id, limit),
+            ).fetchall()
+        return int(count), [json.loads(r[0]) for r in rows]
+
     def count_submissions(self, asset_uid: str) -> int:
         """How many submissions an asset has."""
         with self.lock:

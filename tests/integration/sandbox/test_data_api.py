@@ -108,3 +108,29 @@ def test_version__data_carries_kobo_version_uid(kobo_sandbox, asset_uid, xlsx):
     kobo_sandbox.submit_answers(asset_uid, {"ibu/nama": "B"})
     rows = _data(kobo_sandbox, asset_uid).json()["results"]
     assert [r["__version__"] for r in rows] == [v1, v2]
+
+
+def test_query__keyset_pages_answer_as_a_full_match_does(kobo_sandbox, asset_uid):
+    # `_id` > N by `_id` (the pull's question) is answered from the database, anything else
+    # by matching every record: the two must agree, hard deletes and paging included.
+    ids = kobo_sandbox.seed(asset_uid, count=7, answers={"ibu/nama": "X"})
+    assert kobo_sandbox.api("DELETE", f"/api/v2/assets/{asset_uid}/data/{ids[2]}/").ok
+    for after in (0, ids[0], ids[3], ids[-1]):
+        keyset = _data(
+            kobo_sandbox, asset_uid, query={"_id": {"$gt": after}}, sort={"_id": 1}, limit=3
+        )
+        full = _data(
+            kobo_sandbox,
+            asset_uid,
+            query={"_id": {"$gt": after, "$lt": ids[-1] + 1}},
+            sort={"_id": 1},
+            limit=3,
+        )
+        assert keyset.status_code == full.status_code == 200
+        a, b = keyset.json(), full.json()
+        assert (a["count"], a["results"], a["next"] is None) == (
+            b["count"],
+            b["results"],
+            b["next"] is None,
+        )
+    assert _data(kobo_sandbox, asset_uid, query={"_id": {"$gt": ids[0]}}).json()["count"] == 5
