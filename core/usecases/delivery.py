@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Literal
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.clients.channels import Channel, ChannelError, Outgoing
 from core.domain.alerts.retry import retry_delay
 from core.store import alerts as store
-from core.store.db import session_scope
+from core.store.db import run_unit, session_scope
 from core.store.models import Alert, Delivery, Digest, Recipient, utcnow
 from core.usecases.alerts import with_link
 
@@ -57,19 +58,23 @@ def deliver(
     public_url: str,
 ) -> Delivered:
     """Try to send one delivery now."""
-    with session_scope(factory) as session:
-        if not store.claim_delivery(session, delivery_id, CLAIM_LEASE):
-            return Delivered("skipped")
+    if not run_unit(factory, lambda s: store.claim_delivery(s, delivery_id, CLAIM_LEASE)):
+        return Delivered("skipped")
     with factory() as session:
         channel_name, message, attempts = _outgoing(session, delivery_id, public_url)
     try:
         channel_for(channel_name).send(message)
     except ChannelError as exc:
         return _record_failure(factory, delivery_id, attempts, exc, policy)
-    with session_scope(factory) as session:
-        row = session.get(Delivery, delivery_id)
-        row.status, row.sent_at, row.last_error = "sent", utcnow(), None
+    # Sent: recording it must not give up on a busy database, or the claim would lapse and
+    # the message go out a second time (run_unit waits out a locked database a few times).
+    run_unit(factory, partial(_mark_sent, delivery_id))
     return Delivered("sent")
+
+
+def _mark_sent(delivery_id: int, session: Session) -> None:
+    row = session.get(Delivery, delivery_id)
+    row.status, row.sent_at, row.last_error = "sent", utcnow(), None
 
 
 def _outgoing(session: Session, delivery_id: int, public_url: str) -> tuple[str, Outgoing, int]:

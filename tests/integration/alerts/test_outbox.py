@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+import threading
+import time
 
 import pytest
 from sqlalchemy import select, update
 
+from core.store.db import sqlite_path
 from core.store.models import AlertStatusChange, Delivery, utcnow
 from core.usecases.delivery import deliver
 from core.wiring import channel_for, retry_policy
@@ -62,6 +66,49 @@ def test_outbox__smtp_down_for_three_attempts_then_the_mail_arrives_once(
     policy = retry_policy(alert_settings)
     again = deliver(session_factory, row.id, channel_for(alert_settings), policy, "https://x")
     assert again.outcome == "skipped" and len(smtp_sink.received) == 1
+
+
+def test_outbox__a_sent_mail_is_recorded_sent_though_the_database_was_busy_then(
+    backend, alert_settings, recipients, web, kobo_sandbox, family_form, smtp_sink, session_factory
+):
+    # SQLite only: another process holds its one write lock longer than the busy timeout just
+    # as the mail has gone. Giving up then left the delivery "sending"; once its claim lapsed
+    # it would have been sent a second time.
+    if backend != "sqlite":
+        pytest.skip("SQLite's one write lock")
+    post_survey(web, kobo_sandbox, family_form, family_answers(NO_KK))
+    process(alert_settings)
+    path = str(sqlite_path(alert_settings.database_url))
+    held = threading.Event()
+
+    def hold_the_lock() -> None:
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        held.set()
+        time.sleep(6)  # longer than the 5 s busy timeout
+        conn.execute("COMMIT")
+        conn.close()
+
+    real = channel_for(alert_settings)
+
+    class LockedAfterSending:
+        def __init__(self, channel):
+            self.channel = channel
+
+        def send(self, message):
+            self.channel.send(message)
+            threading.Thread(target=hold_the_lock, daemon=True).start()
+            assert held.wait(10)
+
+    with session_factory() as s:
+        (row,) = s.scalars(select(Delivery)).all()
+    policy = retry_policy(alert_settings)
+    result = deliver(
+        session_factory, row.id, lambda name: LockedAfterSending(real(name)), policy, "https://x"
+    )
+    assert result.outcome == "sent" and len(smtp_sink.received) == 1
+    with session_factory() as s:
+        assert s.get(Delivery, row.id).status == "sent"
 
 
 def test_outbox__a_refused_address_fails_at_once_and_attempts_run_out(
