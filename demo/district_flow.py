@@ -27,6 +27,7 @@ CHUNK = 500  # records per bulk request
 STALL_TIMEOUT = 120.0  # seconds without any progress before the wait step gives up
 PULL_AFTER = 15.0  # seconds the sandbox is idle with deliveries missing before asking a pull
 NUDGE_EVERY = 5.0  # seconds between requests to the worker to process the stored backlog
+BACKLOG_AGE = 10  # seconds a stored submission waits for its own message before it is backlog
 LOG_EVERY = 30.0  # seconds between plain progress lines when the output is not a terminal
 
 
@@ -132,9 +133,10 @@ def wait_district(
 ) -> None:
     """Watch our database until every submission the sandbox holds is stored and processed.
 
-    Meanwhile the worker is asked, every few seconds, to process what is stored in batches
-    (`pantau.process_pending`, which beat runs every minute): a batch rescores each IMP-month
-    once for all of its reports, where one task per submission would rescore it each time.
+    Meanwhile the worker is asked, every few seconds, to process the backlog in batches
+    (`pantau.process_pending`, which beat runs every minute): what waited longer than
+    BACKLOG_AGE for the webhook's own messages. A batch rescores each IMP-month once for all
+    of its reports; asking for the newest too only raced the messages for the same rows.
     """
     from sqlalchemy import create_engine
 
@@ -164,7 +166,7 @@ def wait_district(
                         raise DemoFailed(f"{', '.join(dead)} exited")
                     steps.check()
                     if done < stored and now - watch.nudged > NUDGE_EVERY:
-                        kwargs = {"limit": 100_000, "older_than_seconds": 0}
+                        kwargs = {"limit": 100_000, "older_than_seconds": BACKLOG_AGE}
                         celery.send_task(
                             "pantau.process_pending", kwargs=kwargs, queue=QUEUE_SCORING
                         )

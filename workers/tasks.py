@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -39,6 +40,8 @@ T = TypeVar("T")
 # Submissions per unit of work of process_submissions: a short transaction keeps SQLite's one
 # write lock free for the webhook; a longer one would recompute fewer IMP tiers twice.
 BATCH = 20
+# A unit of work that took longer than this makes the next one smaller (_process_in_batches).
+UNIT_SECONDS = 1.0
 # Ids per message the pull and the sweep send: several workers share a backfill.
 MESSAGE_IDS = 100
 
@@ -117,13 +120,26 @@ def process_submission(self, submission_id: int) -> str:
 
 
 def _process_in_batches(app: Any, ids: list[int], rules: Any, size: int) -> int:
-    """Process ids in units of work of `size`; each batch's alerts are queued once committed."""
-    done = 0
-    for start in range(0, len(ids), size):
+    """Process ids in units of work of up to `size`; each unit's alerts are queued once committed.
+
+    A unit that took longer than UNIT_SECONDS halves the next one; a quick one doubles it
+    again. On SQLite a unit holds the one write lock the webhook waits for (5 s at most): 100
+    family surveys with their alerts took 5 s and more, and deliveries were refused.
+    """
+    done, start, n = 0, 0, size
+    while start < len(ids):
+        unit = ids[start : start + n]
+        began = time.monotonic()
         with task_session(app) as session:
-            done += process_batch(session, ids[start : start + size], rules)
+            done += process_batch(session, unit, rules)
             deliveries = list(session.info.get(NEW_DELIVERIES, []))
         enqueue_deliveries(app, deliveries)
+        start += len(unit)
+        took = time.monotonic() - began
+        if took > UNIT_SECONDS:
+            n = max(1, n // 2)
+        elif took < UNIT_SECONDS / 4:
+            n = min(size, n * 2)
     return done
 
 

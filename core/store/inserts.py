@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Exists, Insert, bindparam, cast, exists, literal_column, or_, select, text
+from sqlalchemy import Insert, bindparam, cast, exists, literal_column, or_, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -54,14 +54,24 @@ def _insert_values(dialect: str) -> list[Any]:
     ]
 
 
-def _others_exist() -> Exists:
-    """Another version of the record of the row being inserted (same_record, by parameters)."""
-    other = aliased(Submission)
-    return exists().where(
-        other.server == bindparam("server"),
-        other.asset_uid == bindparam("asset_uid"),
-        or_(other.root_id == bindparam("root_id"), other.record_id == bindparam("record_id")),
-        other.instance_id != bindparam("instance_id"),
+def _others_exist() -> Any:
+    """Maybe another version of the record of the row being inserted (by parameters).
+
+    Two EXISTS, each on its own index (see versions_of); "maybe": a row of another form with
+    the same root id counts too, and the caller then settles the chain, which is exact.
+    """
+    by_root, by_id = aliased(Submission), aliased(Submission)
+    return or_(
+        exists().where(
+            by_root.root_id == bindparam("root_id"),
+            by_root.instance_id != bindparam("instance_id"),
+        ),
+        exists().where(
+            by_id.server == bindparam("server"),
+            by_id.asset_uid == bindparam("asset_uid"),
+            by_id.record_id == bindparam("record_id"),
+            by_id.instance_id != bindparam("instance_id"),
+        ),
     )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    union,
     update,
 )
 from sqlalchemy.orm import Session
@@ -48,31 +49,34 @@ def _record_lock(server: str, asset_uid: str | None, key: object) -> str:
     return f"record:{server}:{asset_uid}:{key}"
 
 
-def same_record(
-    server: str, asset_uid: str | None, root: str, record_id: int | None
-) -> ColumnElement[bool]:
-    """Filter for every stored version of one record (same root id, or same server `_id`)."""
-    same_root = Submission.root_id == root
-    cond = or_(same_root, Submission.record_id == record_id) if record_id is not None else same_root
-    return (Submission.server == server) & (Submission.asset_uid == asset_uid) & cond
-
-
 def versions_of(
     session: Session, server: str, asset_uid: str | None, root: str, record_id: int | None
 ) -> list[Submission]:
-    """Every stored version of one record."""
-    return list(
-        session.scalars(select(Submission).where(same_record(server, asset_uid, root, record_id)))
-    )
+    """Every stored version of one record: the same root id, or the same server `_id`."""
+    # Each half finds its rows by its own index (root_id; server, asset_uid, record_id). As
+    # one OR with the asset, SQLite (and PostgreSQL without statistics) read every row of the
+    # form instead, on every delivery and every processed submission. A row of another server
+    # or form with the same root id (a UUID: none in practice) is dropped here.
+    ids = select(Submission.id).where(Submission.root_id == root)
+    if record_id is not None:
+        ids = union(
+            ids,
+            select(Submission.id).where(
+                Submission.server == server,
+                Submission.asset_uid == asset_uid,
+                Submission.record_id == record_id,
+            ),
+        )
+    rows = session.scalars(select(Submission).where(Submission.id.in_(ids)))
+    return [r for r in rows if r.server == server and r.asset_uid == asset_uid]
 
 
-def other_version_ids(submission: Submission) -> Any:
-    """A subquery of the ids of every other stored version of this submission's record."""
+def other_version_ids(session: Session, submission: Submission) -> list[int]:
+    """The ids of every other stored version of this submission's record."""
     root = submission.root_id or submission.instance_id
-    return select(Submission.id).where(
-        same_record(submission.server, submission.asset_uid, root, submission.record_id),
-        Submission.id != submission.id,
-    )
+    sub = submission
+    versions = versions_of(session, sub.server, sub.asset_uid, root, sub.record_id)
+    return [v.id for v in versions if v.id != sub.id]
 
 
 def by_instance(session: Session, instance_id: str) -> Submission | None:

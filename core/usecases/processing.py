@@ -36,7 +36,7 @@ def _retract(step: Step, facts_rows: list[Fact]) -> int:
 
 def retract_others(step: Step, submission: Submission) -> None:
     """Withdraw facts of every other version of this record (an edit replaces them)."""
-    _retract(step, facts_rows_of(step.session, other_version_ids(submission)))
+    _retract(step, facts_rows_of(step.session, other_version_ids(step.session, submission)))
 
 
 def process_submission(
