@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -180,17 +180,25 @@ class ImpIndex:
         return chain
 
 
-def imp_index(session: Session) -> ImpIndex:
-    """Every registered IMP (active or not, as the one-IMP queries read them)."""
-    rows = session.execute(
-        select(
-            Institution.id,
-            Institution.code,
-            Institution.kind,
-            Institution.desa_code,
-            Institution.parent_id,
-        ).order_by(Institution.id)
-    ).all()
+def imp_index(session: Session, codes: Collection[str] | None = None) -> ImpIndex:
+    """Every registered IMP (active or not, as the one-IMP queries read them).
+
+    With `codes`: those IMPs and their children only (their parents are not looked up).
+    """
+    columns = (
+        Institution.id,
+        Institution.code,
+        Institution.kind,
+        Institution.desa_code,
+        Institution.parent_id,
+    )
+    if codes is None:
+        rows = session.execute(select(*columns).order_by(Institution.id)).all()
+    else:
+        rows = list(session.execute(select(*columns).where(Institution.code.in_(list(codes)))))
+        ids = [r.id for r in rows]
+        rows += session.execute(select(*columns).where(Institution.parent_id.in_(ids))).all()
+        rows = sorted({r.id: r for r in rows}.values(), key=lambda r: r.id)
     code_of = {r.id: r.code for r in rows}
     index = ImpIndex({}, {}, {}, {})
     for r in rows:
@@ -208,28 +216,31 @@ def imp_fact_rows_by_imp(
     months: list[str],
     profile_form: str,
     first_profile_month: str,
+    codes: Collection[str] | None = None,
 ) -> dict[str, list[Fact]]:
-    """imp_fact_rows() of every IMP at once, per IMP code, each in id order."""
+    """imp_fact_rows() of every IMP (or of `codes`) at once, per IMP code, each in id order."""
     in_period = Fact.period.in_(months)
     profile = (
         (Fact.form_id == profile_form)
         & (Fact.period >= first_profile_month)
         & (Fact.period <= months[-1])
     )
-    stmt = (
-        current_facts(forms)
-        .where(Fact.imp_code.is_not(None), in_period | profile)
-        .order_by(Fact.id)
-    )
+    of_imps = Fact.imp_code.in_(list(codes)) if codes is not None else Fact.imp_code.is_not(None)
+    stmt = current_facts(forms).where(of_imps, in_period | profile).order_by(Fact.id)
     by_imp: dict[str, list[Fact]] = {}
     for row in session.scalars(stmt):
         by_imp.setdefault(row.imp_code, []).append(row)
     return by_imp
 
 
-def tier_rows(session: Session, period: str) -> dict[str, TierAssessment]:
-    """The stored tiers of every IMP for one period, per IMP code."""
-    rows = session.scalars(select(TierAssessment).where(TierAssessment.period == period))
+def tier_rows(
+    session: Session, period: str, codes: Collection[str] | None = None
+) -> dict[str, TierAssessment]:
+    """The stored tiers of every IMP (or of `codes`) for one period, per IMP code."""
+    stmt = select(TierAssessment).where(TierAssessment.period == period)
+    if codes is not None:
+        stmt = stmt.where(TierAssessment.imp_code.in_(list(codes)))
+    rows = session.scalars(stmt)
     return {row.imp_code: row for row in rows}
 
 

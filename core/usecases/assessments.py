@@ -29,7 +29,7 @@ from core.store.db import advisory_lock
 from core.store.facts import facts_from_row
 from core.store.models import Fact, Family, RiskAssessment, Submission, TierAssessment, utcnow
 
-_TOUCHED = "pantau.touched_imp_periods"
+TOUCHED = "pantau.touched_imp_periods"  # (IMP, period) pairs a unit of work touched
 
 
 @dataclass(frozen=True)
@@ -119,22 +119,10 @@ def touch_retracted_imp_periods(step: Step, submission: Submission, fact: Fact) 
 def _touch(session: Session, imp: str, periods: Iterable[str]) -> None:
     # A Sub-PPKBD's or Kelompok KB's activity is evidence for its parent IMP too.
     periods = list(periods)
-    touched = session.info.setdefault(_TOUCHED, set())
+    touched = session.info.setdefault(TOUCHED, set())
     touched.update((imp, p) for p in periods)
     for parent in scores.parent_codes(session, imp):
         touched.update((parent, p) for p in periods)
-
-
-def rescore_touched_imps(step: Step) -> int:
-    """Recompute every (IMP, period) touched in this unit of work, once each; return how many."""
-    touched = step.session.info.pop(_TOUCHED, set())
-    # A profile counts for up to a year ahead; periods that have not started yet are scored
-    # when they do (by the first submission in them, or `pantau score imp`), not now as Dasar.
-    current = utcnow().strftime("%Y-%m")
-    started = sorted((imp, p) for imp, p in touched if period_months(p)[0] <= current)
-    for imp, period in started:
-        recompute_imp(step.session, imp, period, step.rules)
-    return len(started)
 
 
 # -- families -------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ storing exactly what the one-at-a-time steps store (same rows, same order, same 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from sqlalchemy.orm import Session
 
@@ -27,7 +27,7 @@ from core.store import scores
 from core.store.db import advisory_locks
 from core.store.facts import facts_from_row
 from core.store.models import Family, RiskAssessment, Submission, utcnow
-from core.usecases.assessments import _month_shift, store_tier
+from core.usecases.assessments import TOUCHED, Step, _month_shift, store_tier
 
 Progress = Callable[[int, int], None] | None
 
@@ -38,8 +38,13 @@ def recompute_imps(
     rules: Rules,
     index: scores.ImpIndex,
     progress: Progress = None,
+    codes: Collection[str] | None = None,
 ) -> list[ImpAssessment]:
-    """recompute_imp() of every (IMP, period) of todo, in its order; the results."""
+    """recompute_imp() of every (IMP, period) of todo, in its order; the results.
+
+    `codes`: read the facts and tiers of these IMPs only (todo's and their children), not
+    every IMP's (see recompute_touched).
+    """
     # Every lock first, in todo's (sorted) order as recompute_imp takes them one by one, so a
     # worker scoring one of these IMP-periods has committed before its period's facts are read.
     advisory_locks(session, [f"imp:{imp}:{period}" for imp, period in todo])
@@ -48,8 +53,8 @@ def recompute_imps(
     for n, (imp, period) in enumerate(todo, start=1):
         if period not in by_period:
             by_period[period] = (
-                _period_facts(session, period, rules),
-                scores.tier_rows(session, period),
+                _period_facts(session, period, rules, codes),
+                scores.tier_rows(session, period, codes),
             )
         facts, tiers = by_period[period]
         children = [f for child in index.children.get(imp, []) for f in facts.get(child, [])]
@@ -69,11 +74,43 @@ def recompute_imps(
     return results
 
 
-def _period_facts(session: Session, period: str, rules: Rules) -> dict[str, list[Facts]]:
+def recompute_touched(
+    session: Session, todo: Sequence[tuple[str, str]], rules: Rules
+) -> list[ImpAssessment]:
+    """recompute_imps() of what one unit of work touched: their and their children's rows only.
+
+    A batch of 20 reports touches a few dozen IMP-periods; one at a time that was four
+    queries each, most of a processed submission's time.
+    """
+    if not todo:
+        return []
+    imps = {imp for imp, _ in todo}
+    index = scores.imp_index(session, imps)
+    # The todo's own codes whether registered or not: an unregistered one has a tier too.
+    codes = imps | {child for kids in index.children.values() for child in kids}
+    return recompute_imps(session, todo, rules, index, codes=codes)
+
+
+def rescore_touched_imps(step: Step) -> int:
+    """Recompute every (IMP, period) touched in this unit of work, once each; return how many."""
+    touched = step.session.info.pop(TOUCHED, set())
+    # A profile counts for up to a year ahead; periods that have not started yet are scored
+    # when they do (by the first submission in them, or `pantau score imp`), not now as Dasar.
+    current = utcnow().strftime("%Y-%m")
+    started = sorted((imp, p) for imp, p in touched if period_months(p)[0] <= current)
+    recompute_touched(step.session, started, step.rules)
+    return len(started)
+
+
+def _period_facts(
+    session: Session, period: str, rules: Rules, codes: Collection[str] | None = None
+) -> dict[str, list[Facts]]:
     # The same window as assessments._imp_facts (its months, and profiles young enough).
     months = period_months(period)
     first_profile = _month_shift(months[0], -rules.imp.profile_max_age_months)
-    rows = scores.imp_fact_rows_by_imp(session, IMP_FORMS, months, PROFILE_FORM, first_profile)
+    rows = scores.imp_fact_rows_by_imp(
+        session, IMP_FORMS, months, PROFILE_FORM, first_profile, codes
+    )
     return {imp: [facts_from_row(r) for r in facts] for imp, facts in rows.items()}
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from core.domain.facts import Facts
 from core.domain.scoring import FAMILY_FORM, IMP_FORMS
 from core.store.models import Fact, Submission
-from core.usecases import alerts, assessments
+from core.usecases import alerts, assessments, batch_scoring
 from core.usecases.assessments import Step
 
 OnFacts = Callable[[Step, Submission, Facts], None]
@@ -46,7 +46,7 @@ JOBS: dict[str, Steps] = {
     **{form: IMP_EVIDENCE for form in IMP_FORMS},
 }
 
-AFTER_BATCH: tuple[AfterBatch, ...] = (assessments.rescore_touched_imps,)
+AFTER_BATCH: tuple[AfterBatch, ...] = (batch_scoring.rescore_touched_imps,)
 
 # Domain events (recorded in `domain_events`) and the steps that react to them, in the same
 # unit of work: an alert and its deliveries commit with the finding that caused them.
