@@ -55,7 +55,9 @@ class DistrictNumbers:
 
 def score_unscored(session: Session, rules: Rules, period: str, prefix: str = DEMO_PREFIX) -> int:
     """Score the period for every active IMP under prefix that has no tier for it yet."""
-    from core.usecases.assessments import Step, recompute_imp
+    from core.store.scores import imp_index
+    from core.usecases.assessments import Step
+    from core.usecases.batch_scoring import recompute_imps
     from core.usecases.processing import dispatch_events
 
     scored = set(
@@ -67,8 +69,9 @@ def score_unscored(session: Session, rules: Rules, period: str, prefix: str = DE
         )
     ).all()
     missing = [c for c in codes if c not in scored]
-    for code in missing:
-        recompute_imp(session, code, period, rules)
+    # Together (the period's facts read once): one at a time this held SQLite's write lock for
+    # 15 s, and the worker's last deliveries waited it out and failed.
+    recompute_imps(session, sorted((code, period) for code in missing), rules, imp_index(session))
     dispatch_events(Step(session, rules))
     return len(missing)
 

@@ -60,14 +60,16 @@ def deliver(
     """Try to send one delivery now."""
     if not run_unit(factory, lambda s: store.claim_delivery(s, delivery_id, CLAIM_LEASE)):
         return Delivered("skipped")
-    with factory() as session:
-        channel_name, message, attempts = _outgoing(session, delivery_id, public_url)
+    # Claimed: from here a failure to read or to record leaves the delivery "sending" until
+    # the claim lapses, so each waits out a busy database (run_unit) instead of giving up.
+    channel_name, message, attempts = run_unit(
+        factory, lambda session: _outgoing(session, delivery_id, public_url)
+    )
     try:
         channel_for(channel_name).send(message)
     except ChannelError as exc:
         return _record_failure(factory, delivery_id, attempts, exc, policy)
-    # Sent: recording it must not give up on a busy database, or the claim would lapse and
-    # the message go out a second time (run_unit waits out a locked database a few times).
+    # Sent: given up here, the lapsed claim would send the message a second time.
     run_unit(factory, partial(_mark_sent, delivery_id))
     return Delivered("sent")
 
