@@ -126,6 +126,7 @@ def _process_in_batches(app: Any, ids: list[int], rules: Any, size: int) -> int:
     again. On SQLite a unit holds the one write lock the webhook waits for (5 s at most): 100
     family surveys with their alerts took 5 s and more, and deliveries were refused.
     """
+    size = max(1, size)
     done, start, n = 0, 0, min(size, BATCH)  # grows to `size` while units stay quick
     while start < len(ids):
         unit = ids[start : start + n]

@@ -114,8 +114,12 @@ def _parse(
 
 
 def _record_keys(row: dict[str, Any]) -> list[tuple[str, str | None, object]]:
-    # Two rows are versions of one record when they share a root id or a server id.
-    keys: list[tuple[str, str | None, object]] = [("root", row["asset_uid"], row["root_id"])]
+    # Two rows are versions of one record when they share a root id or a server id; two with
+    # one instance id (malformed, but possible) are one submission twice.
+    keys: list[tuple[str, str | None, object]] = [
+        ("root", row["asset_uid"], row["root_id"]),
+        ("instance", None, row["instance_id"]),
+    ]
     if row["record_id"] is not None:
         keys.append(("id", row["asset_uid"], row["record_id"]))
     return keys

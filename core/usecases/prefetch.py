@@ -21,7 +21,7 @@ def prefetched(pages: Iterable[T], ahead: int = 1) -> Iterator[T]:
 
     An error reading (a 500 after its retries, a timeout) comes out where its page would
     have. When the consumer stops early (an error storing), the reader stops after the
-    request it is in; it holds no more than `ahead` pages in memory.
+    request it is in; besides the consumer's, it holds `ahead` pages queued and one in hand.
     """
     items: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=ahead)
     stop = threading.Event()

@@ -94,3 +94,15 @@ def test_receive_page__pseudonymises_and_stores_what_receive_would(
     assert {k: v for k, v in paged.raw.items() if k not in ("_id", "_uuid", "meta/instanceID")} == {
         k: v for k, v in single.raw.items() if k not in ("_id", "_uuid", "meta/instanceID")
     }
+
+
+def test_receive_page__one_instance_id_twice_in_a_page_is_stored_once(
+    kobo_sandbox, meeting_form, session_factory
+):
+    # Malformed upstream (two roots for one instance id): answered as receive() would.
+    a = submit_and_read(kobo_sandbox, meeting_form, meeting_answers(women=1))
+    b = {**a, "meta/rootUuid": "uuid:another-root", "_id": a["_id"] + 1}
+    with session_scope(session_factory) as s:
+        answers = receive_page(s, [a, b], source="pull", secret=SECRET)
+    assert [x.outcome for x in answers] == ["created", "duplicate"]
+    assert len(_rows(session_factory)) == 1
