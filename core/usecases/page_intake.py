@@ -12,7 +12,7 @@ through `receive()` one by one, so every rule of intake holds for it unchanged.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import DataError, IntegrityError
@@ -24,7 +24,7 @@ from core.store import inserts
 from core.store import submissions as store
 from core.store.facts import contract
 from core.store.keys import check_key
-from core.usecases.form_refs import FormRef, resolve_form
+from core.usecases.form_refs import resolve_form
 from core.usecases.intake import Received, receive, settle_chain, version_row
 
 
@@ -59,8 +59,7 @@ def receive_page(
     Does not commit. Raises what receive() raises (PseudonymKeyMismatch, a lost connection).
     """
     keyring = as_keyring(secret)
-    forms = _Forms(session, server)
-    parsed = [_parse(forms, rec, keyring, server, source) for rec in records]
+    parsed = [_parse(session, rec, keyring, server, source) for rec in records]
     shared = Counter(key for row in parsed if row is not None for key in _record_keys(row))
     new = [
         _New(i, row)
@@ -77,25 +76,8 @@ def receive_page(
     return [answers[i] for i in range(len(records))]
 
 
-@dataclass
-class _Forms:
-    """resolve_form() once per asset and version of a page (a page is mostly one version)."""
-
-    session: Session
-    server: str
-    known: dict[tuple[str, str | None], FormRef] = field(default_factory=dict)
-
-    def resolve(self, asset_uid: str, version: str | None) -> FormRef:
-        ref = self.known.get((asset_uid, version))
-        if ref is None:
-            ref = self.known[asset_uid, version] = resolve_form(
-                self.session, self.server, asset_uid, version
-            )
-        return ref
-
-
 def _parse(
-    forms: _Forms, rec: Any, keyring: Keyring, server: str, source: str
+    session: Session, rec: Any, keyring: Keyring, server: str, source: str
 ) -> dict[str, Any] | None:
     """The new version's row, or None for what only receive() may judge (it says why)."""
     if not isinstance(rec, dict):
@@ -107,7 +89,7 @@ def _parse(
         asset_uid, version = server_form(raw)
         if not asset_uid:
             return None
-        ref = forms.resolve(asset_uid, version)
+        ref = resolve_form(session, server, asset_uid, version)
         return version_row(raw, ids, server, source, ref)
     except IntakeRejected:
         return None
