@@ -38,7 +38,7 @@ _PSEUDONYM = re.compile(rf"{_TOKEN}\Z")
 # A KK/NIK is 16 digits; longer runs (two numbers typed together, a typo) are treated alike.
 # `\d` matches every script's digits (fullwidth ３２７７… too). Pseudonyms are skipped: their
 # hex may hold a run of digits.
-_NUMBER_OR_TOKEN = re.compile(rf"(?P<token>{_TOKEN})|(?<!\d)(?P<number>\d{{16,}})(?!\d)")
+NUMBER_OR_TOKEN = re.compile(rf"(?P<token>{_TOKEN})|(?<!\d)(?P<number>\d{{16,}})(?!\d)")
 TOKENS = re.compile(_TOKEN)
 BLANK = "################"
 _CHECK_SALT = b"pantau-pseudonym-key-check-v1"
@@ -152,7 +152,7 @@ def pseudonymise(
         for key, value in raw.items():
             name = key.rsplit("/", 1)[-1] if isinstance(key, str) else key
             if name in identifying:
-                out[key] = _identifying(value, keyring)
+                out[key] = identifying_value(value, keyring)
             elif key in ID_KEYS:
                 out[key] = value
             else:
@@ -161,15 +161,16 @@ def pseudonymise(
     return _scalar(raw, keyring)
 
 
-def _identifying(value: Any, keyring: Keyring) -> Any:
+def identifying_value(value: Any, keyring: Keyring) -> Any:
+    """The answer of an identifying field as stored: its pseudonym, whatever its JSON type."""
     if value is None or isinstance(value, bool) or value == "":
         return value  # unanswered, or a yes/no: nothing that identifies anyone
     if isinstance(value, str):
         return value if is_pseudonym(value) else keyring.pseudonym(value)
     if isinstance(value, list):
-        return [_identifying(v, keyring) for v in value]
+        return [identifying_value(v, keyring) for v in value]
     if isinstance(value, dict):
-        return {k: _identifying(v, keyring) for k, v in value.items()}
+        return {k: identifying_value(v, keyring) for k, v in value.items()}
     return keyring.pseudonym(_number_text(value))
 
 
@@ -206,7 +207,7 @@ def redact_text(text: str, secret: bytes | Keyring) -> str:
         digits = "".join(str(int(c)) for c in match.group("number"))  # ３ -> 3
         return keyring.pseudonym(digits)
 
-    return _NUMBER_OR_TOKEN.sub(_swap, text)
+    return NUMBER_OR_TOKEN.sub(_swap, text)
 
 
 def blank_numbers(text: str) -> str:
@@ -215,7 +216,7 @@ def blank_numbers(text: str) -> str:
     def _swap(match: re.Match[str]) -> str:
         return match.group("token") or BLANK
 
-    return _NUMBER_OR_TOKEN.sub(_swap, text)
+    return NUMBER_OR_TOKEN.sub(_swap, text)
 
 
 def shown(value: Any, limit: int = 40) -> str:

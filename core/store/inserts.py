@@ -127,7 +127,9 @@ def insert_checked(
     return None if row is None else (row[0], bool(row[1]))
 
 
-def insert_many(session: Session, rows: list[dict[str, Any]]) -> dict[str, tuple[int, bool]]:
+def insert_many(
+    session: Session, rows: list[dict[str, Any]], raw_texts: list[str | None] | None = None
+) -> dict[str, tuple[int, bool]]:
     """Insert new records' first versions together; {instance id: (id, maybe other versions)}.
 
     An instance id already stored is left alone and missing from the answer. The caller holds
@@ -135,6 +137,7 @@ def insert_many(session: Session, rows: list[dict[str, Any]]) -> dict[str, tuple
     record: unlike insert_checked, this reads neither the key check nor the other rows sent.
     "Maybe": a stored row with the same root id under another asset counts too (root ids are
     UUIDs: never, in practice); the caller settles such a record's chain, which is exact.
+    `raw_texts`: each row's `raw` already as JSON (or None), so it is not serialised again.
     """
     if not rows:
         return {}
@@ -142,7 +145,7 @@ def insert_many(session: Session, rows: list[dict[str, Any]]) -> dict[str, tuple
         # The whole chunk as one jsonb parameter: a short statement PostgreSQL unpacks in C.
         # A multi-row VALUES of 17 placeholders a row cost more in psycopg's parsing of the
         # query text than the insert took on the server.
-        body = json.dumps(rows, default=_json_value, ensure_ascii=False)
+        body = _pg_rows(rows, raw_texts or [None] * len(rows))
         result = session.connection().execute(_PG_INSERT_MANY, {"rows": body})
     else:
         # SQLAlchemy's "insertmanyvalues": multi-row INSERTs; SQLite has no round trips anyway.
@@ -172,6 +175,22 @@ def _sqlite_insert_many() -> Insert:
     return stmt.on_conflict_do_nothing(index_elements=[table.c.instance_id]).returning(
         table.c.instance_id, table.c.id, literal_column(_OTHERS)
     )
+
+
+def _pg_rows(rows: list[dict[str, Any]], raw_texts: list[str | None]) -> str:
+    """The rows as one JSON array, each raw JSON text spliced in as it is."""
+    parts = []
+    for row, raw in zip(rows, raw_texts, strict=True):
+        if raw is None:
+            parts.append(json.dumps(row, default=_json_value, ensure_ascii=False))
+        else:
+            rest = {k: v for k, v in row.items() if k != "raw"}
+            parts.append('{"raw": ' + raw + ", " + _dumps(rest)[1:])
+    return "[" + ", ".join(parts) + "]"
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=_json_value, ensure_ascii=False)
 
 
 def _json_value(value: Any) -> str:

@@ -12,6 +12,7 @@ through `receive()` one by one, so every rule of intake holds for it unchanged.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from core.domain.privacy import Keyring, as_keyring, pseudonymise
+from core.domain.screening import Screened, screen
 from core.domain.submissions import IntakeRejected, check_storable, identity, server_form
 from core.store import inserts
 from core.store import submissions as store
@@ -34,6 +36,7 @@ class _New:
 
     index: int
     row: dict[str, Any]
+    text: str | None  # the row's raw as JSON, when screening made it
 
     @property
     def record(self) -> tuple[str, int | None]:
@@ -46,6 +49,15 @@ class _New:
         return record_id if record_id is not None else root
 
 
+def screen_page(records: Sequence[Any], secret: bytes | Keyring) -> list[Screened | None]:
+    """Each record screened (pseudonymised and serialised), or None for the careful path.
+
+    Pure: the pull runs it in the thread that reads the pages, beside the database work.
+    """
+    keyring, identifying = as_keyring(secret), contract().identifying
+    return [screen(rec, keyring, identifying) for rec in records]
+
+
 def receive_page(
     session: Session,
     records: list[Any],
@@ -53,17 +65,24 @@ def receive_page(
     source: str,
     secret: bytes | Keyring,
     server: str = "kobo",
+    screened: Sequence[Screened | None] | None = None,
 ) -> list[Received]:
     """What receive() would say of each record, in order; new records stored together.
 
+    `screened`: screen_page() of records, if the caller made it already (with these keys).
     Does not commit. Raises what receive() raises (PseudonymKeyMismatch, a lost connection).
     """
     keyring = as_keyring(secret)
-    parsed = [_parse(session, rec, keyring, server, source) for rec in records]
+    if screened is None:
+        screened = screen_page(records, keyring)
+    parsed = [
+        _parse(session, rec, s, keyring, server, source)
+        for rec, s in zip(records, screened, strict=True)
+    ]
     shared = Counter(key for row in parsed if row is not None for key in _record_keys(row))
     new = [
-        _New(i, row)
-        for i, row in enumerate(parsed)
+        _New(i, row, s.text if s is not None else None)
+        for i, (row, s) in enumerate(zip(parsed, screened, strict=True))
         if row is not None
         and row["deprecated_id"] is None
         and row["form_id"] is not None
@@ -77,14 +96,22 @@ def receive_page(
 
 
 def _parse(
-    session: Session, rec: Any, keyring: Keyring, server: str, source: str
+    session: Session,
+    rec: Any,
+    screened: Screened | None,
+    keyring: Keyring,
+    server: str,
+    source: str,
 ) -> dict[str, Any] | None:
     """The new version's row, or None for what only receive() may judge (it says why)."""
     if not isinstance(rec, dict):
         return None
     try:
-        check_storable(rec)
-        raw = pseudonymise(rec, keyring, contract().identifying)
+        if screened is not None:
+            raw = screened.record
+        else:
+            check_storable(rec)
+            raw = pseudonymise(rec, keyring, contract().identifying)
         ids = identity(raw)
         asset_uid, version = server_form(raw)
         if not asset_uid:
@@ -115,7 +142,7 @@ def _store_new(
     store.lock_records(session, server, [(n.row["asset_uid"], n.lock_key) for n in new])
     try:
         with session.begin_nested():
-            inserted = inserts.insert_many(session, [n.row for n in new])
+            inserted = inserts.insert_many(session, [n.row for n in new], [n.text for n in new])
     except (DataError, IntegrityError):
         # A value the database refuses: receive() finds which record, keeps it as a dead
         # letter and stores the others.

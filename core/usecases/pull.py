@@ -8,7 +8,7 @@ duplicates.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,13 +21,14 @@ from core.clients.central import CentralClient, CentralSubmission, Watermark
 from core.clients.kobo import KoboClient
 from core.domain.privacy import Keyring
 from core.domain.rules import Rules
+from core.domain.screening import Screened
 from core.store.db import run_unit
 from core.store.locks import LockBusy, lease, renew
 from core.store.models import utcnow
 from core.store.submissions import pull_cursor
 from core.usecases.central_trash import apply_central_trash
 from core.usecases.intake import IntakeCounts
-from core.usecases.page_intake import receive_page
+from core.usecases.page_intake import receive_page, screen_page
 from core.usecases.prefetch import prefetched
 from core.usecases.pull_args import Since, parse_since
 
@@ -82,10 +83,14 @@ class Puller:
         return f"pull:{self.report.server}:{self.report.asset_uid}"
 
     def store(
-        self, records: list[Any], move_cursor: Callable[[Session], None] | None = None
+        self,
+        records: list[Any],
+        move_cursor: Callable[[Session], None] | None = None,
+        screened: Sequence[Screened | None] | None = None,
     ) -> list[int]:
         """Store records (and move the cursor) in one short unit of work; ids to process."""
-        work = partial(_store_chunk, records, self.report.server, self.secret, move_cursor)
+        server, secret = self.report.server, self.secret
+        work = partial(_store_chunk, records, server, secret, move_cursor, screened)
         ids, counts = run_unit(self.factory, work)
         self.report.fetched += len(records)
         self.report.count(counts)
@@ -108,11 +113,15 @@ def _store_chunk(
     server: str,
     secret: bytes | Keyring,
     move_cursor: Callable[[Session], None] | None,
+    screened: Sequence[Screened | None] | None,
     session: Session,
 ) -> tuple[list[int], IntakeCounts]:
     counts = IntakeCounts()
     ids = []
-    for received in receive_page(session, records, source="pull", server=server, secret=secret):
+    answers = receive_page(
+        session, records, source="pull", server=server, secret=secret, screened=screened
+    )
+    for received in answers:
         counts.add(received)
         if received.process_id is not None:
             ids.append(received.process_id)
@@ -193,8 +202,10 @@ def pull_kobo(
             stamp = given.strftime("%Y-%m-%dT%H:%M:%S")
             start, query = 0, {"_submission_time": {"$gte": stamp}}
         pages = client.data.iter_after(asset_uid, start, query=query, page_size=1000)
-        for page in prefetched(pages):  # the next page is read while this one is stored
-            new_ids = _store_kobo_page(p, asset_uid, page.results)
+        # The next page is read and screened (a pure step) in a thread while the database
+        # stores this one.
+        for page, screened in prefetched(_screened(pages, secret)):
+            new_ids = _store_kobo_page(p, asset_uid, page.results, screened)
             p.report.cursor = str(run_unit(factory, partial(_cursor_value, asset_uid)))
             p.announce(
                 new_ids,
@@ -204,15 +215,23 @@ def pull_kobo(
         return p.report
 
 
-def _store_kobo_page(p: Puller, asset_uid: str, results: list[Any]) -> list[int]:
+def _screened(pages: Iterable[Any], secret: bytes | Keyring) -> Iterator[tuple[Any, list[Any]]]:
+    for page in pages:
+        yield page, screen_page(page.results, secret)
+
+
+def _store_kobo_page(
+    p: Puller, asset_uid: str, results: list[Any], screened: list[Screened | None]
+) -> list[int]:
     top = max((r["_id"] for r in results if isinstance(r.get("_id"), int)), default=0)
-    chunks = [results[i : i + CHUNK] for i in range(0, len(results), CHUNK)] or [[]]
+    starts = range(0, len(results), CHUNK) or range(1)
     new_ids: list[int] = []
-    for n, chunk in enumerate(chunks):
+    for i in starts:
         # The cursor moves with the page's last chunk: a crash re-reads at most one page, and
         # what was already stored comes back as duplicates.
-        last = n == len(chunks) - 1
-        new_ids += p.store(chunk, partial(_move_kobo_cursor, asset_uid, top) if last else None)
+        last = i + CHUNK >= len(results)
+        move = partial(_move_kobo_cursor, asset_uid, top) if last else None
+        new_ids += p.store(results[i : i + CHUNK], move, screened[i : i + CHUNK])
     return new_ids
 
 

@@ -1,11 +1,12 @@
 """A pulled page stored together (receive_page) answers and stores as receive() would."""
 
+import pytest
 from sqlalchemy import select
 
 from core.store.db import session_scope
 from core.store.models import DeadLetter, Submission
 from core.usecases.intake import receive
-from core.usecases.page_intake import receive_page
+from core.usecases.page_intake import receive_page, screen_page
 from tests.integration.intake.conftest import submit_and_read
 from tests.support.submissions import meeting_answers
 
@@ -73,14 +74,22 @@ def test_receive_page__a_mixed_page_is_answered_record_by_record(
     assert any("NUL" in r for r in reasons)
 
 
+@pytest.mark.parametrize(
+    ("extra", "screened"),
+    [
+        # A KK in free text: the careful path (check_storable, pseudonymise) replaces it.
+        ({"pertemuan/catatan": "KK 3277010101200012"}, False),
+        # An identifying answer, text beyond ASCII and a line break: the screened fast path.
+        ({"grp/nik": "3277010101200012", "pertemuan/catatan": 'Kader ✓\nRW 03 — "ya"'}, True),
+    ],
+    ids=["careful", "screened"],
+)
 def test_receive_page__pseudonymises_and_stores_what_receive_would(
-    kobo_sandbox, meeting_form, session_factory
+    kobo_sandbox, meeting_form, session_factory, extra, screened
 ):
-    a = submit_and_read(
-        kobo_sandbox,
-        meeting_form,
-        {**meeting_answers(), "pertemuan/catatan": "KK 3277010101200012"},
-    )
+    answers = meeting_answers()
+    a = {**submit_and_read(kobo_sandbox, meeting_form, answers), **extra}
+    assert (screen_page([a], SECRET)[0] is not None) is screened
     b = {**a, "meta/instanceID": "uuid:b-1", "_uuid": "b-1", "_id": a["_id"] + 1}
     with session_scope(session_factory) as s:
         by_page = receive_page(s, [a], source="pull", secret=SECRET)[0]
