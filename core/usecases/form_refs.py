@@ -6,7 +6,9 @@ Looked up in our publications; a known version is cached for the life of the pro
 from __future__ import annotations
 
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from core.store import submissions as store
@@ -21,7 +23,11 @@ class FormRef:
     version_known: bool
 
 
-_KNOWN_FORMS: dict[tuple[str, str, str, str | None], FormRef] = {}
+# Per database (engine): rendering or hashing its URL for every record cost more than the
+# rest of the lookup.
+_KNOWN_FORMS: WeakKeyDictionary[Engine, dict[tuple[str, str, str | None], FormRef]] = (
+    WeakKeyDictionary()
+)
 
 
 def resolve_form(
@@ -33,12 +39,17 @@ def resolve_form(
     # A publication, once recorded, never changes or goes away, so a version we know is cached
     # for the life of the process (the webhook would otherwise join on every delivery).
     # Unknown ones are looked up every time: they may be published a minute from now.
-    key = (str(session.get_bind().url), server, asset_uid, version)
-    ref = _KNOWN_FORMS.get(key)
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    known = _KNOWN_FORMS.get(engine)
+    if known is None:
+        known = _KNOWN_FORMS[engine] = {}
+    key = (server, asset_uid, version)
+    ref = known.get(key)
     if ref is None:
         ref = _lookup_form(session, server, asset_uid, version)
-        if ref.version_known and len(_KNOWN_FORMS) < 10_000:
-            _KNOWN_FORMS[key] = ref
+        if ref.version_known and len(known) < 10_000:
+            known[key] = ref
     return ref
 
 
