@@ -1,17 +1,19 @@
 """Pull what webhooks missed: Kobo by `_id` above a cursor, ODK Central by `updatedAt`.
 
 One dispatcher (`pull`) for both servers. Records are stored through the same door as the
-webhook (`core.usecases.intake.receive`), in short transactions: a chunk of records and the
-cursor move together, so a crash re-reads at most one page and what was stored comes back as
-duplicates.
+webhook (`core.usecases.intake.receive`, or `page_intake` for a page of new records), in short
+transactions. The cursor moves only once a page is stored (with its last chunk, or on
+PostgreSQL, where a page's chunks are stored side by side, right after them), so a crash
+re-reads at most one page and what was stored comes back as duplicates.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -26,6 +28,7 @@ from core.store.db import run_unit
 from core.store.locks import LockBusy, lease, renew
 from core.store.models import utcnow
 from core.store.submissions import pull_cursor
+from core.usecases.central_rows import central_to_kobo_dict
 from core.usecases.central_trash import apply_central_trash
 from core.usecases.intake import IntakeCounts
 from core.usecases.page_intake import receive_page, screen_page
@@ -37,6 +40,8 @@ LEASE = timedelta(seconds=60)
 # Records stored per transaction: short transactions keep SQLite's single write lock free for
 # the webhook between chunks (a 1,000-record page held it for seconds).
 CHUNK = 500
+# Chunks of a page stored side by side on PostgreSQL (see _writers).
+WRITERS = 2
 CENTRAL_BATCH = 500
 
 Progress = Callable[[str], None]
@@ -89,9 +94,22 @@ class Puller:
         screened: Sequence[Screened | None] | None = None,
     ) -> list[int]:
         """Store records (and move the cursor) in one short unit of work; ids to process."""
+        return self.tally(records, self.store_unit(records, move_cursor, screened))
+
+    def store_unit(
+        self,
+        records: list[Any],
+        move_cursor: Callable[[Session], None] | None = None,
+        screened: Sequence[Screened | None] | None = None,
+    ) -> tuple[list[int], IntakeCounts]:
+        """store() without the tally: safe to run in a writer thread."""
         server, secret = self.report.server, self.secret
         work = partial(_store_chunk, records, server, secret, move_cursor, screened)
-        ids, counts = run_unit(self.factory, work)
+        return run_unit(self.factory, work)
+
+    def tally(self, records: list[Any], stored: tuple[list[int], IntakeCounts]) -> list[int]:
+        """Count a stored chunk in the report; its ids to process."""
+        ids, counts = stored
         self.report.fetched += len(records)
         self.report.count(counts)
         return ids
@@ -204,14 +222,15 @@ def pull_kobo(
         pages = client.data.iter_after(asset_uid, start, query=query, page_size=1000)
         # The next page is read and screened (a pure step) in a thread while the database
         # stores this one.
-        for page, screened in prefetched(_screened(pages, secret)):
-            new_ids = _store_kobo_page(p, asset_uid, page.results, screened)
-            p.report.cursor = str(run_unit(factory, partial(_cursor_value, asset_uid)))
-            p.announce(
-                new_ids,
-                f"{asset_uid}: page {p.report.pages + 1}, "
-                f"{p.report.fetched} records, {p.report.created} new",
-            )
+        with _writers(factory) as writers:
+            for page, screened in prefetched(_screened(pages, secret)):
+                new_ids = _store_kobo_page(p, asset_uid, page.results, screened, writers)
+                p.report.cursor = str(run_unit(factory, partial(_cursor_value, asset_uid)))
+                p.announce(
+                    new_ids,
+                    f"{asset_uid}: page {p.report.pages + 1}, "
+                    f"{p.report.fetched} records, {p.report.created} new",
+                )
         return p.report
 
 
@@ -220,19 +239,49 @@ def _screened(pages: Iterable[Any], secret: bytes | Keyring) -> Iterator[tuple[A
         yield page, screen_page(page.results, secret)
 
 
+@contextmanager
+def _writers(factory: sessionmaker[Session]) -> Iterator[ThreadPoolExecutor | None]:
+    """Threads that store a page's chunks side by side, on PostgreSQL only.
+
+    While one chunk's INSERT runs on the server, the other chunk's rows are built here, and
+    the server works on both at once. SQLite has one writer at a time: nothing to gain.
+    """
+    bind = factory.kw.get("bind")
+    if bind is None or bind.dialect.name != "postgresql":
+        yield None
+        return
+    with ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="pull-writer") as pool:
+        yield pool
+
+
 def _store_kobo_page(
-    p: Puller, asset_uid: str, results: list[Any], screened: list[Screened | None]
+    p: Puller,
+    asset_uid: str,
+    results: list[Any],
+    screened: list[Screened | None],
+    writers: ThreadPoolExecutor | None,
 ) -> list[int]:
     top = max((r["_id"] for r in results if isinstance(r.get("_id"), int)), default=0)
-    starts = range(0, len(results), CHUNK) or range(1)
-    new_ids: list[int] = []
-    for i in starts:
-        # The cursor moves with the page's last chunk: a crash re-reads at most one page, and
-        # what was already stored comes back as duplicates.
-        last = i + CHUNK >= len(results)
-        move = partial(_move_kobo_cursor, asset_uid, top) if last else None
-        new_ids += p.store(results[i : i + CHUNK], move, screened[i : i + CHUNK])
-    return new_ids
+    move = partial(_move_kobo_cursor, asset_uid, top)
+    chunks = [
+        (results[i : i + CHUNK], screened[i : i + CHUNK]) for i in range(0, len(results), CHUNK)
+    ]
+    if writers is None or len(chunks) < 2:
+        new_ids: list[int] = []
+        for n, (chunk, screened_chunk) in enumerate(chunks or [([], [])]):
+            # The cursor moves with the page's last chunk: a crash re-reads at most one page,
+            # and what was already stored comes back as duplicates.
+            last = n == max(len(chunks), 1) - 1
+            new_ids += p.store(chunk, move if last else None, screened_chunk)
+        return new_ids
+    # Side by side: the cursor moves once every chunk of the page is stored, in a unit of
+    # its own. Every chunk ends (stored or failed) before the first error is raised, so no
+    # unit outlives the pull.
+    futures = [writers.submit(p.store_unit, chunk, None, sc) for chunk, sc in chunks]
+    wait(futures)
+    stored = [p.tally(chunk, f.result()) for (chunk, _), f in zip(chunks, futures, strict=True)]
+    run_unit(p.factory, move)
+    return [i for ids in stored for i in ids]
 
 
 def _move_kobo_cursor(asset_uid: str, top: int, session: Session) -> None:
@@ -246,57 +295,6 @@ def _cursor_value(asset_uid: str, session: Session) -> int:
 
 
 # -- ODK Central ----------------------------------------------------------------------------------
-
-
-def central_to_kobo_dict(sub: CentralSubmission, form_id: str) -> dict[str, Any]:
-    """Flatten a Central OData row into Kobo's submission-dict shape, so one intake serves both."""
-    out: dict[str, Any] = {}
-    _flatten(sub.data, "", out)
-    out["meta/instanceID"] = sub.instance_id
-    out["meta/rootUuid"] = sub.id
-    out["_xform_id_string"] = form_id
-    if sub.form_version:
-        out["__version__"] = sub.form_version
-    submitted = sub.submission_date
-    if submitted.tzinfo is not None:
-        submitted = submitted.astimezone(UTC)
-    out["_submission_time"] = submitted.strftime("%Y-%m-%dT%H:%M:%S")  # Kobo's shape: UTC
-    return out
-
-
-def _flatten(node: dict[str, Any], prefix: str, into: dict[str, Any]) -> None:
-    for key, value in node.items():
-        if key.startswith("__") or key.startswith("@"):
-            continue
-        path = f"{prefix}{key}"
-        if isinstance(value, dict):
-            _flatten(value, path + "/", into)
-        elif isinstance(value, list):
-            rows = [_flattened_row(item, path) for item in value]
-            if any(rows):
-                into[path] = [r for r in rows if r]
-        elif value is None or value == "":
-            continue  # unanswered: absent, as Kobo sends it
-        elif isinstance(value, bool):
-            into[path] = "true" if value else "false"
-        else:
-            into[path] = _central_scalar(value)
-
-
-def _flattened_row(item: Any, path: str) -> dict[str, Any]:
-    row: dict[str, Any] = {}
-    if isinstance(item, dict):
-        _flatten(item, path + "/", row)
-    return row
-
-
-def _central_scalar(value: Any) -> str:
-    if isinstance(value, dict) and value.get("type") == "Point":
-        lon, lat, *rest = value.get("coordinates", [0, 0])
-        return " ".join(str(v) for v in [lat, lon, *(rest or [0]), 0])
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def pull_central(
