@@ -185,12 +185,9 @@ def _pg_rows(rows: list[dict[str, Any]], raw_texts: list[str | None]) -> str:
             parts.append(json.dumps(row, default=_json_value, ensure_ascii=False))
         else:
             rest = {k: v for k, v in row.items() if k != "raw"}
-            parts.append('{"raw": ' + raw + ", " + _dumps(rest)[1:])
+            rest_json = json.dumps(rest, default=_json_value, ensure_ascii=False)
+            parts.append('{"raw": ' + raw + ", " + rest_json[1:])  # rest_json: "{...}"
     return "[" + ", ".join(parts) + "]"
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, default=_json_value, ensure_ascii=False)
 
 
 def _json_value(value: Any) -> str:

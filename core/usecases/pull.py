@@ -263,15 +263,14 @@ def _store_kobo_page(
 ) -> list[int]:
     top = max((r["_id"] for r in results if isinstance(r.get("_id"), int)), default=0)
     move = partial(_move_kobo_cursor, asset_uid, top)
-    chunks = [
-        (results[i : i + CHUNK], screened[i : i + CHUNK]) for i in range(0, len(results), CHUNK)
-    ]
+    starts = range(0, len(results), CHUNK) or range(1)  # an empty page still moves the cursor
+    chunks = [(results[i : i + CHUNK], screened[i : i + CHUNK]) for i in starts]
     if writers is None or len(chunks) < 2:
         new_ids: list[int] = []
-        for n, (chunk, screened_chunk) in enumerate(chunks or [([], [])]):
+        for n, (chunk, screened_chunk) in enumerate(chunks, start=1):
             # The cursor moves with the page's last chunk: a crash re-reads at most one page,
             # and what was already stored comes back as duplicates.
-            last = n == max(len(chunks), 1) - 1
+            last = n == len(chunks)
             new_ids += p.store(chunk, move if last else None, screened_chunk)
         return new_ids
     # Side by side: the cursor moves once every chunk of the page is stored, in a unit of
