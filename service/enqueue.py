@@ -6,8 +6,9 @@ thread, which sends them as one `pantau.process_submissions` message at once whe
 and then at most once per `interval` while deliveries keep coming: an idle server still sends
 a lone delivery within milliseconds, a busy one sends a few messages a second whatever the
 rate. The answer never waits for the broker (a hung broker holds only this thread, within
-its socket timeouts); ids the process could not send (a broker down, a process killed first)
-are stored as `received`, and `process_pending` (beat, every minute) picks them up.
+its socket timeouts). A failed send is tried again a few times over some seconds; ids the
+process could not send even so (a broker down for longer, a process killed first) are stored
+as `received`, and `process_pending` (beat, every minute) picks them up.
 """
 
 from __future__ import annotations
@@ -24,17 +25,28 @@ log = logging.getLogger("pantau.webhooks")
 
 # At most this many ids per message: a worker processes them in short units of work anyway.
 MAX_IDS = 500
-# A broker busy for a moment (the embedded one while a worker creates its tables) gets two
-# more tries; a hung one costs at most three socket timeouts, in this thread only.
+# Kombu's own retries, for connection errors only: a hung broker costs at most three socket
+# timeouts a try, in this thread only.
 ENQUEUE_RETRY = {"max_retries": 2, "interval_start": 0.1, "interval_step": 0.4, "interval_max": 1}
+# Our tries after a failed send, whatever the error. On a new embedded broker, a worker and
+# this process both create the queue's row and one of them fails with an IntegrityError that
+# kombu does not retry (seen in the reliability suite: the ids then waited a minute for
+# process_pending). A Redis restart is over within seconds too.
+PAUSES = (0.5, 1.0, 2.0)
 
 
 class Coalescer:
     """Collects ids from request threads; one daemon thread per process sends them in batches."""
 
-    def __init__(self, send: Callable[[list[int]], None], interval: float = 0.2) -> None:
+    def __init__(
+        self,
+        send: Callable[[list[int]], None],
+        interval: float = 0.2,
+        pauses: tuple[float, ...] = PAUSES,
+    ) -> None:
         self._send = send
         self.interval = interval
+        self.pauses = pauses
         self._cond = threading.Condition()
         self._ids: list[int] = []
         self._thread: threading.Thread | None = None
@@ -74,14 +86,23 @@ class Coalescer:
             time.sleep(self.interval)  # the ids arriving meanwhile make the next message
 
     def _deliver(self, ids: list[int]) -> None:
-        try:
-            self._send(ids)
-        except Exception:
-            log.warning(
-                "could not enqueue %d stored submissions (%s…); process_pending will",
-                len(ids),
-                ids[0],
-            )
+        error = ""
+        for pause in (*self.pauses, None):
+            try:
+                self._send(ids)
+                return
+            except Exception as exc:
+                # The class only: a broker's message may quote the statement it failed on.
+                error = exc.__class__.__name__
+            if pause is None or self._closed:  # at exit there is no time to wait
+                break
+            time.sleep(pause)
+        log.warning(
+            "could not enqueue %d stored submissions (%s…, %s); process_pending will",
+            len(ids),
+            ids[0],
+            error,
+        )
 
     def flush(self) -> None:
         """Send what is waiting now and stop the thread (at exit: gunicorn stops a worker)."""

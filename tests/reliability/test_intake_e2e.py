@@ -45,6 +45,24 @@ def _cli(settings, *args, timeout=600):
     return proc.stdout
 
 
+def _state(stack) -> str:
+    """What is stored and how far processing got, with the worker's complaints: a timeout's story."""
+    rows = _latest(stack.factory)
+    statuses = Counter(r.status for r in rows)
+    errors = Counter(r.error for r in rows if r.error)
+    stuck = sorted(r.id for r in rows if r.status != "processed")[:20]
+    complaints = [
+        line
+        for proc in stack.procs
+        for line in proc.output().splitlines()
+        if "ERROR" in line or "WARNING" in line or "Traceback" in line
+    ]
+    return (
+        f"{len(rows)} latest rows, statuses {dict(statuses)}, errors {dict(errors)}, "
+        f"first unprocessed ids {stuck}\n" + "\n".join(complaints[-40:])
+    )
+
+
 def _latest(factory):
     with factory() as s:
         return list(s.scalars(select(Submission).where(Submission.is_latest.is_(True))))
@@ -128,7 +146,12 @@ def test_thousand_submissions_with_duplicates_drops_and_edits_end_exactly_once(s
         rows = _latest(stack.factory)
         return len(rows) == 1000 and all(r.status == "processed" for r in rows)
 
-    wait_for(all_processed, timeout=300, interval=1, what="every record processed")
+    wait_for(
+        all_processed,
+        timeout=300,
+        interval=1,
+        what=lambda: "every record processed\n" + _state(stack),
+    )
     rows = _latest(stack.factory)
     held = {
         (

@@ -59,13 +59,17 @@ def wait_for(
     predicate: Callable[[], object],
     timeout: float = 30,
     interval: float = 0.2,
-    what: str = "condition",
+    what: str | Callable[[], str] = "condition",
 ) -> object:
-    """Poll predicate until it returns something truthy; fail the test after timeout."""
+    """Poll predicate until it returns something truthy; fail the test after timeout.
+
+    `what` may be a callable: it is asked at the timeout, to say what the state was then.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    said = what() if callable(what) else what
+    raise AssertionError(f"timed out after {timeout}s waiting for {said}")

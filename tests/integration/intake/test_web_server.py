@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import socket
+import subprocess
 import threading
 import time
 from contextlib import contextmanager
@@ -13,7 +16,7 @@ import requests
 from sqlalchemy import func, select
 
 from core.store.models import Submission
-from tests.conftest import free_port, make_settings, pantau_env
+from tests.conftest import ROOT, free_port, make_settings, pantau_env
 from tests.integration.intake.conftest import AUTH, submit_and_read
 from tests.support.processes import Proc, wait_for
 from tests.support.submissions import meeting_answers
@@ -130,6 +133,43 @@ def test_serve__a_broker_that_never_answers_does_not_hold_the_delivery(
     with session_factory() as sess:  # stored; process_pending enqueues them later
         rows = sess.scalars(select(Submission)).all()
         assert len(rows) == 3 and {r.status for r in rows} == {"received"}
+
+
+def _queued_ids(client) -> list[int]:
+    """Submission ids in the intake queue's `pantau.process_submissions` messages."""
+    ids: list[int] = []
+    for key in client.scan_iter(match="intake*"):
+        for raw in client.lrange(key, 0, -1):
+            ids += json.loads(base64.b64decode(json.loads(raw)["body"]))[0][0]
+    return ids
+
+
+def test_serve__ids_stored_while_the_broker_is_down_are_sent_once_it_is_back(
+    settings, kobo_sandbox, meeting_form, tmp_path, session_factory
+):
+    import redis
+
+    record = submit_and_read(kobo_sandbox, meeting_form, meeting_answers())
+    port = free_port()
+    ctl = [str(ROOT / "scripts" / "redis-ctl.sh"), str(tmp_path), str(port)]
+    s = make_settings(
+        tmp_path, database_url=settings.database_url, broker_url=f"redis://127.0.0.1:{port}/0"
+    )
+    client = redis.Redis(port=port)
+    try:
+        with _serve(s, tmp_path) as url:
+            resp = requests.post(url + "/webhooks/kobo", json=record, headers=AUTH, timeout=30)
+            assert resp.status_code == 202, resp.text  # stored, whatever the broker
+            # Kombu's own retries are over within a second (ENQUEUE_RETRY); the web's go on.
+            time.sleep(1.5)
+            subprocess.run([*ctl, "start"], check=True, capture_output=True, timeout=60)
+            with session_factory() as sess:
+                stored = sess.scalars(select(Submission.id)).all()
+            wait_for(lambda: _queued_ids(client) == stored, timeout=30, what="the id queued")
+        assert "could not enqueue" not in (tmp_path / "web.log").read_text()
+    finally:
+        client.close()
+        subprocess.run([*ctl, "stop"], check=True, capture_output=True, timeout=60)
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
