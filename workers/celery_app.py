@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from celery import Celery, signals
+from celery.app import trace
 from kombu import Exchange, Queue
 
 from config.settings import Settings, get_settings
@@ -21,6 +22,10 @@ QUEUE_SCORING = "scoring"
 QUEUE_ALERTS = "alerts"
 QUEUE_MAINTENANCE = "maintenance"
 QUEUES = (QUEUE_INTAKE, QUEUE_SCORING, QUEUE_ALERTS, QUEUE_MAINTENANCE)
+
+# Celery logs a task's runtime with every digit ("0.039646029999858s"): 16 of them look like a
+# KK/NIK to the log filter, which blanked the figure. Milliseconds are all anyone reads.
+trace.LOG_SUCCESS = "Task %(name)s[%(id)s] succeeded in %(runtime).3fs: %(return_value)s"
 
 
 @signals.after_setup_logger.connect

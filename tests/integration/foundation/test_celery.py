@@ -1,4 +1,5 @@
 import os
+import re
 import uuid
 
 import pytest
@@ -27,6 +28,9 @@ def _roundtrip(settings, session_factory, tmp_path):
 
         _, detail = wait_for(seen, timeout=60, what=f"worker heartbeat\n{worker.output()}")
         assert detail["pid"] != os.getpid()  # it ran in the worker process, not here
+        # Its runtime is logged readably (every digit of a float made 16 and was blanked).
+        done = r"pantau\.heartbeat\[[0-9a-f-]+\] succeeded in (\d+\.\d{3})s"
+        wait_for(lambda: re.search(done, worker.output()), timeout=30, what="a readable runtime")
     finally:
         worker.stop()
 
