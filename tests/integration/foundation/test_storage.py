@@ -1,3 +1,5 @@
+import time
+
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
@@ -126,3 +128,29 @@ def test_database_errors__never_list_the_bound_parameters(settings):
     assert "[parameters:" not in str(err.value)
     assert "hidden due to hide_parameters" in str(err.value)
     engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_pooled_connection_the_server_ended_is_replaced_at_checkout(settings):
+    # What a PostgreSQL restart does to every idle connection in a web process's pool.
+    engine = make_engine(settings)
+    other = make_engine(settings)
+    try:
+        with engine.connect() as conn:
+            pid = conn.scalar(sa.text("SELECT pg_backend_pid()"))
+        with other.connect() as admin:
+            assert admin.scalar(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+            # pg_terminate_backend only signals: wait until that backend is gone.
+            for _ in range(100):
+                gone = not admin.scalar(
+                    sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p"), {"p": pid}
+                )
+                if gone:
+                    break
+                time.sleep(0.05)
+        with engine.connect() as conn:  # the first statement works, on a new backend
+            assert conn.scalar(sa.text("SELECT pg_backend_pid()")) != pid
+        assert engine.pool.checkedin() == 1  # the dead one was dropped, not kept beside it
+    finally:
+        engine.dispose()
+        other.dispose()
