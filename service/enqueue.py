@@ -52,6 +52,7 @@ class Coalescer:
         self._thread: threading.Thread | None = None
         self._pid = 0
         self._closed = False
+        self._stopping = threading.Event()  # set at exit: a pause between tries ends at once
 
     def add(self, submission_id: int) -> None:
         """Queue one stored id for the next message (sent at once when the sender is idle)."""
@@ -66,6 +67,7 @@ class Coalescer:
         # (gunicorn forks its workers after loading the app).
         self._pid = os.getpid()
         self._closed = False
+        self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="pantau-enqueue", daemon=True)
         self._thread.start()
         atexit.register(self.flush)
@@ -94,9 +96,8 @@ class Coalescer:
             except Exception as exc:
                 # The class only: a broker's message may quote the statement it failed on.
                 error = exc.__class__.__name__
-            if pause is None or self._closed:  # at exit there is no time to wait
+            if pause is None or self._stopping.wait(pause):  # at exit, no time to wait
                 break
-            time.sleep(pause)
         log.warning(
             "could not enqueue %d stored submissions (%s…, %s); process_pending will",
             len(ids),
@@ -108,6 +109,7 @@ class Coalescer:
         """Send what is waiting now and stop the thread (at exit: gunicorn stops a worker)."""
         if self._pid != os.getpid():
             return
+        self._stopping.set()
         with self._cond:
             self._closed = True
             self._cond.notify()
