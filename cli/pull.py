@@ -119,6 +119,7 @@ def _pull_one(factory, settings, server: str, form_id: str, server_id: str, star
     from core.wiring import client_for, keyring_for, rules_for
 
     name = f"{form_id} [{server_id}]"
+    stored: list[int] = []  # handed over page by page, so known whatever happens next
     try:
         with client_for(settings, server) as client, progress(f"pull {name}") as shown:
             report = pull_form(
@@ -129,18 +130,21 @@ def _pull_one(factory, settings, server: str, form_id: str, server_id: str, star
                 rules=rules_for(settings),
                 since=start,
                 progress=lambda line: shown(line.removeprefix(f"{server_id}: ")),
+                on_new=stored.extend,
             )
     except LockBusy as exc:
         click.echo(f"{name}: not pulled: {exc}", err=True)
         return _outcome(form_id, server, server_id, "busy", error=str(exc))
     except RemoteError as exc:
-        # What was committed page by page stays; the next pull resumes from the cursor.
+        # What was committed page by page stays, and is processed; the next pull resumes
+        # from the cursor.
         click.echo(f"{name}: pull failed: {exc}", err=True)
+        process_now(factory, settings, stored)
         return _outcome(form_id, server, server_id, "failed", error=str(exc))
     except DatabaseUnavailable as exc:
         click.echo(f"{name}: pull stopped, {exc} (busy or down)", err=True)
         return _outcome(form_id, server, server_id, "failed", error=str(exc))
-    process_now(factory, settings, report.new_ids)
+    process_now(factory, settings, stored)
     counts = {
         "fetched": report.fetched,
         "new": report.created,

@@ -114,12 +114,16 @@ class Puller:
         self.report.count(counts)
         return ids
 
-    def announce(self, new_ids: list[int], line: str) -> None:
-        """Hand new ids to processing, report progress and keep the lease alive."""
-        self.report.pages += 1
+    def hand_over(self, new_ids: list[int]) -> None:
+        """Hand stored ids to processing."""
         self.report.new_ids.extend(new_ids)
         if self.on_new and new_ids:
             self.on_new(new_ids)
+
+    def announce(self, new_ids: list[int], line: str) -> None:
+        """Hand a page's new ids to processing, report progress and keep the lease alive."""
+        self.report.pages += 1
+        self.hand_over(new_ids)
         if self.progress:
             self.progress(line)
         if not renew(self.factory, self.lease_name, self.owner, LEASE):
@@ -265,22 +269,44 @@ def _store_kobo_page(
     move = partial(_move_kobo_cursor, asset_uid, top)
     starts = range(0, len(results), CHUNK) or range(1)  # an empty page still moves the cursor
     chunks = [(results[i : i + CHUNK], screened[i : i + CHUNK]) for i in starts]
-    if writers is None or len(chunks) < 2:
-        new_ids: list[int] = []
-        for n, (chunk, screened_chunk) in enumerate(chunks, start=1):
-            # The cursor moves with the page's last chunk: a crash re-reads at most one page,
-            # and what was already stored comes back as duplicates.
-            last = n == len(chunks)
-            new_ids += p.store(chunk, move if last else None, screened_chunk)
+    new_ids: list[int] = []
+    try:
+        if writers is None or len(chunks) < 2:
+            for n, (chunk, screened_chunk) in enumerate(chunks, start=1):
+                # The cursor moves with the page's last chunk: a crash re-reads at most one
+                # page, and what was already stored comes back as duplicates.
+                last = n == len(chunks)
+                new_ids += p.store(chunk, move if last else None, screened_chunk)
+            return new_ids
+        _store_side_by_side(p, chunks, writers, new_ids)
+        run_unit(p.factory, move)
         return new_ids
-    # Side by side: the cursor moves once every chunk of the page is stored, in a unit of
-    # its own. Every chunk ends (stored or failed) before the first error is raised, so no
-    # unit outlives the pull.
+    except Exception:
+        # What the page's other chunks stored goes to processing now, not when
+        # process_pending finds it (the cursor stayed: the page comes back as duplicates).
+        p.hand_over(new_ids)
+        raise
+
+
+def _store_side_by_side(
+    p: Puller,
+    chunks: list[tuple[list[Any], list[Screened | None]]],
+    writers: ThreadPoolExecutor,
+    new_ids: list[int],
+) -> None:
+    """Store a page's chunks at once (the cursor moves after, in a unit of its own).
+
+    Every chunk ends (stored or failed) before the first error is raised, so no unit outlives
+    the pull; new_ids gets the ids of every chunk that was stored.
+    """
     futures = [writers.submit(p.store_unit, chunk, None, sc) for chunk, sc in chunks]
     wait(futures)
-    stored = [p.tally(chunk, f.result()) for (chunk, _), f in zip(chunks, futures, strict=True)]
-    run_unit(p.factory, move)
-    return [i for ids in stored for i in ids]
+    for (chunk, _), future in zip(chunks, futures, strict=True):
+        if future.exception() is None:
+            new_ids += p.tally(chunk, future.result())
+    for future in futures:
+        if (error := future.exception()) is not None:
+            raise error
 
 
 def _move_kobo_cursor(asset_uid: str, top: int, session: Session) -> None:

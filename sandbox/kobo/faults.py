@@ -5,6 +5,7 @@ A spec is rules separated by `;`, each `target:action[:key=value...]`:
   action  an HTTP status (429, 500, 502, 503, 504), `slow`, or `drop` (hooks only)
   count=K   apply to the next K matching calls (default 1 unless rate is given)
   rate=F    apply to a fraction F of matching calls, deterministic with seed=N
+  after=N   let the first N matching calls through (a failure on page 2, say)
   retry_after=N  Retry-After header for 429/503;  seconds=S  delay for `slow`
 Example: `data:429:count=3:retry_after=2;data:slow:seconds=1.5;hooks:drop:rate=0.5:seed=7`.
 """
@@ -33,7 +34,9 @@ class FaultRule:
     seed: int | None = None
     retry_after: int | None = None
     seconds: float = 0.0
+    after: int = 0
     fired: int = 0
+    seen: int = 0
     _rng: random.Random = field(default_factory=random.Random, repr=False)
 
     def __post_init__(self) -> None:
@@ -76,6 +79,8 @@ def parse_rule(text: str) -> FaultRule:
                 kwargs["retry_after"] = int(value)
             elif key == "seconds":
                 kwargs["seconds"] = float(value)
+            elif key == "after":
+                kwargs["after"] = int(value)
             else:
                 raise FaultSpecError(f"unknown fault option {key!r}")
         except ValueError as exc:
@@ -92,7 +97,7 @@ def parse_spec(spec: str | None) -> list[FaultRule]:
 
 def rule_from_json(doc: dict) -> FaultRule:
     """A rule from the admin endpoint's JSON form."""
-    allowed = {"target", "action", "count", "rate", "seed", "retry_after", "seconds"}
+    allowed = {"target", "action", "count", "rate", "seed", "retry_after", "seconds", "after"}
     unknown = set(doc) - allowed
     if unknown:
         raise FaultSpecError(f"unknown fault fields {sorted(unknown)}")
@@ -136,6 +141,9 @@ class Faults:
                     continue
                 # One answer per call: a later status rule waits for the next call.
                 if answered and rule.action != "slow":
+                    continue
+                rule.seen += 1
+                if rule.seen <= rule.after:
                     continue
                 if rule.rate is not None and rule._rng.random() >= rule.rate:
                     continue

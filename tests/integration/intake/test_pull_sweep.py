@@ -1,5 +1,6 @@
 import json
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -221,3 +222,73 @@ def test_replay__a_file_with_a_4300_digit_id_is_refused_in_one_line(settings, tm
         export.write_text('[{"_uuid": "5b7f5e0e", "x": ' + literal + "}]")
         result = _cli(settings, "intake", "replay", str(export))
         assert result.exit_code == 2 and "a Kobo submission never does" in result.output
+
+
+def test_pull__a_server_error_on_page_two_still_processes_page_one(
+    settings, kobo_sandbox, meeting_form, session_factory
+):
+    kobo_sandbox.seed(
+        meeting_form.asset_uid,
+        count=1500,
+        answers={**meeting_answers(), "__version__": meeting_form.version_uid},
+    )
+    kobo_sandbox.faults("data:500:after=1:count=1")  # page 1 read, page 2 refused
+    result = _cli(_with_kobo(settings, kobo_sandbox), "pull")
+    assert result.exit_code == 1, result.output
+    assert "pull failed" in result.output
+    latest = _latest(session_factory)
+    assert len(latest) == 1000
+    # Stored and processed by this run: none is left for process_pending (no beat may run).
+    assert all(r.status == "processed" and r.process_count == 1 for r in latest.values())
+    with session_factory() as sess:
+        assert sess.scalars(select(PullCursor)).one().last_record_id == 1000
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_pull__a_chunk_the_database_refuses_still_hands_over_the_other_chunk(
+    settings, kobo_sandbox, meeting_form, session_factory
+):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from core.clients.kobo import KoboClient
+    from core.usecases.pull import pull_kobo
+
+    # One page of 1,000: two chunks of 500 stored side by side on PostgreSQL.
+    kobo_sandbox.seed(
+        meeting_form.asset_uid,
+        count=1000,
+        answers={**meeting_answers(), "__version__": meeting_form.version_uid},
+    )
+    with session_factory() as sess:  # the database refuses record 700, in the second chunk
+        sess.execute(
+            text(
+                "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'refused'; END $$"
+            )
+        )
+        sess.execute(
+            text(
+                "CREATE TRIGGER refuse BEFORE INSERT ON submissions FOR EACH ROW "
+                "WHEN (NEW.record_id = 700) EXECUTE FUNCTION refuse()"
+            )
+        )
+        sess.commit()
+    handed: list[int] = []
+    with (
+        KoboClient(kobo_sandbox.base_url, kobo_sandbox.token) as client,
+        pytest.raises(DBAPIError),
+    ):
+        pull_kobo(
+            session_factory,
+            client,
+            meeting_form.asset_uid,
+            secret=settings.pseudonym_secret,
+            on_new=handed.extend,
+        )
+    latest = _latest(session_factory)
+    assert sorted(latest) == list(range(1, 501))  # the first chunk was stored
+    assert sorted(handed) == sorted(r.id for r in latest.values())  # and handed over
+    with session_factory() as sess:  # the page comes back next time
+        cursor = sess.scalars(select(PullCursor)).one_or_none()
+        assert cursor is None or cursor.last_record_id == 0

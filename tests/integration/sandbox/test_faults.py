@@ -66,3 +66,9 @@ def test_fault_spec__rejects_unknown_parts():
     with pytest.raises(FaultSpecError):
         parse_spec("data:drop")
     assert parse_spec("hooks:drop:rate=0.25:seed=1")[0].count is None
+
+
+def test_fault__after_lets_the_first_calls_through(kobo_sandbox, asset_uid):
+    kobo_sandbox.faults("data:500:after=2:count=1")
+    codes = [_data(kobo_sandbox, asset_uid).status_code for _ in range(4)]
+    assert codes == [200, 200, 500, 200]
