@@ -38,6 +38,15 @@ def _submit_many(sandbox, form, n, start_day=1):
     return ids
 
 
+def _seed_meetings(sandbox, form, count):
+    """count meeting reports stored on the sandbox at once (no hooks fire)."""
+    sandbox.seed(
+        form.asset_uid,
+        count=count,
+        answers={**meeting_answers(), "__version__": form.version_uid},
+    )
+
+
 def _latest(session_factory):
     with session_factory() as s:
         return {
@@ -74,11 +83,7 @@ def test_pull__crash_after_a_page_resumes_from_the_committed_cursor(
     from core.usecases.pull import pull_kobo
 
     # 2,500 records = pages of 1,000, 1,000 and 500.
-    kobo_sandbox.seed(
-        meeting_form.asset_uid,
-        count=2500,
-        answers={**meeting_answers(), "__version__": meeting_form.version_uid},
-    )
+    _seed_meetings(kobo_sandbox, meeting_form, 2500)
 
     class Crash(Exception):
         pass
@@ -227,11 +232,7 @@ def test_replay__a_file_with_a_4300_digit_id_is_refused_in_one_line(settings, tm
 def test_pull__a_server_error_on_page_two_still_processes_page_one(
     settings, kobo_sandbox, meeting_form, session_factory
 ):
-    kobo_sandbox.seed(
-        meeting_form.asset_uid,
-        count=1500,
-        answers={**meeting_answers(), "__version__": meeting_form.version_uid},
-    )
+    _seed_meetings(kobo_sandbox, meeting_form, 1500)
     kobo_sandbox.faults("data:500:after=1:count=1")  # page 1 read, page 2 refused
     result = _cli(_with_kobo(settings, kobo_sandbox), "pull")
     assert result.exit_code == 1, result.output
@@ -255,11 +256,7 @@ def test_pull__a_chunk_the_database_refuses_still_hands_over_the_other_chunk(
     from core.usecases.pull import pull_kobo
 
     # One page of 1,000: two chunks of 500 stored side by side on PostgreSQL.
-    kobo_sandbox.seed(
-        meeting_form.asset_uid,
-        count=1000,
-        answers={**meeting_answers(), "__version__": meeting_form.version_uid},
-    )
+    _seed_meetings(kobo_sandbox, meeting_form, 1000)
     with session_factory() as sess:  # the database refuses record 700, in the second chunk
         sess.execute(
             text(
