@@ -183,6 +183,7 @@ def _sweep_one(factory, settings, form_id: str, server_id: str) -> dict:
     from core.wiring import client_for, keyring_for, rules_for
 
     name = f"{form_id} [{server_id}]"
+    stored: list[int] = []
     try:
         with client_for(settings, "kobo") as client, progress(f"sweep {name}") as shown:
             report = sweep_kobo(
@@ -192,14 +193,19 @@ def _sweep_one(factory, settings, form_id: str, server_id: str) -> dict:
                 secret=keyring_for(settings),
                 rules=rules_for(settings),
                 progress=lambda line: shown(line.removeprefix(f"{server_id}: ")),
+                on_new=stored.extend,
             )
     except LockBusy as exc:
         click.echo(f"{name}: not swept: {exc}", err=True)
         return _outcome(form_id, "kobo", server_id, "busy", error=str(exc))
-    except (*RemoteError, DatabaseUnavailable) as exc:
+    except RemoteError as exc:
+        click.echo(f"{name}: sweep failed: {exc}", err=True)
+        process_now(factory, settings, stored)  # the edits fetched before the failure
+        return _outcome(form_id, "kobo", server_id, "failed", error=str(exc))
+    except DatabaseUnavailable as exc:
         click.echo(f"{name}: sweep failed: {exc}", err=True)
         return _outcome(form_id, "kobo", server_id, "failed", error=str(exc))
-    process_now(factory, settings, report.new_ids)
+    process_now(factory, settings, stored)
     counts = {
         "checked": report.checked,
         "edits": report.edits,

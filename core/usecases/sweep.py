@@ -72,9 +72,12 @@ def sweep_kobo(
                 f"{asset_uid}: {report.checked} on the server, "
                 f"{report.edits} edited, {report.missing} not held"
             )
-        _fetch_changed(sweep, to_fetch)
-        if on_new and report.new_ids:
-            on_new(report.new_ids)
+        try:
+            _fetch_changed(sweep, to_fetch)
+        except Exception:
+            _hand_over(report, on_new)  # what was stored before the failure is processed now
+            raise
+        _hand_over(report, on_new)
         # Held before the manifest was read yet absent from it: deleted on the server. A record
         # stored after `started` may postdate the manifest, so it is left for the next sweep.
         gone = [rid for rid, (_, at) in held.items() if rid not in seen and _aware(at) < started]
@@ -82,6 +85,11 @@ def sweep_kobo(
         with session_scope(factory) as session:
             pull_cursor(session, "kobo", asset_uid).last_sweep_at = utcnow()
     return report
+
+
+def _hand_over(report: SweepReport, on_new: NewIds | None) -> None:
+    if on_new and report.new_ids:
+        on_new(report.new_ids)
 
 
 def _compare_manifest(sweep: _Sweep, held: dict[int, Any]) -> tuple[set[int], list[int]]:

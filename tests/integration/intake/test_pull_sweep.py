@@ -163,6 +163,19 @@ def test_sweep__applies_edits_only_the_sweep_can_see_and_marks_deletions(
         assert facts[edited.id].values["hadir_perempuan"] == 15
 
 
+def test_sweep__a_server_error_part_way_still_processes_what_it_fetched(
+    settings, kobo_sandbox, meeting_form, session_factory
+):
+    _submit_many(kobo_sandbox, meeting_form, 3)  # on the server only: the sweep fetches them
+    kobo_sandbox.faults("data:500:after=2:count=1")  # the manifest and one record, then 500
+    result = _cli(_with_kobo(settings, kobo_sandbox), "sweep")
+    assert result.exit_code == 1, result.output
+    assert "sweep failed" in result.output
+    latest = _latest(session_factory)
+    assert len(latest) == 1
+    assert [(r.status, r.process_count) for r in latest.values()] == [("processed", 1)]
+
+
 def test_webhook_retry_carrying_the_edit_after_the_sweep_changes_nothing(
     settings, client, kobo_sandbox, meeting_form, session_factory
 ):
