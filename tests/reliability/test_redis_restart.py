@@ -10,8 +10,6 @@ them. Every survey ends stored once, processed once, and every alert mailed once
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 
 import pytest
@@ -26,28 +24,11 @@ from tests.reliability.checks import (
 )
 from tests.reliability.stack import run_ctl, running_stack
 from tests.support.processes import wait_for
+from tests.support.redis_queue import queued, queued_ids
 from tests.support.submissions import family_answers
 from workers.celery_app import QUEUE_ALERTS, QUEUE_INTAKE
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow, pytest.mark.redis]
-
-
-def _queued(client: redis.Redis, queue: str) -> int:
-    """Messages waiting in a kombu Redis queue (its priority lists included)."""
-    return sum(client.llen(key) for key in client.scan_iter(match=f"{queue}*"))
-
-
-def _queued_ids(client: redis.Redis, queue: str) -> int:
-    """Submission ids waiting in the intake queue: the webhook sends them in batches
-    (`pantau.process_submissions([ids])`, service/enqueue.py), so messages undercount them."""
-    ids = 0
-    for key in client.scan_iter(match=f"{queue}*"):
-        for raw in client.lrange(key, 0, -1):
-            message = json.loads(raw)
-            args = json.loads(base64.b64decode(message["body"]))[0]
-            batched = message["headers"]["task"] == "pantau.process_submissions"
-            ids += len(args[0]) if batched else 1
-    return ids
 
 
 def _given_up(st) -> int:
@@ -98,24 +79,26 @@ def test_redis_restarted__lost_tasks_are_recovered_and_everything_happens_once(
         first.stop()
         phones.submit(15)  # stored; their tasks wait in Redis for a worker
         # (each is sent once the webhook's answer is out: wait for the last of them)
-        wait_for(lambda: _queued_ids(client, QUEUE_INTAKE) == 15, timeout=30, what="15 ids queued")
-        lost_processing = _queued_ids(client, QUEUE_INTAKE)
+        wait_for(
+            lambda: len(queued_ids(client, QUEUE_INTAKE)) == 15, timeout=30, what="15 ids queued"
+        )
+        lost_processing = len(queued_ids(client, QUEUE_INTAKE))
         run_ctl("PANTAU_TEST_REDIS_CTL", "stop")
         phones.submit(10)  # Redis down: stored (202), the task cannot be sent
         # The web tries again for some seconds (service/enqueue.py), then leaves them.
         wait_for(lambda: _given_up(st) == 10, timeout=120, what="the web giving up 10 ids")
         run_ctl("PANTAU_TEST_REDIS_CTL", "start")
-        assert _queued(client, QUEUE_INTAKE) == 0  # the 15 tasks are gone
+        assert queued(client, QUEUE_INTAKE) == 0  # the 15 tasks are gone
         assert _processed(st.factory) == 10
 
         # A worker without the alerts queue, so the deliveries it queues stay in Redis.
         st.start_worker("worker-2", queues="intake,scoring,maintenance")
         st.send_task("pantau.process_pending", QUEUE_INTAKE, limit=1000, older_than_seconds=0)
         wait_processed(st.factory, 35)
-        wait_for(lambda: _queued(client, QUEUE_ALERTS) == 25, timeout=60, what="25 deliveries")
-        lost_deliveries = _queued(client, QUEUE_ALERTS)
+        wait_for(lambda: queued(client, QUEUE_ALERTS) == 25, timeout=60, what="25 deliveries")
+        lost_deliveries = queued(client, QUEUE_ALERTS)
         _restart_redis()  # worker-2 stays connected through it
-        assert _queued(client, QUEUE_ALERTS) == 0
+        assert queued(client, QUEUE_ALERTS) == 0
         phones.submit(5)  # processed by worker-2 once it has reconnected by itself
         wait_processed(st.factory, 40, timeout=180)
         assert len(st.sink.received) == 10

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 import socket
 import subprocess
@@ -19,7 +17,9 @@ from core.store.models import Submission
 from tests.conftest import ROOT, free_port, make_settings, pantau_env
 from tests.integration.intake.conftest import AUTH, submit_and_read
 from tests.support.processes import Proc, wait_for
+from tests.support.redis_queue import queued_ids
 from tests.support.submissions import meeting_answers
+from workers.celery_app import QUEUE_INTAKE
 
 
 @contextmanager
@@ -135,15 +135,6 @@ def test_serve__a_broker_that_never_answers_does_not_hold_the_delivery(
         assert len(rows) == 3 and {r.status for r in rows} == {"received"}
 
 
-def _queued_ids(client) -> list[int]:
-    """Submission ids in the intake queue's `pantau.process_submissions` messages."""
-    ids: list[int] = []
-    for key in client.scan_iter(match="intake*"):
-        for raw in client.lrange(key, 0, -1):
-            ids += json.loads(base64.b64decode(json.loads(raw)["body"]))[0][0]
-    return ids
-
-
 def test_serve__ids_stored_while_the_broker_is_down_are_sent_once_it_is_back(
     settings, kobo_sandbox, meeting_form, tmp_path, session_factory
 ):
@@ -165,7 +156,9 @@ def test_serve__ids_stored_while_the_broker_is_down_are_sent_once_it_is_back(
             subprocess.run([*ctl, "start"], check=True, capture_output=True, timeout=60)
             with session_factory() as sess:
                 stored = sess.scalars(select(Submission.id)).all()
-            wait_for(lambda: _queued_ids(client) == stored, timeout=30, what="the id queued")
+            wait_for(
+                lambda: queued_ids(client, QUEUE_INTAKE) == stored, timeout=30, what="the id queued"
+            )
         assert "could not enqueue" not in (tmp_path / "web.log").read_text()
     finally:
         client.close()

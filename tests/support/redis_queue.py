@@ -1,0 +1,26 @@
+"""What waits in a kombu Redis queue: messages, and the submission ids they carry."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import redis
+
+
+def queued(client: redis.Redis, queue: str) -> int:
+    """Messages waiting in a kombu Redis queue (its priority lists included)."""
+    return sum(client.llen(key) for key in client.scan_iter(match=f"{queue}*"))
+
+
+def queued_ids(client: redis.Redis, queue: str) -> list[int]:
+    """Submission ids waiting in a queue: the webhook sends them in batches
+    (`pantau.process_submissions([ids])`, service/enqueue.py), so messages undercount them."""
+    ids: list[int] = []
+    for key in client.scan_iter(match=f"{queue}*"):
+        for raw in client.lrange(key, 0, -1):
+            message = json.loads(raw)
+            args = json.loads(base64.b64decode(message["body"]))[0]
+            batched = message["headers"]["task"] == "pantau.process_submissions"
+            ids += args[0] if batched else [args[0]]
+    return ids
