@@ -39,7 +39,11 @@ class Submission(Base):
     record_id: Mapped[int | None] = mapped_column(BigInteger)  # the server's `_id`
     server: Mapped[str] = mapped_column(String(10), default="kobo")
     source: Mapped[str] = mapped_column(String(10))  # webhook, pull, sweep, replay
-    asset_uid: Mapped[str | None] = mapped_column(String(80), index=True)
+    # No index of its own: every query by asset also names the server, and ix_..._server_record
+    # serves those. A lone asset_uid index is what PostgreSQL chose, on a new table without
+    # statistics, to look for other versions of a record: it then read every row of the form
+    # on every delivery (migration 0005 drops it).
+    asset_uid: Mapped[str | None] = mapped_column(String(80))
     form_id: Mapped[str | None] = mapped_column(String(60), index=True)
     form_version_id: Mapped[int | None] = mapped_column(ForeignKey("form_versions.id"))
     server_version: Mapped[str | None] = mapped_column(String(80))  # Kobo `__version__`

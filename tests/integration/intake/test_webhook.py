@@ -1,6 +1,9 @@
 import json
+import time
+import uuid
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from core.domain.privacy import redact_bytes
@@ -253,3 +256,49 @@ def test_webhook__a_bug_answers_503_with_the_body_kept_never_500(
     assert resp.status_code == 503 and resp.headers["Retry-After"]
     assert "3277010101977777" not in resp.get_data(as_text=True)
     assert _count(session_factory, DeadLetter) == 1
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_webhook__a_delivery_reads_no_stored_row_of_other_records(
+    app, kobo_sandbox, meeting_form, settings
+):
+    # Each delivery looks for other versions of its own record. Planned on a new table (no
+    # statistics yet), PostgreSQL once did that through the asset_uid index and read every
+    # stored row of the form, on every delivery: intake slowed as the form grew.
+    record = submit_and_read(kobo_sandbox, meeting_form, meeting_answers())
+    client = app.test_client()
+    deliveries = 150
+    for n in range(1, deliveries + 1):
+        fresh = str(uuid.uuid4())
+        copy = {
+            **record,
+            "_uuid": fresh,
+            "meta/instanceID": f"uuid:{fresh}",
+            "meta/rootUuid": f"uuid:{fresh}",
+            "_id": record["_id"] + n,
+        }
+        assert _post(client, copy).status_code == 202
+    # The web process's backend hands over its statistics as it exits.
+    app.extensions["pantau.engine"].dispose()
+    inserted, read = _submission_rows_read(settings.database_url, deliveries)
+    assert inserted == deliveries
+    assert read < deliveries  # the bad plan read ~deliveries²/2 (11,175 here)
+
+
+def _submission_rows_read(url: str, inserted: int) -> tuple[int, int]:
+    """(rows inserted, rows read by scans) of submissions, once the statistics show them."""
+    engine = sa.create_engine(url)
+    query = sa.text(
+        "SELECT n_tup_ins, coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0)"
+        " FROM pg_stat_user_tables WHERE relname = 'submissions'"
+    )
+    try:
+        for _ in range(100):
+            with engine.connect() as conn:  # a new snapshot of the statistics each time
+                row = conn.execute(query).one()
+            if row[0] >= inserted:
+                return row[0], row[1]
+            time.sleep(0.05)
+        return row[0], row[1]
+    finally:
+        engine.dispose()
