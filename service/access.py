@@ -18,6 +18,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask.wrappers import Request
 
 from core.domain.access import same_secret
 from core.store.models import utcnow
@@ -144,8 +146,27 @@ def sign_in(user: Principal) -> None:
     session["csrf"] = secrets.token_urlsafe(32)
 
 
+# Paths only machines call (Kobo's REST Services): never a dashboard session.
+MACHINE_PATHS = ("/webhooks/",)
+
+
+class _PagesOnlySessions(SecureCookieSessionInterface):
+    """The dashboard's signed cookie session, not opened for the machine paths.
+
+    A delivery never carries a session; opening one (the signer, the cookie parse) cost a few
+    per cent of a delivery's CPU. The null session there refuses writes, so a view that
+    starts using the session on those paths fails loudly instead of setting cookies.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        if request.path.startswith(MACHINE_PATHS):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 def configure_sessions(app: Flask, public_url: str) -> None:
     """Session cookie: HttpOnly, SameSite=Lax, Secure behind https, twelve hours."""
+    app.session_interface = _PagesOnlySessions()
     app.config.update(
         SESSION_COOKIE_NAME="pantau_session",
         SESSION_COOKIE_HTTPONLY=True,

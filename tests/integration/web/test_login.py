@@ -103,3 +103,16 @@ def test_password_change_and_revoke__end_sessions_and_tokens(district):
         assert user.password_hash is None and not user.active
         hashes = [u.password_hash for u in s.scalars(select(User)) if u.password_hash]
         assert hashes and all(h.startswith("$argon2id$") for h in hashes)
+
+
+def test_session_cookie__is_left_alone_by_the_webhook_path(district):
+    # Machine paths never open the dashboard session: a browser's cookie is neither read nor
+    # refreshed there (a page refreshes it on every request).
+    _, app, world = district
+    client = app.test_client()
+    _login(client, "tpps-melong", PASSWORD)
+    page = client.get(f"/alerts/{world.alerts[MELONG][0]}")
+    assert any(c.startswith("pantau_session=") for c in page.headers.getlist("Set-Cookie"))
+    hook = client.post("/webhooks/kobo", data=b"{}", content_type="application/json")
+    assert hook.status_code == 401  # a signed-in user is not a Kobo server
+    assert hook.headers.getlist("Set-Cookie") == []
