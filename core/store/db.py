@@ -250,17 +250,24 @@ def advisory_lock(session: Session, key: str, *, shared: bool = False) -> None:
     if session.get_bind().dialect.name == "postgresql":
         # On the session's connection, not through the ORM's execute: this runs on every
         # webhook delivery, where the ORM's bookkeeping cost more than the round trip.
-        session.connection().execute(_LOCK_SHARED if shared else _LOCK, {"k": _lock_id(key)})
+        session.connection().execute(_LOCK_SHARED if shared else _LOCK, {"k": lock_id(key)})
+
+
+def advisory_lock_id(session: Session, lock: int) -> None:
+    """advisory_lock() by the lock's id (see lock_id)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().execute(_LOCK, {"k": lock})
 
 
 def advisory_locks(session: Session, keys: Sequence[str]) -> None:
     """advisory_lock() of every key, in keys' order, in one round trip (a whole re-score)."""
     if keys and session.get_bind().dialect.name == "postgresql":
         # unnest yields the array in order and the aggregate takes each lock as the row goes by.
-        session.connection().execute(_LOCKS, {"ks": [_lock_id(key) for key in keys]})
+        session.connection().execute(_LOCKS, {"ks": [lock_id(key) for key in keys]})
 
 
-def _lock_id(key: str) -> int:
+def lock_id(key: str) -> int:
+    """The PostgreSQL advisory lock id (a signed 64-bit number) of key."""
     digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 

@@ -11,13 +11,15 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Insert, bindparam, cast, exists, literal_column, or_, select, text
+from sqlalchemy import Insert, String, bindparam, cast, exists, literal_column, or_, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
+from core.store.db import advisory_lock_id
 from core.store.models import PseudonymKeyCheck, Submission
+from core.store.pipeline import pipelined
 
 # Columns ingest() writes for a new version, in the order of the prepared INSERT.
 INSERT_COLUMNS = (
@@ -44,14 +46,20 @@ INSERT_COLUMNS = (
 def _insert_values(dialect: str) -> list[Any]:
     table = Submission.__table__
     # PostgreSQL types an untyped parameter in a SELECT list as text (a jsonb or boolean
-    # column then refuses it): cast each to its column's type. SQLite needs no cast (and its
-    # CAST to DATETIME would turn a timestamp into a number).
+    # column then refuses it): cast each to its column's type, strings to VARCHAR without
+    # its length, because an explicit CAST to VARCHAR(80) cuts a longer value silently where
+    # the INSERT itself refuses it. SQLite needs no cast (and its CAST to DATETIME would turn
+    # a timestamp into a number).
+    if dialect != "postgresql":
+        return [bindparam(c, type_=table.c[c].type) for c in INSERT_COLUMNS]
     return [
-        cast(bindparam(c, type_=table.c[c].type), table.c[c].type)
-        if dialect == "postgresql"
-        else bindparam(c, type_=table.c[c].type)
+        cast(bindparam(c, type_=table.c[c].type), _unbounded(table.c[c].type))
         for c in INSERT_COLUMNS
     ]
+
+
+def _unbounded(type_: Any) -> Any:
+    return String() if isinstance(type_, String) else type_
 
 
 def _others_exist() -> Any:
@@ -112,7 +120,7 @@ def insert_version(session: Session, params: dict[str, Any]) -> int | None:
 
 
 def insert_checked(
-    session: Session, params: dict[str, Any], fingerprint: str
+    session: Session, params: dict[str, Any], fingerprint: str, lock: int | None = None
 ) -> tuple[int, bool] | None:
     """Insert a new version in one statement if the keys match; (id, other versions stored).
 
@@ -121,9 +129,19 @@ def insert_checked(
     value is read by the INSERT itself, so a rotation cannot slip in between: on PostgreSQL
     the rotation holds an EXCLUSIVE lock on submissions, which the INSERT waits for before
     it takes its snapshot; on SQLite every write transaction is the only one.
+
+    `lock`: an advisory lock id (the record's) to take first, until commit. PostgreSQL gets
+    both statements, and the BEGIN before them, in one round trip (see pipelined).
     """
-    stmt = insert_statement(session.get_bind().dialect.name, checked=True)
-    row = session.connection().execute(stmt, {**params, "fingerprint": fingerprint}).first()
+    values = {**params, "fingerprint": fingerprint}
+    dialect = session.get_bind().dialect.name
+    stmt = insert_statement(dialect, checked=True)
+    if dialect == "postgresql" and lock is not None:
+        row = pipelined(session, lock, stmt, values)
+    else:
+        if lock is not None:
+            advisory_lock_id(session, lock)
+        row = session.connection().execute(stmt, values).first()
     return None if row is None else (row[0], bool(row[1]))
 
 

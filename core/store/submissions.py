@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from core.store.db import advisory_lock, advisory_locks
+from core.store.db import advisory_lock, advisory_locks, lock_id
 from core.store.models import (
     DeadLetter,
     FormVersion,
@@ -43,6 +43,11 @@ def lock_records(session: Session, server: str, records: list[tuple[str | None, 
     take them in the same order and cannot deadlock on each other.
     """
     advisory_locks(session, sorted({_record_lock(server, a, k) for a, k in records}))
+
+
+def record_lock_id(server: str, asset_uid: str | None, key: object) -> int:
+    """The advisory lock id lock_record() takes (for a statement that takes it itself)."""
+    return lock_id(_record_lock(server, asset_uid, key))
 
 
 def _record_lock(server: str, asset_uid: str | None, key: object) -> str:

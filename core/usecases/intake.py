@@ -120,10 +120,16 @@ def ingest(
             else "unknown form: the submission has no _xform_id_string",
             Refusal.UNPROCESSABLE,
         )
-    store.lock_record(session, server, asset_uid, record_id if record_id is not None else root)
+    key = record_id if record_id is not None else root
     row = version_row(raw, (instance, root, deprecated, record_id), server, source, ref)
-    # One statement stores a new record (no asset: only without require_known_form).
-    inserted = inserts.insert_checked(session, row, keyring.fingerprint) if asset_uid else None
+    # One statement stores a new record, after the record's lock (one round trip for both);
+    # no asset only happens without require_known_form.
+    if asset_uid:
+        lock = store.record_lock_id(server, asset_uid, key)
+        inserted = inserts.insert_checked(session, row, keyring.fingerprint, lock=lock)
+    else:
+        store.lock_record(session, server, asset_uid, key)
+        inserted = None
     if inserted is not None and not inserted[1] and deprecated is None:
         return Received("created", inserted[0], True, inserted[0])
     if inserted is None:

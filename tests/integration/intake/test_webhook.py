@@ -302,3 +302,24 @@ def _submission_rows_read(url: str, inserted: int) -> tuple[int, int]:
         return row[0], row[1]
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_webhook__a_value_postgresql_refuses_is_a_dead_letter_and_the_next_delivery_is_stored(
+    client, kobo_sandbox, meeting_form, session_factory
+):
+    # The record's lock and its INSERT go to PostgreSQL together (one round trip): the
+    # INSERT's refusal must still come back as a refusal, and leave the connection usable.
+    first = submit_and_read(kobo_sandbox, meeting_form, meeting_answers())
+    assert _post(client, first).status_code == 202  # the first one also records the keys
+    record = submit_and_read(kobo_sandbox, meeting_form, meeting_answers())
+    resp = _post(client, {**record, "__version__": "v" * 81})  # server_version: 80 characters
+    assert resp.status_code == 422  # neither cut to 80 characters nor a 503
+    message = resp.get_json()["error"]["message"]
+    assert "a value cannot be stored: StringDataRightTruncation" in message
+    with session_factory() as s:
+        letter = s.scalars(select(DeadLetter)).one()
+        assert "v" * 81 in letter.body.decode()
+        assert s.scalar(select(func.count()).select_from(Submission)) == 1
+    assert _post(client, record).status_code == 202
+    assert _count(session_factory, Submission) == 2
