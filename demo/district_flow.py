@@ -225,6 +225,7 @@ def _db_counts(reader: Any, assets: dict[str, str]) -> tuple[int, int, int]:
             conn.execute(
                 select(Submission.status, func.count())
                 .where(
+                    Submission.server == "kobo",  # the (server, asset_uid, ...) index
                     Submission.asset_uid.in_(list(assets.values())),
                     Submission.is_latest.is_(True),
                 )

@@ -9,21 +9,23 @@ the record that another transaction committed while this one waited for the lock
 statement taking the lock itself could not).
 
 SQLAlchemy has no pipeline mode, so the two statements go to the session's psycopg
-connection directly: compiled by SQLAlchemy for psycopg, with its JSONB binding, and a
-psycopg error comes back as the SQLAlchemy error the callers handle (DataError for a value
-the database refuses, OperationalError for a lost connection, which is invalidated).
+connection directly: compiled by SQLAlchemy for it, with the types' bind processors applied
+(the JSONB wrapping), and a psycopg error comes back as the SQLAlchemy error the callers
+handle (DataError for a value the database refuses, OperationalError for a lost connection,
+which renews the pool as SQLAlchemy's own error handling does). When a savepoint (the pull's
+replay and sweep paths) or an earlier query already began the transaction, only the lock
+and the INSERT share the round trip.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 import psycopg
-from psycopg.types.json import Jsonb
 from sqlalchemy import Insert
-from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
-from sqlalchemy.engine import Compiled
+from sqlalchemy.engine import Compiled, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -31,17 +33,27 @@ _LOCK_SQL = "SELECT pg_advisory_xact_lock(%s)"
 
 
 @lru_cache(maxsize=4)
-def _compiled(stmt: Insert) -> Compiled:
-    return stmt.compile(dialect=pg_psycopg.dialect())
+def _compiled(stmt: Insert, dialect: Dialect) -> tuple[Compiled, dict[str, Callable[[Any], Any]]]:
+    """The statement compiled for dialect, and the bind processors SQLAlchemy would apply."""
+    compiled = stmt.compile(dialect=dialect)
+    processors = {}
+    for name, bind in compiled.binds.items():
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            processors[name] = process
+    return compiled, processors
 
 
 def pipelined(session: Session, lock: int, stmt: Insert, values: dict[str, Any]) -> Any:
     """Take advisory lock `lock`, then run stmt with values; its first row (or None)."""
-    compiled = _compiled(stmt)
-    params = compiled.construct_params(values)
-    params["raw"] = Jsonb(params["raw"])  # what SQLAlchemy's JSONB binding for psycopg does
     conn = session.connection()
-    dbapi = conn.connection.driver_connection
+    compiled, processors = _compiled(stmt, conn.dialect)
+    params = compiled.construct_params(values)
+    for name, process in processors.items():
+        if name in params:
+            params[name] = process(params[name])
+    fairy = conn.connection
+    dbapi = fairy.driver_connection
     try:
         with dbapi.pipeline():
             dbapi.cursor().execute(_LOCK_SQL, (lock,))
@@ -49,10 +61,14 @@ def pipelined(session: Session, lock: int, stmt: Insert, values: dict[str, Any])
             cursor.execute(compiled.string, params)
         return cursor.fetchone()
     except psycopg.Error as exc:
-        # The statement only, never its parameters (a submission's answers).
         lost = conn.dialect.is_disconnect(exc, dbapi, None)
         if lost:
+            # What SQLAlchemy does on a disconnect: every connection of the pool opened
+            # before it is replaced at its next checkout (a failover or a host gone leaves
+            # them all dead), then this one is dropped.
+            conn.engine.pool._invalidate(fairy, exc)
             conn.invalidate(exc)
+        # The statement only, never its parameters (a submission's answers).
         raise DBAPIError.instance(
             compiled.string,
             None,

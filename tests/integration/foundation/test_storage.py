@@ -5,9 +5,10 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from cli.main import main
-from core.store.db import make_engine
+from core.store.db import make_engine, make_session_factory
+from core.store.inserts import INSERT_COLUMNS, insert_checked
 from core.store.migrate import current, upgrade
-from core.store.models import Wilayah
+from core.store.models import Wilayah, utcnow
 from tests.conftest import pantau_env
 
 EXPECTED_TABLES = {
@@ -151,6 +152,57 @@ def test_a_pooled_connection_the_server_ended_is_replaced_at_checkout(settings):
         with engine.connect() as conn:  # the first statement works, on a new backend
             assert conn.scalar(sa.text("SELECT pg_backend_pid()")) != pid
         assert engine.pool.checkedin() == 1  # the dead one was dropped, not kept beside it
+    finally:
+        engine.dispose()
+        other.dispose()
+
+
+def _terminate(admin_engine, pid: int) -> None:
+    """End backend pid and wait until it is gone (pg_terminate_backend only signals)."""
+    with admin_engine.connect() as admin:
+        assert admin.scalar(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+        for _ in range(100):
+            if not admin.scalar(
+                sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p"), {"p": pid}
+            ):
+                return
+            time.sleep(0.05)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_connection_lost_under_the_pipelined_insert_renews_the_whole_pool(settings):
+    # The webhook's lock and INSERT go to psycopg directly (one pipeline). A connection lost
+    # there must be handled as SQLAlchemy handles it: an invalidated OperationalError, and
+    # every connection of the pool opened before it replaced (a failover leaves them dead).
+    engine = make_engine(settings)
+    other = make_engine(settings)
+    pid_sql = sa.text("SELECT pg_backend_pid()")
+    try:
+        with engine.connect() as a, engine.connect() as b:
+            before = {a.scalar(pid_sql), b.scalar(pid_sql)}
+        session = make_session_factory(engine)()
+        _terminate(other, session.connection().scalar(pid_sql))
+        row = {c: None for c in INSERT_COLUMNS} | {
+            "instance_id": "i-1",
+            "root_id": "i-1",
+            "server": "kobo",
+            "source": "webhook",
+            "asset_uid": "aForm",
+            "version_known": False,
+            "raw": {},
+            "received_at": utcnow(),
+            "status": "received",
+            "is_latest": True,
+            "process_count": 0,
+        }
+        with pytest.raises(sa.exc.OperationalError) as err:
+            insert_checked(session, row, "fingerprint", lock=1)
+        assert err.value.connection_invalidated
+        assert "i-1" not in str(err.value)  # never the parameters
+        session.rollback()
+        session.close()
+        with engine.connect() as conn:  # the other pooled connection, alive, is not reused
+            assert conn.scalar(pid_sql) not in before
     finally:
         engine.dispose()
         other.dispose()
