@@ -253,12 +253,6 @@ def advisory_lock(session: Session, key: str, *, shared: bool = False) -> None:
         session.connection().execute(_LOCK_SHARED if shared else _LOCK, {"k": lock_id(key)})
 
 
-def advisory_lock_id(session: Session, lock: int) -> None:
-    """advisory_lock() by the lock's id (see lock_id)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.connection().execute(_LOCK, {"k": lock})
-
-
 def advisory_locks(session: Session, keys: Sequence[str]) -> None:
     """advisory_lock() of every key, in keys' order, in one round trip (a whole re-score)."""
     if keys and session.get_bind().dialect.name == "postgresql":

@@ -17,7 +17,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
-from core.store.db import advisory_lock_id
 from core.store.models import PseudonymKeyCheck, Submission
 from core.store.pipeline import pipelined
 
@@ -138,9 +137,7 @@ def insert_checked(
     stmt = insert_statement(dialect, checked=True)
     if dialect == "postgresql" and lock is not None:
         row = pipelined(session, lock, stmt, values)
-    else:
-        if lock is not None:
-            advisory_lock_id(session, lock)
+    else:  # SQLite takes no record locks: a write transaction holds its only write lock
         row = session.connection().execute(stmt, values).first()
     return None if row is None else (row[0], bool(row[1]))
 
