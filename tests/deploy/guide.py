@@ -57,6 +57,7 @@ class Layout:
             ("/etc/pantau/pantau.env", self.env_file),
             ("/var/lib/pantau", self.var_dir),
             ("/var/backups/pantau", self.backup_dir),
+            ("/etc/nginx", self.base / "etc" / "nginx"),
             ("/srv/pantau", self.root),
         ):
             text = text.replace(server, str(here))

@@ -6,6 +6,8 @@ A unit the test's copy of deploy/ does not have is refused (exit 5), a oneshot s
 backup) runs to its end, and the long-running ones (web, worker instances, beat) are started
 with their ExecStart and the environment systemd would give them (Environment=, then
 EnvironmentFile=; nothing from the caller's shell), and stopped as KillMode=mixed does.
+Services of Debian packages the test runs for real (nginx) are given by their command; `reload`
+sends them SIGHUP, as their ExecReload does.
 """
 
 from __future__ import annotations
@@ -21,15 +23,30 @@ from pathlib import Path
 
 from tests.deploy import units
 
-VERBS = {"start", "stop", "restart", "enable", "disable", "daemon-reload", "status", "is-active"}
+VERBS = {
+    "start",
+    "stop",
+    "restart",
+    "reload",
+    "enable",
+    "disable",
+    "daemon-reload",
+    "status",
+    "is-active",
+}
 
 
 class FakeSystemd:
     """Services of one test, by unit name (`pantau-worker@1.service`)."""
 
-    def __init__(self, unit_dir: Path, log_dir: Path) -> None:
+    def __init__(
+        self, unit_dir: Path, log_dir: Path, packaged: dict[str, list[str]] | None = None
+    ) -> None:
         self.unit_dir, self.log_dir = unit_dir, log_dir
         self.services: dict[str, subprocess.Popen] = {}
+        # A package's service (`nginx.service`) -> its command, run in the foreground.
+        self.packaged = packaged or {}
+        self.packaged_running: dict[str, subprocess.Popen] = {}
         self.actions: list[tuple[str, str]] = []  # (start|stop, unit), in order
         self.calls: list[list[str]] = []
         self._lock = threading.Lock()
@@ -55,6 +72,8 @@ class FakeSystemd:
         self._server.server_close()
         with self._lock:
             self._stop_together(list(self.services))
+            for name in list(self.packaged_running):
+                self._stop_packaged(name)
         os.unlink(self.socket)
         os.rmdir(self._folder)
 
@@ -68,12 +87,22 @@ class FakeSystemd:
         verb, names = words[0], words[1:]
         if verb == "enable" and "--now" in options:
             verb = "start"
+        packaged = [n if "." in n else f"{n}.service" for n in names]
+        if names and all(n in self.packaged for n in packaged):
+            with self._lock:
+                return self._call_packaged(verb, packaged)
         targets = []
         for name in names:
             try:
                 targets.append(units.resolve(self.unit_dir, name))
             except LookupError as exc:
                 return 5, "", f"Failed to {verb} {name}: {exc}\n"
+        if verb == "reload":
+            return (
+                1,
+                "",
+                f"Failed to reload {' '.join(names)}: Job type reload is not applicable.\n",
+            )
         if verb not in ("start", "stop", "restart"):
             return 0, "", ""  # enable, disable, daemon-reload: nothing to run in a test
         with self._lock:
@@ -157,6 +186,33 @@ class FakeSystemd:
         proc.wait()
         with self._actions_lock:
             self.actions.append(("stop", name))
+
+    def _call_packaged(self, verb: str, names: list[str]) -> tuple[int, str, str]:
+        for name in names:
+            running = self.packaged_running.get(name)
+            alive = running is not None and running.poll() is None
+            if verb == "reload":
+                if not alive:
+                    return 1, "", f"{name} is not active, cannot reload.\n"
+                running.send_signal(signal.SIGHUP)
+            elif verb in ("stop", "restart"):
+                self._stop_packaged(name)
+            if verb in ("start", "restart") and not (alive and verb == "start"):
+                with open(self.log_dir / f"{name}.log", "ab") as log:
+                    self.packaged_running[name] = subprocess.Popen(
+                        self.packaged[name], stdout=log, stderr=subprocess.STDOUT
+                    )
+        return 0, "", ""
+
+    def _stop_packaged(self, name: str) -> None:
+        proc = self.packaged_running.pop(name, None)
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
     def log(self, name: str, tail: int = 0) -> str:
         """What a service printed (its last `tail` characters)."""

@@ -25,9 +25,11 @@ import requests
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from tests.conftest import _need, free_port
+from core.domain.privacy import blank_numbers
+from tests.conftest import REQUIRE_SERVICES, _need, free_port
 from tests.deploy import units
 from tests.deploy.guide import ROOT, Layout, forms_subset, guide_blocks, set_env_line
+from tests.deploy.proxy import Proxy, nginx_binary
 from tests.deploy.systemd import FakeSystemd
 from tests.support.kobo_sandbox import start_kobo_sandbox
 from tests.support.processes import wait_for
@@ -54,8 +56,12 @@ class Deployment:
         self.blocks = guide_blocks()
         self.ran: list[str] = ["session"]
         self.layout.install_units()
-        self.systemd = FakeSystemd(self.layout.unit_dir, tmp)
+        self.proxy = Proxy(self.layout.base, free_port(), free_port(), self.layout.port)
+        nginx = {"nginx.service": self.proxy.install_package()}
+        self.systemd = FakeSystemd(self.layout.unit_dir, tmp, packaged=nginx)
         self.services, self.actions = self.systemd.services, self.systemd.actions
+        # `apt-get install nginx` starts it (with no site yet).
+        assert self.systemd.call(["start", "nginx.service"])[0] == 0
 
     # -- the guide's blocks -----------------------------------------------------------------
     def run(self, name: str) -> subprocess.CompletedProcess:
@@ -71,6 +77,9 @@ class Deployment:
             "PGHOST": self.pg_host,
             "PGPORT": str(self.pg_port),
             "PANTAU_TEST_SYSTEMD_SOCKET": self.systemd.socket,
+            "PANTAU_TEST_NGINX_PREFIX": str(self.layout.base),
+            # The throwaway certificate stands for one a public authority signed.
+            "REQUESTS_CA_BUNDLE": str(self.proxy.ca_bundle),
         }
         done = subprocess.run(
             ["bash", "-c", self.layout.localize(script)],
@@ -188,14 +197,19 @@ class Deployment:
 
 
 @pytest.fixture
-def deployment(tmp_path):
+def deployment(tmp_path, monkeypatch):
     pg_admin_url = _need("PANTAU_TEST_PG_URL")
+    if nginx_binary() is None:
+        missing = "nginx is not installed (`make system-deps` adds nginx-light)"
+        pytest.fail(missing) if REQUIRE_SERVICES else pytest.skip(missing)
     redis_url = f"{_need('PANTAU_TEST_REDIS_URL')}/{REDIS_DB}"
     client = redis.Redis.from_url(redis_url)
     client.flushdb()
     client.close()
     with start_kobo_sandbox(tmp_path / "kobo.db", retry_scale=0.001, hook_timeout=10, seed=1) as sb:
         d = Deployment(tmp_path, pg_admin_url, redis_url, sb)
+        # The sandbox's hooks post to the https address nginx serves with the test's certificate.
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(d.proxy.ca_bundle))
         d.drop_everything()
         # What `createuser --pwprompt pantau` and `createdb --owner pantau pantau` make.
         d.admin(
@@ -216,7 +230,7 @@ def _fill_in_by_hand(d: Deployment) -> None:
     values = {
         "PANTAU_DATABASE_URL": f"postgresql+psycopg://pantau:{DB_PASSWORD}@{d.pg_host}:{d.pg_port}/pantau",
         "PANTAU_BROKER_URL": d.redis_url,
-        "PANTAU_PUBLIC_URL": f"http://127.0.0.1:{d.layout.port}",
+        "PANTAU_PUBLIC_URL": d.proxy.public_url,
         "PANTAU_KOBO_URL": d.sandbox.base_url,
         "PANTAU_KOBO_TOKEN": d.sandbox.token,
         "PANTAU_SMTP_URL": f"smtp://127.0.0.1:{free_port()}",
@@ -229,6 +243,44 @@ def _fill_in_by_hand(d: Deployment) -> None:
         set_env_line(env_file, name, value)
     assert "REPLACE_ME" not in "".join(units.read_env_file(env_file).values())
     assert env_file.stat().st_mode & 0o777 == 0o600
+
+
+def _through_nginx(d: Deployment, path: str) -> int | None:
+    try:
+        return requests.get(d.proxy.public_url + path, timeout=5).status_code
+    except requests.RequestException:
+        return None
+
+
+def _check_what_nginx_sets(d: Deployment) -> None:
+    """Section 4's list, "What the example sets, and why", against the running nginx."""
+    public, env = d.proxy.public_url, units.read_env_file(d.layout.env_file)
+    # Port 80 sends browsers to https (certbot's challenges aside).
+    plain = requests.get(f"http://localhost:{d.proxy.http_port}/login", allow_redirects=False)
+    assert plain.status_code == 301 and plain.headers["Location"] == "https://localhost/login"
+    # The webhook path takes POST only; /metrics answers loopback.
+    assert requests.get(f"{public}/webhooks/kobo", timeout=10).status_code == 403
+    assert requests.get(f"{public}/metrics", timeout=10).status_code == 200
+    # The request id: nginx's $request_id, logged by both (unless it holds a 16-digit run).
+    answer = requests.get(f"{public}/healthz", timeout=10)
+    rid = d.proxy.access_log()[-1].rsplit("rid=", 1)[1]
+    assert '"GET /healthz HTTP/1.1" 200' in d.proxy.access_log()[-1]
+    if blank_numbers(rid) == rid:
+        assert answer.headers["X-Request-Id"] == rid
+        wait_for(lambda: rid in d.systemd.log("pantau-web.service"), timeout=10, what="web log")
+    else:
+        assert answer.headers["X-Request-Id"] != rid
+    # The body limit: just over Pantau's reaches Pantau (413 and a dead letter); over nginx's
+    # 2m, nginx refuses it and Pantau never sees it.
+    limit = int(env.get("PANTAU_WEBHOOK_MAX_BYTES", "2000000"))
+    token = {"X-Pantau-Token": env["PANTAU_WEBHOOK_TOKEN"], "Content-Type": "application/json"}
+    letters = d.scalar("SELECT count(*) FROM dead_letters")
+    for size, by_pantau in ((limit + 1, True), (2 * 1024 * 1024 + 1, False)):
+        big = requests.post(f"{public}/webhooks/kobo", data=b" " * size, headers=token, timeout=30)
+        assert big.status_code == 413, big.text
+        assert (big.headers.get("Content-Type") == "application/json") is by_pantau, big.headers
+        assert d.scalar("SELECT count(*) FROM dead_letters") == letters + by_pantau
+        letters += by_pantau
 
 
 def test_guide__install_backup_restore_upgrade_and_rotations_as_written(deployment):
@@ -250,10 +302,20 @@ def test_guide__install_backup_restore_upgrade_and_rotations_as_written(deployme
         "pantau-beat.service",
     }
     assert '"status"' in d.run("ready").stdout
+
+    # 4. nginx in front, then the operator's check of everything, the public URL through nginx.
+    d.run("nginx-site")
+    d.proxy.edit_site()
+    d.run("nginx-enable")
+    wait_for(lambda: _through_nginx(d, "/healthz") == 200, timeout=30, what="nginx serving")
     doctor = d.run("doctor").stdout  # exit 0: nothing required failed
     assert re.search(r"^ok +kobo", doctor, re.M | re.I) and "FAIL" not in doctor, doctor
+    assert re.search(rf"^ok +public url +{re.escape(d.proxy.public_url)}", doctor, re.M), doctor
+    _check_what_nginx_sets(d)
     d.survey(date(2026, 4, 20))
     assert f"worker1@{socket.gethostname()} ready" in d.systemd.log("pantau-worker@1.service")
+    # The hook's delivery came through nginx: Kobo posts to PANTAU_PUBLIC_URL.
+    assert any('"POST /webhooks/kobo HTTP/1.1" 202' in line for line in d.proxy.access_log())
 
     # 5. A second worker instance beside the first, with its own node name.
     d.run("more-workers")
@@ -276,6 +338,10 @@ def test_guide__install_backup_restore_upgrade_and_rotations_as_written(deployme
     d.run("upgrade-stop")
     assert not d.services, "upgrade-stop left a service running"
     assert ("stop", "pantau-worker@2.service") in d.actions  # 'pantau-worker@*' stops both
+    # Meanwhile nginx answers Kobo 502, which Kobo retries (section 4).
+    assert (
+        requests.post(f"{d.proxy.public_url}/webhooks/kobo", json={}, timeout=10).status_code == 502
+    )
     assert d.systemd.log("pantau-backup.service").count("pantau-backup: ") == 2
     d.run("upgrade-migrate")
     d.run("upgrade-start")
