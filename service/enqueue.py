@@ -28,10 +28,9 @@ MAX_IDS = 500
 # Kombu's own retries, for connection errors only: a hung broker costs at most three socket
 # timeouts a try, in this thread only.
 ENQUEUE_RETRY = {"max_retries": 2, "interval_start": 0.1, "interval_step": 0.4, "interval_max": 1}
-# Our tries after a failed send, whatever the error. On a new embedded broker, a worker and
-# this process both create the queue's row and one of them fails with an IntegrityError that
-# kombu does not retry (seen in the reliability suite: the ids then waited a minute for
-# process_pending). A Redis restart is over within seconds too.
+# Our tries after a failed send, whatever the error: a Redis restart is over within seconds,
+# and an error kombu does not retry may pass too. (The embedded broker's queue rows, which two
+# processes once raced to create, are now made by make_celery before any send.)
 PAUSES = (0.5, 1.0, 2.0)
 
 

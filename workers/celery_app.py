@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 import time
 from contextlib import closing
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from celery import Celery, signals
 from celery.app import trace
-from kombu import Exchange, Queue
+from kombu import Connection, Exchange, Queue
 
 from config.settings import Settings, get_settings
 from core.domain.privacy import RedactingFilter
@@ -64,6 +65,32 @@ def _prepare_sqlite_broker(path: Path) -> None:
             time.sleep(0.1)
 
 
+def _create_broker_queues(url: str, path: Path) -> None:
+    # Kombu creates its tables, and each queue's row, on first use: it looks, then creates.
+    # Two processes doing that at once on a new file (web workers booting, a worker, a CLI)
+    # make one fail with "table kombu_queue already exists" or an IntegrityError on the
+    # queue's name, which kombu does not retry. So every process creates them here first,
+    # one process at a time; afterwards kombu only finds them.
+    if _broker_queues_exist(path):
+        return
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if _broker_queues_exist(path):
+            return
+        with Connection(url) as conn:
+            for name in QUEUES:
+                Queue(name, Exchange(name), routing_key=name)(conn.default_channel).declare()
+
+
+def _broker_queues_exist(path: Path) -> bool:
+    with closing(sqlite3.connect(path, timeout=5)) as conn:
+        try:
+            names = {name for (name,) in conn.execute("SELECT name FROM kombu_queue")}
+        except sqlite3.OperationalError:  # no such table yet
+            return False
+    return names.issuperset(QUEUES)
+
+
 def make_celery(settings: Settings | None = None) -> Celery:
     """Build the Celery app for settings (the process's own when None)."""
     settings = settings or get_settings()
@@ -76,6 +103,7 @@ def make_celery(settings: Settings | None = None) -> Celery:
         from kombu.transport.sqlalchemy import Transport
 
         Transport.polling_interval = 0.1
+        _create_broker_queues(settings.broker_url, path)
     app.conf.update(
         broker_url=settings.broker_url,
         broker_connection_retry_on_startup=True,
