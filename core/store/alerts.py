@@ -78,14 +78,19 @@ def last_alert(session: Session, finding_key: str) -> Alert | None:
 
 
 def open_alerts(
-    session: Session, *, family_id: int | None = None, key_prefix: str = ""
+    session: Session, *, family_id: int | None = None, finding_key: str | None = None
 ) -> list[Alert]:
-    """Open alerts of one family, or whose finding key starts with key_prefix."""
+    """Open alerts of one family, or of one finding.
+
+    Each on its index: a finding key by equality, never by prefix (a LIKE on a bound prefix
+    uses no index on SQLite nor on PostgreSQL outside the C collation, and read every alert
+    of the district for each re-scored IMP).
+    """
     stmt = select(Alert).where(Alert.status == "open")
     if family_id is not None:
         stmt = stmt.where(Alert.family_id == family_id)
-    if key_prefix:
-        stmt = stmt.where(Alert.finding_key.startswith(key_prefix, autoescape=True))
+    if finding_key is not None:
+        stmt = stmt.where(Alert.finding_key == finding_key)
     return list(session.scalars(stmt))
 
 

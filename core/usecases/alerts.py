@@ -20,6 +20,7 @@ from core.domain.alerts import (
     family_findings,
     immediate_recipients,
     tier_change_finding,
+    tier_drop_key,
 )
 from core.domain.errors import PantauError
 from core.domain.rules import Rules
@@ -97,10 +98,10 @@ def alert_family(step: Step, event: dict[str, Any]) -> None:
 def alert_tier_change(step: Step, event: dict[str, Any]) -> None:
     """A dropped tier goes to the IMP's PKB/PLKB; a tier back up closes that alert."""
     imp, period = event["imp"], event["period"]
-    prefix = f"tingkat_imp_turun:{imp}:{period}"
     finding = tier_change_finding(imp, period, event.get("from"), event["to"], step.rules.alerts)
     if finding is None:
-        for alert in store.open_alerts(step.session, key_prefix=prefix):
+        key = tier_drop_key(imp, period)
+        for alert in store.open_alerts(step.session, finding_key=key):
             _close(alert, "tingkat IMP naik lagi / the IMP's tier went back up")
         return
     desa = scores.imp_desa(step.session, imp)

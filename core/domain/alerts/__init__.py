@@ -1,6 +1,11 @@
 """What deserves an alert, to whom it goes, and its text: pure rules read from config/rules."""
 
-from core.domain.alerts.findings import Finding, family_findings, tier_change_finding
+from core.domain.alerts.findings import (
+    Finding,
+    family_findings,
+    tier_change_finding,
+    tier_drop_key,
+)
 from core.domain.alerts.messages import Messages, Rendered, load_messages
 from core.domain.alerts.routing import Audience, RecipientView, immediate_recipients
 from core.domain.alerts.rules import AlertRules, load_alert_rules
@@ -17,4 +22,5 @@ __all__ = [
     "load_alert_rules",
     "load_messages",
     "tier_change_finding",
+    "tier_drop_key",
 ]

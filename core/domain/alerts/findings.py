@@ -116,6 +116,11 @@ def family_findings(
     return found
 
 
+def tier_drop_key(imp: str, period: str) -> str:
+    """The finding key of an IMP's dropped tier in a period (closed when it rises again)."""
+    return f"tingkat_imp_turun:{imp}:{period}"
+
+
 def tier_change_finding(
     imp: str, period: str, before: str | None, after: str, rules: AlertRules
 ) -> Finding | None:
@@ -126,6 +131,6 @@ def tier_change_finding(
         return None
     return Finding(
         "tingkat_imp_turun",
-        f"tingkat_imp_turun:{imp}:{period}",
+        tier_drop_key(imp, period),
         values={"imp_code": imp, "periode": period, "dari": before, "ke": after},
     )

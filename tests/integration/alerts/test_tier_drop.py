@@ -38,3 +38,43 @@ def test_tier_drop__mails_the_pkb_of_the_kecamatan_in_english(
     assert mail.body.startswith("Dear PKB/PLKB,")
     assert f"The tier of IMP {IMP} dropped from Mandiri to Dasar." in mail.body
     assert "Period: 2026-10" in mail.body
+
+
+def test_tier_drop__a_tier_back_up_closes_that_periods_alert_only(
+    alert_settings, recipients, kobo_sandbox, session_factory, tmp_path
+):
+    from core.store.scores import add_event
+    from core.usecases.assessments import Step
+    from core.usecases.processing import dispatch_events
+    from core.wiring import rules_for
+
+    registry = tmp_path / "imps.csv"
+    registry.write_text(
+        f"code,name,kind,desa\n{IMP},Pos KB Melong,ppkbd,{DESA}\n", encoding="utf-8"
+    )
+    cli(alert_settings, "imps", "import", str(registry))
+    with session_factory() as s:
+        # Mandiri in September and October when last scored; now neither has any evidence.
+        for period in ("2026-09", "2026-10"):
+            s.add(TierAssessment(imp_code=IMP, period=period, tier="mandiri", roles={},
+                                 explanation={}, rules_version="test"))  # fmt: skip
+        s.commit()
+    for period in ("2026-09", "2026-10"):
+        cli(alert_settings, "score", "imp", "--period", period, "--json")
+    with session_factory() as s:
+        assert sorted(a.finding_key for a in s.scalars(select(Alert))) == [
+            f"tingkat_imp_turun:{IMP}:2026-09",
+            f"tingkat_imp_turun:{IMP}:2026-10",
+        ]
+    # October's re-score rises (as one with the month's reports would): the event it records,
+    # handled by the processing's own dispatch.
+    with session_factory() as s:
+        add_event(s, "imp_tier_changed", DESA,
+                  {"imp": IMP, "period": "2026-10", "from": "dasar", "to": "berkembang"})  # fmt: skip
+        assert dispatch_events(Step(s, rules_for(alert_settings))) == 1
+        s.commit()
+    with session_factory() as s:
+        alerts = {a.finding_key.rsplit(":", 1)[1]: a for a in s.scalars(select(Alert))}
+        assert alerts["2026-10"].status == "closed"
+        assert "naik lagi" in alerts["2026-10"].closed_reason
+        assert alerts["2026-09"].status == "open"
