@@ -243,7 +243,7 @@ def _clock(seconds: float) -> str:
 
 def _sandbox_idle(kobo: Any) -> bool:
     """Whether the sandbox has no delivery scheduled or in flight."""
-    return bool(kobo.request("GET", "/__sandbox__/hooks/summary").json()["idle"])
+    return bool(kobo.request("GET", "/__sandbox__/hooks/idle").json()["idle"])
 
 
 def print_district_summary(steps: Steps, settings: Any, factory: Any, year: Any) -> None:

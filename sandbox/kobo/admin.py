@@ -56,9 +56,19 @@ def admin_deliveries() -> Response:
     )
 
 
+@bp.get("/__sandbox__/hooks/idle")
+def admin_delivery_idle() -> Response:
+    """Whether the dispatcher has no delivery scheduled or in flight: free to poll often."""
+    return json_response({"idle": current_sandbox().hooks.idle()})
+
+
 @bp.get("/__sandbox__/hooks/summary")
 def admin_delivery_summary() -> Response:
-    """Hook logs counted by status, and whether the dispatcher is idle (cheap to poll)."""
+    """Hook logs counted by status, and whether the dispatcher is idle.
+
+    Counting reads every hook log (27 ms at 11,000, under the store's lock the dispatcher
+    needs too): poll /__sandbox__/hooks/idle instead when that is all you need.
+    """
     sb = current_sandbox()
     counts = sb.store.count_by("hook_log", "status_str")
     return json_response(

@@ -243,6 +243,7 @@ def test_hook__bulk_seed_with_hooks_delivers_each_new_record_once_and_skips_know
     assert len(_attempts(kobo_sandbox, hook)) == 6 and len(receiver.requests) == 6
     summary = kobo_sandbox.api("GET", "/__sandbox__/hooks/summary").json()
     assert summary == {"idle": True, "logs": {"success": 6}}
+    assert kobo_sandbox.api("GET", "/__sandbox__/hooks/idle").json() == {"idle": True}
 
 
 def test_hook__bulk_seed_without_hooks_fires_nothing(kobo_sandbox, asset_uid, receiver):
