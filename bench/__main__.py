@@ -1,4 +1,4 @@
-"""`python -m bench [wilayah] [scoring] [webhook] [pull] [latency]`: run benchmarks, print tables.
+"""`python -m bench [wilayah] [scoring] [webhook] [pull] [latency] [floor]`: run benchmarks.
 
 Run through `make bench` (scripts/bench.sh), which starts the private PostgreSQL and Redis.
 Every benchmark runs even when an earlier one failed; the exit status is 1 if any did. The
@@ -18,17 +18,30 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import alert_latency, pull_bench, scoring_bench, webhook_bench, wilayah_bench
+from bench import (
+    alert_latency,
+    pull_bench,
+    scoring_bench,
+    store_floor,
+    webhook_bench,
+    wilayah_bench,
+)
 from bench.common import BACKENDS, ROOT, BenchFailure
 from bench.results import Results, machine
 
 BENCHES = ("wilayah", "scoring", "webhook", "pull", "latency")
+# Run only when named: what storing pulled records costs PostgreSQL at best (bench/store_floor.py).
+OPTIONAL = ("floor",)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen benchmarks on the chosen backends; 0 when every one produced numbers."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("benches", nargs="*", help=f"any of {', '.join(BENCHES)} (default: all)")
+    parser.add_argument(
+        "benches",
+        nargs="*",
+        help=f"any of {', '.join(BENCHES + OPTIONAL)} (default: all but {', '.join(OPTIONAL)})",
+    )
     parser.add_argument("--backends", default=",".join(BACKENDS), help="sqlite,postgresql")
     parser.add_argument(
         "--families", type=int, default=5_000, help="family surveys seeded (Cimahi: ~5,000)"
@@ -68,8 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     benches = args.benches or list(BENCHES)
-    if set(benches) - set(BENCHES):
-        parser.error(f"unknown benchmark(s): {', '.join(sorted(set(benches) - set(BENCHES)))}")
+    if unknown_benches := set(benches) - set(BENCHES) - set(OPTIONAL):
+        parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown_benches))}")
     backends = [b for b in args.backends.split(",") if b]
     unknown = set(backends) - set(BACKENDS)
     if unknown:
@@ -97,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
                     scoring_bench.run(backends, workdir, args.families, scopes, results)
                 elif name == "pull":
                     pull_bench.run(workdir, args.pull_records, results)
+                elif name == "floor":
+                    store_floor.run(workdir, results=results)
                 elif name == "latency":
                     alert_latency.run(backends, workdir, args.alerts, args.alert_interval, results)
                 else:
