@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 import sqlite3
 import time
 from contextlib import closing
@@ -73,13 +74,23 @@ def _create_broker_queues(url: str, path: Path) -> None:
     # one process at a time; afterwards kombu only finds them.
     if _broker_queues_exist(path):
         return
-    with open(path.with_name(path.name + ".lock"), "a") as lock:
+    lock_path = path.with_name(path.name + ".lock")
+    with os.fdopen(os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600), "r+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         if _broker_queues_exist(path):
             return
         with Connection(url) as conn:
+            channel = conn.default_channel
             for name in QUEUES:
-                Queue(name, Exchange(name), routing_key=name)(conn.default_channel).declare()
+                Queue(name, Exchange(name), routing_key=name)(channel).declare()
+            channel.session.close()
+            cache, key = type(channel)._engines, channel.connection.client.hostname
+        # Kombu keeps the engine (and its open SQLite connection) in a cache for the whole
+        # process: a worker forks its pool right after this, and a child must not carry the
+        # parent's connection. Kombu opens a new one when it needs it.
+        engine, _ = cache.pop(key, (None, None))
+        if engine is not None:
+            engine.dispose()
 
 
 def _broker_queues_exist(path: Path) -> bool:

@@ -4,7 +4,7 @@ On a server, `apt-get install nginx` puts an http block including `sites-enabled
 /etc/nginx/nginx.conf and starts nginx as root; the operator copies deploy/nginx-pantau.conf
 and sets the host name and the certificate. Here the test's user runs the real nginx from
 the test's folder, so the ports (80, 443 and the web's 5000) and the folders nginx writes to
-are moved into the test too, and the certificate is a throwaway one for `localhost` that the
+are moved into the test too, and the certificate is a throwaway one for 127.0.0.1 that the
 test's HTTPS clients trust instead of a public authority.
 """
 
@@ -20,7 +20,8 @@ from tests.deploy.guide import SERVER_PORT
 
 LETSENCRYPT = "/etc/letsencrypt/live/pantau.example.go.id"
 EXAMPLE_HOST = "pantau.example.go.id"
-HOST = "localhost"
+# An address, not "localhost": a client trying ::1 first would find nothing there.
+HOST = "127.0.0.1"
 
 
 def nginx_binary() -> str | None:
@@ -101,7 +102,7 @@ class Proxy:
         self.certificates.mkdir(parents=True, exist_ok=True)
         subprocess.run(
             ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"]
-            + ["-subj", f"/CN={HOST}", "-addext", f"subjectAltName=DNS:{HOST},IP:127.0.0.1"]
+            + ["-subj", f"/CN={HOST}", "-addext", f"subjectAltName=IP:{HOST}"]
             + ["-keyout", str(self.certificates / "privkey.pem")]
             + ["-out", str(self.certificates / "fullchain.pem")],
             check=True,
@@ -128,6 +129,13 @@ class Proxy:
         text = text.replace("listen 80;", f"listen 127.0.0.1:{self.http_port};")
         text = text.replace("listen 443 ssl", f"listen 127.0.0.1:{self.https_port} ssl")
         site.write_text(text)
+
+    def error_log_tail(self, chars: int = 2000) -> str:
+        return self.error_log.read_text()[-chars:] if self.error_log.exists() else ""
+
+    def logs_holding(self, text: str) -> list[str]:
+        """nginx's log files (every one: access, the site's, error) that contain text."""
+        return [p.name for p in self.logs.glob("*.log") if text in p.read_text(errors="replace")]
 
     def access_log(self) -> list[str]:
         """Lines of the site's own access log (format `pantau`)."""

@@ -191,6 +191,10 @@ class FakeSystemd:
         for name in names:
             running = self.packaged_running.get(name)
             alive = running is not None and running.poll() is None
+            if verb in ("is-active", "status"):
+                if not alive:
+                    return 3, "inactive\n", ""
+                continue
             if verb == "reload":
                 if not alive:
                     return 1, "", f"{name} is not active, cannot reload.\n"
@@ -199,20 +203,35 @@ class FakeSystemd:
                 self._stop_packaged(name)
             if verb in ("start", "restart") and not (alive and verb == "start"):
                 with open(self.log_dir / f"{name}.log", "ab") as log:
-                    self.packaged_running[name] = subprocess.Popen(
-                        self.packaged[name], stdout=log, stderr=subprocess.STDOUT
+                    proc = subprocess.Popen(
+                        self.packaged[name],
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,  # its workers go with it (see _stop_packaged)
                     )
+                try:  # a daemon that cannot start (a port taken, a bad file) exits at once
+                    code = proc.wait(0.5)
+                except subprocess.TimeoutExpired:
+                    self.packaged_running[name] = proc
+                else:
+                    return 1, "", f"Job for {name} failed (exit {code}); see {log.name}\n"
         return 0, "", ""
 
     def _stop_packaged(self, name: str) -> None:
         proc = self.packaged_running.pop(name, None)
-        if proc is not None and proc.poll() is None:
+        if proc is None:
+            return
+        if proc.poll() is None:
             proc.terminate()
             try:
                 proc.wait(30)
             except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+                pass
+        try:  # KillMode=control-group: whatever of its group is left
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
 
     def log(self, name: str, tail: int = 0) -> str:
         """What a service printed (its last `tail` characters)."""

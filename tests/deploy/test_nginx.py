@@ -1,7 +1,8 @@
 """deploy/nginx-pantau.conf is a configuration nginx accepts (`nginx -t`), and a typo is not.
 
-The guide's nginx block (copy, `nginx -t`, reload) is not run by the guide test; this runs its
-check on the example with a throwaway certificate in place of the Let's Encrypt one.
+The guide test runs the guide's nginx blocks and serves through nginx (tests/deploy/proxy.py);
+this checks the example as it is, with a throwaway certificate in place of the Let's Encrypt
+one, and that `nginx -t` catches a typo in it.
 """
 
 from __future__ import annotations
