@@ -172,18 +172,7 @@ class FakeSystemd:
         proc = self.services.pop(name, None)
         if proc is None:
             return
-        # KillMode=mixed: SIGTERM to the main process, then SIGKILL to the whole group.
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait()
+        _kill_mixed(proc)
         with self._actions_lock:
             self.actions.append(("stop", name))
 
@@ -219,21 +208,25 @@ class FakeSystemd:
 
     def _stop_packaged(self, name: str) -> None:
         proc = self.packaged_running.pop(name, None)
-        if proc is None:
-            return
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                pass
-        try:  # KillMode=control-group: whatever of its group is left
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait()
+        if proc is not None:
+            _kill_mixed(proc)
 
     def log(self, name: str, tail: int = 0) -> str:
         """What a service printed (its last `tail` characters)."""
         path = self.log_dir / f"{name}.log"
         return path.read_text(errors="replace")[-tail:] if path.exists() else ""
+
+
+def _kill_mixed(proc: subprocess.Popen) -> None:
+    """KillMode=mixed: SIGTERM to the main process, then SIGKILL to whatever of its group is left."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
