@@ -70,8 +70,9 @@ def _create_broker_queues(url: str, path: Path) -> None:
     # Kombu creates its tables, and each queue's row, on first use: it looks, then creates.
     # Two processes doing that at once on a new file (web workers booting, a worker, a CLI)
     # make one fail with "table kombu_queue already exists" or an IntegrityError on the
-    # queue's name, which kombu does not retry. So every process creates them here first,
-    # one process at a time; afterwards kombu only finds them.
+    # queue's name, which kombu does not retry. So every process makes sure here that they
+    # exist, and the first on a new file creates them, one process at a time; afterwards
+    # kombu only finds them.
     if _broker_queues_exist(path):
         return
     lock_path = path.with_name(path.name + ".lock")
