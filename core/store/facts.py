@@ -14,6 +14,8 @@ from core.domain.forms.contract import Contract, load_contract
 from core.domain.privacy import INVALID_PREFIX, is_pseudonym
 from core.store.models import Fact, Submission, utcnow
 
+CHUNK = 500  # ids per IN (): far under SQLite's and PostgreSQL's limits on bound parameters
+
 __all__ = ["FactsError", "contract", "facts_of", "facts_from_row", "fact_row_values"]
 
 
@@ -145,28 +147,39 @@ def facts_from_row(row: Fact) -> Facts:
     )
 
 
-def claim(session: Session, submission_id: int) -> bool:
-    """Mark a waiting current submission processed; False when another worker got there first.
+def claim(session: Session, submission_ids: list[int]) -> list[Submission]:
+    """Mark waiting current submissions processed; return those claimed, loaded afresh.
 
-    One conditional UPDATE is the claim: on PostgreSQL a second worker blocks on the row lock
+    One conditional UPDATE is the claim: on PostgreSQL a second worker blocks on the row locks
     and then matches nothing; on SQLite it waits for the single write lock. If the unit of work
-    dies before commit, the claim rolls back with it and the row stays "received".
+    dies before commit, the claim rolls back with it and the rows stay "received". A unit of
+    work claims all of its submissions at once: one statement, not one each.
     """
-    result = session.execute(
-        update(Submission)
-        .where(
-            Submission.id == submission_id,
-            Submission.status == "received",
-            Submission.is_latest.is_(True),
+    claimed: list[int] = []
+    for i in range(0, len(submission_ids), CHUNK):
+        stmt = (
+            update(Submission)
+            .where(
+                Submission.id.in_(submission_ids[i : i + CHUNK]),
+                Submission.status == "received",
+                Submission.is_latest.is_(True),
+            )
+            .values(
+                status="processed",
+                processed_at=utcnow(),
+                process_count=Submission.process_count + 1,
+                error=None,
+            )
+            .returning(Submission.id)
+            .execution_options(synchronize_session=False)
         )
-        .values(
-            status="processed",
-            processed_at=utcnow(),
-            process_count=Submission.process_count + 1,
-            error=None,
-        )
-    )
-    return result.rowcount == 1
+        claimed += session.scalars(stmt)
+    if not claimed:
+        return []
+    # populate_existing: an object this session already held must show the claim too.
+    loaded = select(Submission).where(Submission.id.in_(claimed))
+    rows = session.scalars(loaded.execution_options(populate_existing=True))
+    return sorted(rows, key=lambda s: s.id)
 
 
 def replace_facts(session: Session, facts: Facts) -> None:

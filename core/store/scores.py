@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from core.store.models import (
     DomainEvent,
@@ -28,13 +28,29 @@ def child_codes(session: Session, imp: str) -> list[str]:
     return list(session.scalars(select(Institution.code).where(Institution.parent_id == parent)))
 
 
+_PARENTS = "pantau.parent_codes"  # session.info: the answers of parent_codes() so far
+
+
 def parent_codes(session: Session, imp: str) -> list[str]:
-    """Codes of every IMP above this one, nearest first."""
-    parent_id = session.scalar(select(Institution.parent_id).where(Institution.code == imp))
-    if parent_id is None:
-        return []
-    code = session.scalar(select(Institution.code).where(Institution.id == parent_id))
-    return [code, *parent_codes(session, code)] if code else []
+    """Codes of every IMP above this one, nearest first.
+
+    Remembered for the transaction: a unit of work's kelompok KB reports all ask for the same
+    sub pos and pos KB, and its registry does not change under it. A new transaction asks anew.
+    """
+    transaction = session.get_transaction()
+    held = session.info.get(_PARENTS)
+    if held is None or held[0] is not transaction:
+        held = session.info[_PARENTS] = (transaction, {})
+    known: dict[str, list[str]] = held[1]
+    if imp not in known:
+        parent = aliased(Institution)
+        code = session.scalar(
+            select(parent.code)
+            .join(Institution, Institution.parent_id == parent.id)
+            .where(Institution.code == imp)
+        )
+        known[imp] = [code, *parent_codes(session, code)] if code else []
+    return list(known[imp])
 
 
 def imp_kind(session: Session, imp: str) -> str | None:

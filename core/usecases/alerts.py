@@ -100,6 +100,8 @@ def alert_tier_change(step: Step, event: dict[str, Any]) -> None:
     imp, period = event["imp"], event["period"]
     finding = tier_change_finding(imp, period, event.get("from"), event["to"], step.rules.alerts)
     if finding is None:
+        if event.get("from") is None:
+            return  # the period's first tier: no drop of it was ever alerted, nothing to close
         key = tier_drop_key(imp, period)
         for alert in store.open_alerts(step.session, finding_key=key):
             _close(alert, "tingkat IMP naik lagi / the IMP's tier went back up")

@@ -1,8 +1,8 @@
 """Send one queued delivery, once: claim it, send it, record what happened.
 
-Three short units of work, so no database transaction stays open while an SMTP server or a
-gateway takes its time: the claim (only one worker may send a delivery), the read of what to
-send, and the outcome. A delivery that was sent is never claimed again; a retryable failure is
+Two short units of work, so no database transaction stays open while an SMTP server or a
+gateway takes its time: the claim (only one worker may send a delivery) with the read of what
+to send, and the outcome. A delivery that was sent is never claimed again; a retryable failure is
 queued again with backoff and jitter; a permanent one, or the last attempt, is marked failed.
 """
 
@@ -58,20 +58,26 @@ def deliver(
     public_url: str,
 ) -> Delivered:
     """Try to send one delivery now."""
-    if not run_unit(factory, lambda s: store.claim_delivery(s, delivery_id, CLAIM_LEASE)):
+    # One unit: a read that fails takes the claim back with it. (Each unit of work takes
+    # SQLite's one write lock; the alerts of a busy district are thousands of deliveries.)
+    claimed = run_unit(factory, lambda session: _claim(session, delivery_id, public_url))
+    if claimed is None:
         return Delivered("skipped")
-    # Claimed: from here a failure to read or to record leaves the delivery "sending" until
-    # the claim lapses, so each waits out a busy database (run_unit) instead of giving up.
-    channel_name, message, attempts = run_unit(
-        factory, lambda session: _outgoing(session, delivery_id, public_url)
-    )
+    channel_name, message, attempts = claimed
     try:
         channel_for(channel_name).send(message)
     except ChannelError as exc:
         return _record_failure(factory, delivery_id, attempts, exc, policy)
-    # Sent: given up here, the lapsed claim would send the message a second time.
+    # Sent: from here a failure to record leaves the delivery "sending" until the claim lapses
+    # (then it is sent a second time), so this waits out a busy database instead of giving up.
     run_unit(factory, partial(_mark_sent, delivery_id))
     return Delivered("sent")
+
+
+def _claim(session: Session, delivery_id: int, public_url: str) -> tuple[str, Outgoing, int] | None:
+    if not store.claim_delivery(session, delivery_id, CLAIM_LEASE):
+        return None
+    return _outgoing(session, delivery_id, public_url)
 
 
 def _mark_sent(delivery_id: int, session: Session) -> None:

@@ -34,11 +34,6 @@ def _retract(step: Step, facts_rows: list[Fact]) -> int:
     return len(facts_rows)
 
 
-def retract_others(step: Step, submission: Submission) -> None:
-    """Withdraw facts of every other version of this record (an edit replaces them)."""
-    _retract(step, facts_rows_of(step.session, other_version_ids(step.session, submission)))
-
-
 def process_submission(
     session: Session, submission_id: int, rules: Rules, *, finish: bool = True
 ) -> Outcome:
@@ -47,18 +42,43 @@ def process_submission(
     With finish=False the caller runs `finish_batch` once for a whole batch (a backlog of
     meetings of one IMP then recomputes its tier once, not once per meeting).
     """
-    if not claim(session, submission_id):
-        return "skipped"
-    submission = session.get(Submission, submission_id)
-    assert submission is not None  # the claim matched it
-    session.refresh(submission)
+    outcomes = _process(session, [submission_id], rules)
+    if finish:
+        finish_batch(session, rules)
+    return outcomes.get(submission_id, "skipped")
+
+
+def process_batch(session: Session, submission_ids: list[int], rules: Rules) -> int:
+    """Process several submissions in one unit of work; return how many were processed."""
+    done = len(_process(session, submission_ids, rules))
+    finish_batch(session, rules)
+    return done
+
+
+def _process(session: Session, submission_ids: list[int], rules: Rules) -> dict[int, Outcome]:
+    """Claim what is still waiting among submission_ids, then process each, in their order.
+
+    The claim and the look-up of other versions are one statement each for the whole unit of
+    work; what each submission does after them is its own (a savepoint each).
+    """
+    claimed = {s.id: s for s in claim(session, submission_ids)}
+    others = other_version_ids(session, list(claimed.values()))
     step = Step(session, rules)
+    outcomes: dict[int, Outcome] = {}
+    for sid in submission_ids:
+        if sid in claimed and sid not in outcomes:
+            outcomes[sid] = _process_claimed(step, claimed[sid], others[sid])
+    return outcomes
+
+
+def _process_claimed(step: Step, submission: Submission, other_ids: list[int]) -> Outcome:
     # Results of other versions go first, whatever happens to this one: downstream must
     # follow the current version even when it turns out to be unusable.
-    retract_others(step, submission)
+    if other_ids:
+        _retract(step, facts_rows_of(step.session, other_ids))
     outcome: Outcome = "processed"
     try:
-        with session.begin_nested():
+        with step.session.begin_nested():
             _store_facts_and_run(step, submission)
     except FactsError as exc:
         # A conversion failure will fail the same way next time: record it, do not retry.
@@ -72,12 +92,10 @@ def process_submission(
     except Exception as exc:
         log.exception(
             "submission %s failed unexpectedly",
-            submission_id,
-            extra={"submission_id": submission_id},
+            submission.id,
+            extra={"submission_id": submission.id},
         )
         outcome = _fail(submission, f"unexpected error: {describe(exc)}")
-    if finish:
-        finish_batch(session, rules)
     return outcome
 
 
@@ -141,16 +159,6 @@ def _fail(submission: Submission, reason: str) -> Outcome:
         extra={"submission_id": submission.id},
     )
     return "failed"
-
-
-def process_batch(session: Session, submission_ids: list[int], rules: Rules) -> int:
-    """Process several submissions in one unit of work; return how many were processed."""
-    done = 0
-    for sid in submission_ids:
-        if process_submission(session, sid, rules, finish=False) != "skipped":
-            done += 1
-    finish_batch(session, rules)
-    return done
 
 
 def retract_deleted(session: Session, submission_ids: list[int], rules: Rules) -> int:
