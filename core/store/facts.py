@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Row, delete, select, update
 from sqlalchemy.orm import Session
 
 from core.domain.facts import MISSING, WITHHELD, Facts, FactsError, extract_values
@@ -116,8 +116,11 @@ def fact_row_values(facts: Facts) -> dict[str, Any]:
     }
 
 
-def facts_from_row(row: Fact) -> Facts:
-    """Rebuild typed Facts from a stored facts row (dates and numbers as the contract says)."""
+def facts_from_row(row: Fact | Row[Any]) -> Facts:
+    """Rebuild typed Facts from a stored facts row (dates and numbers as the contract says).
+
+    The row is a Fact, or a selected row with its form_id, submission_id, values, submitted_at.
+    """
     fc = contract().form(row.form_id)
 
     def typed(name: str, value: Any, fields: dict) -> Any:

@@ -6,8 +6,8 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, Row, bindparam, delete, select
+from sqlalchemy.orm import Session, aliased, defer
 
 from core.store.models import (
     DomainEvent,
@@ -43,14 +43,18 @@ def parent_codes(session: Session, imp: str) -> list[str]:
         held = session.info[_PARENTS] = (transaction, {})
     known: dict[str, list[str]] = held[1]
     if imp not in known:
-        parent = aliased(Institution)
-        code = session.scalar(
-            select(parent.code)
-            .join(Institution, Institution.parent_id == parent.id)
-            .where(Institution.code == imp)
-        )
+        code = session.scalar(_PARENT_OF, {"imp": imp})
         known[imp] = [code, *parent_codes(session, code)] if code else []
     return list(known[imp])
+
+
+# Built once: an alias proxies every column of the table, which cost more than the query.
+_PARENT = aliased(Institution, name="parent")
+_PARENT_OF = (
+    select(_PARENT.code)
+    .join(Institution, Institution.parent_id == _PARENT.id)
+    .where(Institution.code == bindparam("imp"))
+)
 
 
 def imp_kind(session: Session, imp: str) -> str | None:
@@ -233,8 +237,12 @@ def imp_fact_rows_by_imp(
     profile_form: str,
     first_profile_month: str,
     codes: Collection[str] | None = None,
-) -> dict[str, list[Fact]]:
-    """imp_fact_rows() of every IMP (or of `codes`) at once, per IMP code, each in id order."""
+) -> dict[str, list[Row[Any]]]:
+    """imp_fact_rows() of every IMP (or of `codes`) at once, per IMP code, each in id order.
+
+    Rows of the columns facts_from_row() reads, not Fact objects: the scores only read them,
+    and the session's bookkeeping of thousands of objects cost more than the query.
+    """
     in_period = Fact.period.in_(months)
     profile = (
         (Fact.form_id == profile_form)
@@ -242,18 +250,35 @@ def imp_fact_rows_by_imp(
         & (Fact.period <= months[-1])
     )
     of_imps = Fact.imp_code.in_(list(codes)) if codes is not None else Fact.imp_code.is_not(None)
-    stmt = current_facts(forms).where(of_imps, in_period | profile).order_by(Fact.id)
-    by_imp: dict[str, list[Fact]] = {}
-    for row in session.scalars(stmt):
+    stmt = (
+        select(*_FACT_COLUMNS)
+        .join(Submission, Submission.id == Fact.submission_id)
+        .where(Fact.form_id.in_(list(forms)), Submission.is_latest.is_(True))
+        .where(of_imps, in_period | profile)
+        .order_by(Fact.id)
+    )
+    by_imp: dict[str, list[Row[Any]]] = {}
+    for row in session.execute(stmt):
         by_imp.setdefault(row.imp_code, []).append(row)
     return by_imp
+
+
+_FACT_COLUMNS = (Fact.imp_code, Fact.form_id, Fact.submission_id, Fact.values, Fact.submitted_at)
 
 
 def tier_rows(
     session: Session, period: str, codes: Collection[str] | None = None
 ) -> dict[str, TierAssessment]:
-    """The stored tiers of every IMP (or of `codes`) for one period, per IMP code."""
-    stmt = select(TierAssessment).where(TierAssessment.period == period)
+    """The stored tiers of every IMP (or of `codes`) for one period, per IMP code, to update.
+
+    Without their JSON (roles, explanation): store_tier replaces both, and decoding a whole
+    explanation per row only to throw it away was most of the read.
+    """
+    stmt = (
+        select(TierAssessment)
+        .where(TierAssessment.period == period)
+        .options(defer(TierAssessment.roles), defer(TierAssessment.explanation))
+    )
     if codes is not None:
         stmt = stmt.where(TierAssessment.imp_code.in_(list(codes)))
     rows = session.scalars(stmt)

@@ -52,9 +52,11 @@ def recompute_imps(
     results = []
     for n, (imp, period) in enumerate(todo, start=1):
         if period not in by_period:
+            # Facts of the IMPs and their children; tiers of the IMPs scored only.
+            scored = None if codes is None else {i for i, p in todo if p == period}
             by_period[period] = (
                 _period_facts(session, period, rules, codes),
-                scores.tier_rows(session, period, codes),
+                scores.tier_rows(session, period, scored),
             )
         facts, tiers = by_period[period]
         children = [f for child in index.children.get(imp, []) for f in facts.get(child, [])]
