@@ -3,43 +3,35 @@ SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := postgresql redis-server default-jre-headless
 
-.PHONY: install system-deps venv node-deps demo test test-reliability security lint format bench clean
+.PHONY: install system-deps venv dev-venv node-deps demo test test-reliability security lint format bench clean
 
-install: system-deps venv node-deps
+# Everything the tests, lint, security checks and benchmarks need.
+install: system-deps dev-venv node-deps
 
-# Debian packages the tests and the form build need; installed only when missing.
-# chromium: the dashboard's browser test (Playwright drives it; no browser is downloaded).
-# systemd: `systemd-analyze verify` on deploy/'s units; nginx-light: `nginx -t` on its nginx
-# example; curl: the production guide's checks.
+# Debian packages (Java, PostgreSQL, Redis, Node, chromium, systemd, nginx, curl), installed
+# only when missing: scripts/system-deps.sh says what each is for.
 system-deps:
-	@missing=""; \
-	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
-	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
-	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
-	command -v node >/dev/null || missing="$$missing nodejs"; \
-	command -v npm >/dev/null || missing="$$missing npm"; \
-	command -v chromium >/dev/null || missing="$$missing chromium"; \
-	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
-	command -v curl >/dev/null || missing="$$missing curl"; \
-	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing="$$missing nginx-light"; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing Debian packages:$$missing"; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
-	fi
+	@scripts/system-deps.sh
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 
-$(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/python
+# What Pantau runs on (requirements.txt): `make venv` is also the production guide's install.
+$(VENV)/.runtime: requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements.txt
 	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
-venv: $(VENV)/.installed
+# And the tests', lint's and security checks' tools (requirements-dev.txt).
+$(VENV)/.installed: requirements-dev.txt $(VENV)/.runtime
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.runtime
+
+dev-venv: $(VENV)/.installed
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -48,7 +40,10 @@ node_modules/.installed: package.json package-lock.json
 node-deps:
 	@if [ -f package-lock.json ]; then $(MAKE) --no-print-directory node_modules/.installed; fi
 
-demo: install
+# The demo installs only what it runs on: Java (ODK Validate) and the runtime packages.
+demo:
+	@scripts/system-deps.sh demo
+	@$(MAKE) --no-print-directory venv
 	$(BIN)/pantau demo
 
 # The everyday suite: the failure scenarios are left to test-reliability (the fuzz runs, small).
@@ -65,16 +60,16 @@ FUZZ ?= 5000
 test-reliability: install
 	PANTAU_FUZZ_CASES=$(FUZZ) scripts/test.sh -m "reliability or fuzz" --durations=0
 
-# bandit on our code, pip-audit on requirements.txt (exceptions: security/audit-exceptions.txt).
-security: venv
+# bandit on our code, pip-audit on both requirements files (exceptions: security/audit-exceptions.txt).
+security: dev-venv
 	scripts/security.sh
 
-lint: venv
+lint: dev-venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-format: venv
+format: dev-venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 

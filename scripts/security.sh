@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make security`: bandit on our code, pip-audit on the pinned requirements.
+# `make security`: bandit on our code, pip-audit on the pinned requirements (both files).
 # Both always run; the script fails if either found something (see security/audit-exceptions.txt).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -7,10 +7,10 @@ mkdir -p build
 status=0
 echo "== bandit (skips and why: [tool.bandit] in pyproject.toml)"
 .venv/bin/bandit -q -c pyproject.toml -r core service workers cli config || status=1
-echo "== pip-audit -r requirements.txt"
-# --no-deps: every line of requirements.txt is pinned; the report is judged by audit_check.py,
+echo "== pip-audit -r requirements-dev.txt (it includes requirements.txt)"
+# --no-deps: every line of both files is pinned; the report is judged by audit_check.py,
 # since pip-audit counts a package it could not look up as no vulnerability.
-.venv/bin/pip-audit -r requirements.txt --no-deps --progress-spinner off -f json \
+.venv/bin/pip-audit -r requirements-dev.txt --no-deps --progress-spinner off -f json \
   -o build/pip-audit.json 2>build/pip-audit.log || true
 if [ -s build/pip-audit.json ]; then
   .venv/bin/python scripts/audit_check.py build/pip-audit.json security/audit-exceptions.txt || status=1
