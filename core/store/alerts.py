@@ -10,6 +10,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from core.domain.alerts import RecipientView
+from core.store.db import transaction_memo
 from core.store.models import Alert, AlertStatusChange, Delivery, Digest, Recipient, utcnow
 from core.store.scores import in_wilayah
 
@@ -55,13 +56,16 @@ def deactivate_recipient(session: Session, name: str) -> bool:
 
 
 def recipient_views(session: Session) -> list[RecipientView]:
-    """What routing needs of every active recipient."""
-    rows = session.execute(
-        select(Recipient.id, Recipient.role, Recipient.wilayah_code).where(
-            Recipient.active.is_(True)
+    """What routing needs of every active recipient (read once per transaction)."""
+    memo = transaction_memo(session, "pantau.recipient_views")
+    if "views" not in memo:
+        rows = session.execute(
+            select(Recipient.id, Recipient.role, Recipient.wilayah_code).where(
+                Recipient.active.is_(True)
+            )
         )
-    )
-    return [RecipientView(r.id, r.role, r.wilayah_code) for r in rows]
+        memo["views"] = [RecipientView(r.id, r.role, r.wilayah_code) for r in rows]
+    return list(memo["views"])
 
 
 # -- alerts -----------------------------------------------------------------------------------

@@ -240,6 +240,19 @@ def run_unit(factory: sessionmaker[Session], work: Callable[[Session], T], attem
     raise AssertionError("unreachable")
 
 
+def transaction_memo(session: Session, name: str) -> dict:
+    """A dict for remembering answers during the session's current transaction only.
+
+    For what a unit of work asks again and again and does not change while it runs (the
+    parents of an IMP, the recipients): a new transaction starts with an empty one.
+    """
+    transaction = session.get_transaction()
+    held = session.info.get(name)
+    if held is None or held[0] is not transaction:
+        held = session.info[name] = (transaction, {})
+    return held[1]
+
+
 def advisory_lock(session: Session, key: str, *, shared: bool = False) -> None:
     """Serialise transactions that touch the same logical thing (until commit).
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, bindparam, delete, select
+from sqlalchemy import ColumnElement, Row, bindparam, delete, insert, select
 from sqlalchemy.orm import Session, aliased, defer
 
+from core.store.db import transaction_memo
 from core.store.models import (
     DomainEvent,
     Fact,
@@ -17,6 +19,7 @@ from core.store.models import (
     RiskAssessment,
     Submission,
     TierAssessment,
+    utcnow,
 )
 
 
@@ -37,11 +40,7 @@ def parent_codes(session: Session, imp: str) -> list[str]:
     Remembered for the transaction: a unit of work's kelompok KB reports all ask for the same
     sub pos and pos KB, and its registry does not change under it. A new transaction asks anew.
     """
-    transaction = session.get_transaction()
-    held = session.info.get(_PARENTS)
-    if held is None or held[0] is not transaction:
-        held = session.info[_PARENTS] = (transaction, {})
-    known: dict[str, list[str]] = held[1]
+    known: dict[str, list[str]] = transaction_memo(session, _PARENTS)
     if imp not in known:
         code = session.scalar(_PARENT_OF, {"imp": imp})
         known[imp] = [code, *parent_codes(session, code)] if code else []
@@ -118,14 +117,48 @@ def tier_row(session: Session, imp: str, period: str) -> TierAssessment | None:
 NEW_EVENTS = "pantau.new_events"
 
 
+@dataclass
+class NewEvent:
+    """A domain event of the unit of work, not stored yet (see add_event)."""
+
+    kind: str
+    desa_code: str | None
+    payload: dict[str, Any]
+    created_at: datetime = field(default_factory=utcnow)
+    handled_at: datetime | None = None
+
+
 def add_event(session: Session, kind: str, desa: str | None, payload: dict[str, Any]) -> None:
     """Record a domain event (a tier change, a family to look at) for what reacts to it.
 
-    The unit of work keeps its new events, so the steps reacting to them run before it commits.
+    The unit of work keeps its new events, so the steps reacting to them run before it commits;
+    whoever adds events runs dispatch_events, which stores them, handled or not, in one
+    statement. (Added to the session one by one, each cost a flush of its own, then an update.)
     """
-    event = DomainEvent(kind=kind, desa_code=desa, payload=payload)
-    session.add(event)
-    session.info.setdefault(NEW_EVENTS, []).append(event)
+    session.info.setdefault(NEW_EVENTS, []).append(NewEvent(kind, desa, payload))
+
+
+def new_events(session: Session) -> list[NewEvent]:
+    """The events recorded so far and not yet taken by dispatch_events (a live list)."""
+    return session.info.setdefault(NEW_EVENTS, [])
+
+
+def store_events(session: Session, events: Sequence[NewEvent]) -> None:
+    """Insert events into domain_events (one statement)."""
+    if events:
+        session.execute(
+            insert(DomainEvent),
+            [
+                {
+                    "kind": e.kind,
+                    "desa_code": e.desa_code,
+                    "payload": e.payload,
+                    "created_at": e.created_at,
+                    "handled_at": e.handled_at,
+                }
+                for e in events
+            ],
+        )
 
 
 def family_by_key(session: Session, key: str) -> Family | None:

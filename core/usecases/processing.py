@@ -15,7 +15,7 @@ from core.domain.rules import Rules
 from core.store.db import TRANSIENT
 from core.store.facts import claim, facts_of, facts_rows_of, replace_facts
 from core.store.models import Fact, Submission, utcnow
-from core.store.scores import NEW_EVENTS
+from core.store.scores import NEW_EVENTS, new_events, store_events
 from core.store.submissions import other_version_ids
 from core.usecases.assessments import Step
 from core.usecases.jobs import AFTER_BATCH, EVENTS, steps_for
@@ -76,27 +76,30 @@ def _process_claimed(step: Step, submission: Submission, other_ids: list[int]) -
     # follow the current version even when it turns out to be unusable.
     if other_ids:
         _retract(step, facts_rows_of(step.session, other_ids))
-    outcome: Outcome = "processed"
+    events = new_events(step.session)
+    recorded = len(events)
     try:
         with step.session.begin_nested():
             _store_facts_and_run(step, submission)
+        return "processed"
     except FactsError as exc:
         # A conversion failure will fail the same way next time: record it, do not retry.
-        outcome = _fail(submission, str(exc))
+        reason = str(exc)
     except TRANSIENT:
         raise  # the database is busy or away: the whole unit of work is retried later
     except PantauError as exc:
         if exc.retryable:
             raise
-        outcome = _fail(submission, f"{exc.__class__.__name__}: {exc}")
+        reason = f"{exc.__class__.__name__}: {exc}"
     except Exception as exc:
         log.exception(
             "submission %s failed unexpectedly",
             submission.id,
             extra={"submission_id": submission.id},
         )
-        outcome = _fail(submission, f"unexpected error: {describe(exc)}")
-    return outcome
+        reason = f"unexpected error: {describe(exc)}"
+    del events[recorded:]  # the events of steps that were rolled back report nothing
+    return _fail(submission, reason)
 
 
 def _store_facts_and_run(step: Step, submission: Submission) -> None:
@@ -115,7 +118,7 @@ def finish_batch(session: Session, rules: Rules) -> None:
 
 
 def dispatch_events(step: Step) -> int:
-    """Run the `EVENTS` steps of every domain event this unit of work recorded; mark them."""
+    """Run the `EVENTS` steps of every domain event this unit of work recorded; store them."""
     handled = 0
     while events := step.session.info.pop(NEW_EVENTS, []):
         for event in events:
@@ -127,11 +130,12 @@ def dispatch_events(step: Step) -> int:
                 raise
             except Exception as exc:
                 # The event stays unhandled (handled_at empty) with the reason, for a rerun.
-                log.exception("event %s (%s) failed", event.id, event.kind)
+                log.exception("event (%s) failed", event.kind)
                 event.payload = {**event.payload, "error": f"{exc.__class__.__name__}"}
                 continue
             event.handled_at = utcnow()
             handled += 1
+        store_events(step.session, events)
     step.session.flush()
     return handled
 
