@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hmac
 import logging
+from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,6 +24,7 @@ from werkzeug.wsgi import get_input_stream
 from config.settings import Settings
 from core.domain.errors import PantauError
 from core.domain.submissions import IntakeRejected, Refusal
+from core.store.db import webhook_delivery
 from core.usecases.intake import dead_letter, receive_body
 from service.access import PUBLIC, access
 from service.db import get_session
@@ -89,6 +91,12 @@ def kobo():
         raise ApiError(401, "missing or wrong credentials", "unauthorized")
 
     body, too_big, cut_short = _read_body(settings.webhook_max_bytes)
+    with webhook_delivery(settings.database_url):
+        return _store(settings, metrics, body, too_big, cut_short)
+
+
+def _store(settings: Settings, metrics: Any, body: bytes, too_big: bool, cut_short: bool) -> Any:
+    """Store the delivery (or its refusal) and answer."""
     session = get_session()
     try:
         result = receive_body(

@@ -24,7 +24,8 @@ def session_factory(settings: Settings) -> sessionmaker[Session]:
     """Session factory of this process (re-made after a fork: engines must not cross forks)."""
     key = (os.getpid(), settings.database_url)
     if key not in _factories:
-        _factories[key] = make_session_factory(make_engine(settings))
+        # background: on SQLite the webhook's deliveries take the write lock first.
+        _factories[key] = make_session_factory(make_engine(settings, background=True))
     return _factories[key]
 
 

@@ -7,7 +7,7 @@ import select
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import TypeVar
 
@@ -19,6 +19,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from config.settings import Settings
 from core.store.errors import DatabaseNotReady, DatabaseUnavailable
 from core.store.files import private_sqlite
+from core.store.intake_first import IntakeGate, gate_of
 
 T = TypeVar("T")
 
@@ -117,11 +118,30 @@ def sqlite_path(url: str) -> Path | None:
     return Path(path)
 
 
-def make_engine(settings: Settings, *, create: bool = True) -> Engine:
+def _sqlite_begin(gate: IntakeGate | None) -> Callable[[object], None]:
+    def begin(conn) -> None:
+        if gate is not None:
+            gate.let_deliveries_pass()  # a background connection: deliveries go first
+        _sqlite_begin_immediate(conn)
+
+    return begin
+
+
+def webhook_delivery(database_url: str) -> AbstractContextManager[None]:
+    """Around a webhook delivery's use of the database: on SQLite it goes before background work.
+
+    See core.store.intake_first; on PostgreSQL this does nothing.
+    """
+    path = sqlite_path(database_url)
+    return gate_of(path).delivery() if path is not None else nullcontext()
+
+
+def make_engine(settings: Settings, *, create: bool = True, background: bool = False) -> Engine:
     """Create the engine for the configured database (SQLite file or PostgreSQL).
 
     With `create=False` a SQLite file that does not exist is refused (DatabaseNotReady) before
-    anything is made: neither the file nor its folders.
+    anything is made: neither the file nor its folders. `background`: the engine of a worker,
+    whose transactions on SQLite let waiting webhook deliveries go first.
     """
     url = settings.database_url
     path = sqlite_path(url)
@@ -147,7 +167,8 @@ def make_engine(settings: Settings, *, create: bool = True) -> Engine:
             pool_timeout=5,
         )
         event.listen(engine, "connect", _sqlite_pragmas(settings.sqlite_synchronous))
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        gate = gate_of(path) if background and path is not None else None
+        event.listen(engine, "begin", _sqlite_begin(gate))
         return engine
     engine = create_engine(
         url,
