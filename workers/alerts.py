@@ -21,15 +21,21 @@ log = get_task_logger(__name__)
 _channels: dict[int, Any] = {}
 
 
+# Deliveries per message: a unit of work's alerts go out in one message, not one each (the
+# embedded broker hands a worker about ten messages a second).
+DELIVERIES_PER_MESSAGE = 50
+
+
 def enqueue_deliveries(app: Any, ids: list[int], countdown: float | None = None) -> None:
-    """Queue a deliver_alert task per delivery; a lost message is picked up by deliver_due."""
-    for delivery_id in ids:
+    """Queue deliver_alerts tasks for the deliveries; a lost message is picked up by deliver_due."""
+    for start in range(0, len(ids), DELIVERIES_PER_MESSAGE):
+        chunk = ids[start : start + DELIVERIES_PER_MESSAGE]
         try:
             app.send_task(
-                "pantau.deliver_alert", args=[delivery_id], queue=QUEUE_ALERTS, countdown=countdown
+                "pantau.deliver_alerts", args=[chunk], queue=QUEUE_ALERTS, countdown=countdown
             )
         except Exception:
-            log.warning("could not enqueue delivery %s; deliver_due will", delivery_id)
+            log.warning("could not enqueue deliveries %s; deliver_due will", chunk)
 
 
 def _channel_for(app: Any) -> Any:
@@ -39,14 +45,25 @@ def _channel_for(app: Any) -> Any:
     return _channels[id(app)]
 
 
+@shared_task(bind=True, name="pantau.deliver_alerts", max_retries=0, ignore_result=True)
+def deliver_alerts(self, delivery_ids: list[int]) -> list[str]:
+    """Send deliveries one after the other, each as deliver_alert does; their outcomes."""
+    return [_deliver(self.app, delivery_id) for delivery_id in delivery_ids]
+
+
 @shared_task(bind=True, name="pantau.deliver_alert", max_retries=0, ignore_result=True)
 def deliver_alert(self, delivery_id: int) -> str:
-    """Send one alert or digest delivery; a retryable failure comes back after a backoff."""
-    settings = settings_of(self.app)
+    """Send one alert or digest delivery (messages queued before deliver_alerts existed)."""
+    return _deliver(self.app, delivery_id)
+
+
+def _deliver(app: Any, delivery_id: int) -> str:
+    """Send one delivery now; a retryable failure comes back after a backoff."""
+    settings = settings_of(app)
     result = deliver(
         session_factory(settings),
         delivery_id,
-        _channel_for(self.app),
+        _channel_for(app),
         retry_policy(settings),
         settings.public_url,
     )
@@ -54,7 +71,7 @@ def deliver_alert(self, delivery_id: int) -> str:
         log.info(
             "delivery %s failed (%s); again in %.0f s", delivery_id, result.error, result.retry_in
         )
-        enqueue_deliveries(self.app, [delivery_id], countdown=result.retry_in)
+        enqueue_deliveries(app, [delivery_id], countdown=result.retry_in)
     elif result.outcome == "failed":
         log.warning("delivery %s failed for good: %s", delivery_id, result.error)
     return result.outcome

@@ -30,7 +30,13 @@ from core.usecases.pull import pull
 from core.usecases.rescoring import score_imps
 from core.usecases.sweep import sweep_kobo
 from core.wiring import client_for, keyring_for, rules_for
-from workers.alerts import deliver_alert, deliver_due, enqueue_deliveries, weekly_digest
+from workers.alerts import (
+    deliver_alert,
+    deliver_alerts,
+    deliver_due,
+    enqueue_deliveries,
+    weekly_digest,
+)
 from workers.celery_app import QUEUE_INTAKE, broker_file
 from workers.context import session_factory, settings_of, task_session
 from workers.maintenance import cleanup_consumed
@@ -281,4 +287,4 @@ def score_current_period(self) -> int:
     return _run(self, work)
 
 
-__all__ = ["deliver_alert", "deliver_due", "weekly_digest"]
+__all__ = ["deliver_alert", "deliver_alerts", "deliver_due", "weekly_digest"]

@@ -1,7 +1,7 @@
 """Raise, close and follow up alerts (the outbox: written with the finding, sent later).
 
 Each alert and its deliveries are written in the same unit of work as the finding that caused
-it, and sent later by `deliver_alert`.
+it, and sent later by `deliver_alerts`.
 
 The steps here run from `core.usecases.jobs.EVENTS` when processing records a domain event:
 `family_assessed` / `family_withdrawn` (a survey scored or withdrawn) and `imp_tier_changed`.
