@@ -48,7 +48,16 @@ def _channel_for(app: Any) -> Any:
 @shared_task(bind=True, name="pantau.deliver_alerts", max_retries=0, ignore_result=True)
 def deliver_alerts(self, delivery_ids: list[int]) -> list[str]:
     """Send deliveries one after the other, each as deliver_alert does; their outcomes."""
-    return [_deliver(self.app, delivery_id) for delivery_id in delivery_ids]
+    outcomes = []
+    for delivery_id in delivery_ids:
+        try:
+            outcomes.append(_deliver(self.app, delivery_id))
+        except Exception:
+            # One delivery that cannot be read or recorded must not hold back the others of
+            # its message; it stays due, and deliver_due queues it again.
+            log.exception("delivery %s: unexpected error", delivery_id)
+            outcomes.append("error")
+    return outcomes
 
 
 @shared_task(bind=True, name="pantau.deliver_alert", max_retries=0, ignore_result=True)

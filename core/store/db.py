@@ -268,6 +268,8 @@ def transaction_memo(session: Session, name: str) -> dict:
     parents of an IMP, the recipients): a new transaction starts with an empty one.
     """
     transaction = session.get_transaction()
+    if transaction is None:
+        return {}  # none begun yet: nothing to tie the answers to, so none are kept
     held = session.info.get(name)
     if held is None or held[0] is not transaction:
         held = session.info[name] = (transaction, {})
