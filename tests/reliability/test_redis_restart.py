@@ -95,8 +95,10 @@ def test_redis_restarted__lost_tasks_are_recovered_and_everything_happens_once(
         st.start_worker("worker-2", queues="intake,scoring,maintenance")
         st.send_task("pantau.process_pending", QUEUE_INTAKE, limit=1000, older_than_seconds=0)
         wait_processed(st.factory, 35)
-        wait_for(lambda: queued(client, QUEUE_ALERTS) == 25, timeout=60, what="25 deliveries")
-        lost_deliveries = queued(client, QUEUE_ALERTS)
+        wait_for(
+            lambda: len(queued_ids(client, QUEUE_ALERTS)) == 25, timeout=60, what="25 deliveries"
+        )
+        lost_deliveries = len(queued_ids(client, QUEUE_ALERTS))
         _restart_redis()  # worker-2 stays connected through it
         assert queued(client, QUEUE_ALERTS) == 0
         phones.submit(5)  # processed by worker-2 once it has reconnected by itself

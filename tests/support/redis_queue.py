@@ -1,4 +1,4 @@
-"""What waits in a kombu Redis queue: messages, and the submission ids they carry."""
+"""What waits in a kombu Redis queue: messages, and the submission or delivery ids they carry."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import json
 
 import redis
 
+BATCHED = ("pantau.process_submissions", "pantau.deliver_alerts")
+
 
 def queued(client: redis.Redis, queue: str) -> int:
     """Messages waiting in a kombu Redis queue (its priority lists included)."""
@@ -14,13 +16,14 @@ def queued(client: redis.Redis, queue: str) -> int:
 
 
 def queued_ids(client: redis.Redis, queue: str) -> list[int]:
-    """Submission ids waiting in a queue: the webhook sends them in batches
-    (`pantau.process_submissions([ids])`, service/enqueue.py), so messages undercount them."""
+    """Ids waiting in a queue: submission ids, which the webhook sends in batches
+    (`pantau.process_submissions([ids])`, service/enqueue.py), or delivery ids, which go in
+    batches too (`pantau.deliver_alerts([ids])`, workers/alerts.py): messages undercount them."""
     ids: list[int] = []
     for key in client.scan_iter(match=f"{queue}*"):
         for raw in client.lrange(key, 0, -1):
             message = json.loads(raw)
             args = json.loads(base64.b64decode(message["body"]))[0]
-            batched = message["headers"]["task"] == "pantau.process_submissions"
+            batched = message["headers"]["task"] in BATCHED
             ids += args[0] if batched else [args[0]]
     return ids
