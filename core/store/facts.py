@@ -13,8 +13,7 @@ from core.domain.facts import MISSING, WITHHELD, Facts, FactsError, extract_valu
 from core.domain.forms.contract import Contract, load_contract
 from core.domain.privacy import INVALID_PREFIX, is_pseudonym
 from core.store.models import Fact, Submission, utcnow
-
-CHUNK = 500  # ids per IN (): far under SQLite's and PostgreSQL's limits on bound parameters
+from core.store.scores import CHUNK
 
 __all__ = ["FactsError", "contract", "facts_of", "facts_from_row", "fact_row_values"]
 

@@ -3,8 +3,8 @@
 Every write to a SQLite file waits for its one write lock. A webhook delivery holds it for a
 few milliseconds; a worker's unit of work for up to a second. With two worker processes
 committing unit after unit, the lock could pass from one to the other for seconds while a
-delivery waited, and a delivery that waits 5 s answers 503 (Kobo then retries it a minute
-later). Here a web process holds a shared `flock` on `<database>-intake` while any of its
+delivery waited, and a delivery that waits 5 s answers 503 (Kobo retries it only later).
+Here a web process holds a shared `flock` on `<database>-intake` while any of its
 deliveries wants the database, and a background connection, before it asks for the lock,
 waits until nobody holds that file: at most `BACKGROUND_WAIT`, so a steady stream of
 deliveries cannot stop processing, only slow it. A delivery thus waits for at most the one

@@ -34,17 +34,10 @@ def _retract(step: Step, facts_rows: list[Fact]) -> int:
     return len(facts_rows)
 
 
-def process_submission(
-    session: Session, submission_id: int, rules: Rules, *, finish: bool = True
-) -> Outcome:
-    """Turn one stored submission into facts and run its form's steps, once. Does not commit.
-
-    With finish=False the caller runs `finish_batch` once for a whole batch (a backlog of
-    meetings of one IMP then recomputes its tier once, not once per meeting).
-    """
+def process_submission(session: Session, submission_id: int, rules: Rules) -> Outcome:
+    """Turn one stored submission into facts and run its form's steps, once. Does not commit."""
     outcomes = _process(session, [submission_id], rules)
-    if finish:
-        finish_batch(session, rules)
+    finish_batch(session, rules)
     return outcomes.get(submission_id, "skipped")
 
 
