@@ -53,8 +53,8 @@ def deliver_alerts(self, delivery_ids: list[int]) -> list[str]:
         try:
             outcomes.append(_deliver(self.app, delivery_id))
         except Exception:
-            # One delivery that cannot be read or recorded must not hold back the others of
-            # its message; it stays due, and deliver_due queues it again.
+            # E.g. the database away past run_unit's waits: this delivery stays due (deliver_due
+            # queues it again) and must not hold back the others of its message.
             log.exception("delivery %s: unexpected error", delivery_id)
             outcomes.append("error")
     return outcomes

@@ -4,6 +4,8 @@ Two short units of work, so no database transaction stays open while an SMTP ser
 gateway takes its time: the claim (only one worker may send a delivery) with the read of what
 to send, and the outcome. A delivery that was sent is never claimed again; a retryable failure is
 queued again with backoff and jitter; a permanent one, or the last attempt, is marked failed.
+So is a delivery that can no longer be sent: its recipient was removed, or its stored alert
+cannot be made into a message (retrying would only fail again, and hide it from the admins).
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ from datetime import timedelta
 from functools import partial
 from typing import Literal
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clients.channels import Channel, ChannelError, Outgoing
 from core.domain.alerts.retry import retry_delay
 from core.store import alerts as store
 from core.store.db import run_unit, session_scope
+from core.store.errors import DatabaseUnavailable
 from core.store.models import Alert, Delivery, Digest, Recipient, utcnow
 from core.usecases.alerts import with_link
 
@@ -60,9 +64,20 @@ def deliver(
     """Try to send one delivery now."""
     # One unit: a read that fails takes the claim back with it. (Each unit of work takes
     # SQLite's one write lock; the alerts of a busy district are thousands of deliveries.)
-    claimed = run_unit(factory, lambda session: _claim(session, delivery_id, public_url))
+    try:
+        claimed = run_unit(factory, lambda session: _claim(session, delivery_id, public_url))
+    except (DatabaseUnavailable, SQLAlchemyError):
+        raise  # the database, not this delivery: it stays due
+    except Exception as exc:
+        # Not the database: the stored rows themselves (a bug, a hand edit). The claim was
+        # rolled back with the read; record why, or every sweep would pick it up again.
+        error = f"cannot build the message: {exc.__class__.__name__}: {exc}"[:1000]
+        run_unit(factory, partial(_mark_unsendable, delivery_id, error))
+        return Delivered("failed", None, error)
     if claimed is None:
         return Delivered("skipped")
+    if isinstance(claimed, str):
+        return Delivered("failed", None, claimed)
     channel_name, message, attempts = claimed
     try:
         channel_for(channel_name).send(message)
@@ -74,10 +89,26 @@ def deliver(
     return Delivered("sent")
 
 
-def _claim(session: Session, delivery_id: int, public_url: str) -> tuple[str, Outgoing, int] | None:
+RECIPIENT_REMOVED = "recipient removed (pantau recipients remove) before it was sent"
+
+
+def _claim(
+    session: Session, delivery_id: int, public_url: str
+) -> tuple[str, Outgoing, int] | str | None:
+    """What to send, or why nothing will be (the delivery is then failed), or None: not due."""
     if not store.claim_delivery(session, delivery_id, CLAIM_LEASE):
         return None
-    return _outgoing(session, delivery_id, public_url)
+    row = session.get(Delivery, delivery_id)
+    if not session.get(Recipient, row.recipient_id).active:
+        row.status, row.last_error = "failed", RECIPIENT_REMOVED
+        return RECIPIENT_REMOVED
+    return _outgoing(session, row, public_url)
+
+
+def _mark_unsendable(delivery_id: int, error: str, session: Session) -> None:
+    row = session.get(Delivery, delivery_id)
+    if row is not None and row.status in ("queued", "sending"):
+        row.status, row.last_error = "failed", error
 
 
 def _mark_sent(delivery_id: int, session: Session) -> None:
@@ -85,8 +116,7 @@ def _mark_sent(delivery_id: int, session: Session) -> None:
     row.status, row.sent_at, row.last_error = "sent", utcnow(), None
 
 
-def _outgoing(session: Session, delivery_id: int, public_url: str) -> tuple[str, Outgoing, int]:
-    row = session.get(Delivery, delivery_id)
+def _outgoing(session: Session, row: Delivery, public_url: str) -> tuple[str, Outgoing, int]:
     recipient = session.get(Recipient, row.recipient_id)
     lang = recipient.language if recipient.language in ("id", "en") else "id"
     if row.alert_id is not None:

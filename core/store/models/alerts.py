@@ -92,7 +92,8 @@ class Delivery(Base):
     """One alert or digest sent (or being sent) to one recipient: the outbox row.
 
     queued -> sending (claimed by one worker) -> sent | queued again (retryable failure, at
-    `next_attempt_at`) | failed (permanent failure, or attempts exhausted).
+    `next_attempt_at`) | failed (permanent failure, attempts exhausted, recipient removed, or
+    an alert that cannot be made into a message).
     """
 
     __tablename__ = "deliveries"
