@@ -18,6 +18,7 @@ import hmac
 import logging
 import math
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -82,7 +83,10 @@ class Keyring:
     @property
     def fingerprint(self) -> str:
         """A slow one-way check value of the whole chain, stored to catch a wrong key."""
-        return _fingerprint(self.keys)
+        # lru_cache does not stop threads that miss at once from each computing it: the first
+        # deliveries to a fresh web worker (16 threads) would all run the PBKDF2 together.
+        with _FINGERPRINT_LOCK:
+            return _fingerprint(self.keys)
 
 
 def as_keyring(secret: bytes | Keyring) -> Keyring:
@@ -116,6 +120,9 @@ def rekey_all(value: Any, key: bytes) -> Any:
     if isinstance(value, dict):
         return {k: rekey_all(v, key) for k, v in value.items()}
     return value
+
+
+_FINGERPRINT_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=8)
