@@ -59,6 +59,37 @@ def test_versions__edits_without_their_original_then_the_original_late(
         assert latest.instance_id == c["_uuid"] and latest.status == "received"
 
 
+def test_processing__an_edit_linked_only_by_its_kobo_id_replaces_the_originals_facts(
+    settings, kobo_sandbox, meeting_form, session_factory
+):
+    # An edit whose REST Service payload lacks meta/rootUuid (older Enketo, or subset_fields)
+    # is the same record only by Kobo's `_id`: processing it must take back the facts of
+    # the version it replaces, or the meeting counts twice.
+    from core.store.models import Fact
+    from core.usecases.processing import process_submission
+    from core.wiring import rules_for
+
+    rules = rules_for(settings)
+    original = submit_and_read(kobo_sandbox, meeting_form, meeting_answers(women=1))
+    edit = {
+        **original,
+        "meta/instanceID": "uuid:0f6a2c1e-5d1b-4b8e-9a51-8e2f1c7d4b10",
+        "_uuid": "0f6a2c1e-5d1b-4b8e-9a51-8e2f1c7d4b10",
+        "meta/deprecatedID": original["meta/instanceID"],
+        "pertemuan/hadir_perempuan": "7",
+    }
+    edit.pop("meta/rootUuid", None)
+    for rec in (original, edit):
+        with session_scope(session_factory) as s:
+            result = ingest(s, rec, source="webhook", secret=b"k")
+            assert result.process_id is not None
+            process_submission(s, result.process_id, rules)
+    with session_factory() as s:
+        (fact,) = s.scalars(select(Fact)).all()
+        current = s.scalars(select(Submission).where(Submission.is_latest.is_(True))).one()
+    assert fact.submission_id == current.id and current.raw["_uuid"] == edit["_uuid"]
+
+
 def test_pull__a_record_the_database_cannot_hold_is_dead_lettered_and_the_rest_stored(
     settings, kobo_sandbox, meeting_form, session_factory
 ):
