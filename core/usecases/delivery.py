@@ -16,14 +16,14 @@ from datetime import timedelta
 from functools import partial
 from typing import Literal
 
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clients.channels import Channel, ChannelError, Outgoing
 from core.domain.alerts.retry import retry_delay
+from core.domain.errors import PantauError
+from core.domain.privacy import blank_numbers
 from core.store import alerts as store
 from core.store.db import run_unit, session_scope
-from core.store.errors import DatabaseUnavailable
 from core.store.models import Alert, Delivery, Digest, Recipient, utcnow
 from core.usecases.alerts import with_link
 
@@ -64,16 +64,7 @@ def deliver(
     """Try to send one delivery now."""
     # One unit: a read that fails takes the claim back with it. (Each unit of work takes
     # SQLite's one write lock; the alerts of a busy district are thousands of deliveries.)
-    try:
-        claimed = run_unit(factory, lambda session: _claim(session, delivery_id, public_url))
-    except (DatabaseUnavailable, SQLAlchemyError):
-        raise  # the database, not this delivery: it stays due
-    except Exception as exc:
-        # Not the database: the stored rows themselves (a bug, a hand edit). The claim was
-        # rolled back with the read; record why, or every sweep would pick it up again.
-        error = f"cannot build the message: {exc.__class__.__name__}: {exc}"[:1000]
-        run_unit(factory, partial(_mark_unsendable, delivery_id, error))
-        return Delivered("failed", None, error)
+    claimed = run_unit(factory, lambda session: _claim(session, delivery_id, public_url))
     if claimed is None:
         return Delivered("skipped")
     if isinstance(claimed, str):
@@ -92,23 +83,30 @@ def deliver(
 RECIPIENT_REMOVED = "recipient removed (pantau recipients remove) before it was sent"
 
 
+class Unsendable(PantauError):
+    """The stored alert or digest cannot be made into a message (a hand edit, an old bug)."""
+
+
 def _claim(
     session: Session, delivery_id: int, public_url: str
 ) -> tuple[str, Outgoing, int] | str | None:
-    """What to send, or why nothing will be (the delivery is then failed), or None: not due."""
+    """What to send; or why it never will be, the delivery then failed; or None: not due.
+
+    The failure is recorded with the claim, in its unit of work: no other worker can have
+    taken the delivery in between. Anything else that goes wrong (the database, a bug in
+    this code) rolls the claim back and leaves the delivery due, as before.
+    """
     if not store.claim_delivery(session, delivery_id, CLAIM_LEASE):
         return None
     row = session.get(Delivery, delivery_id)
     if not session.get(Recipient, row.recipient_id).active:
         row.status, row.last_error = "failed", RECIPIENT_REMOVED
         return RECIPIENT_REMOVED
-    return _outgoing(session, row, public_url)
-
-
-def _mark_unsendable(delivery_id: int, error: str, session: Session) -> None:
-    row = session.get(Delivery, delivery_id)
-    if row is not None and row.status in ("queued", "sending"):
-        row.status, row.last_error = "failed", error
+    try:
+        return _outgoing(session, row, public_url)
+    except Unsendable as exc:
+        row.status, row.last_error = "failed", blank_numbers(f"cannot build the message: {exc}")
+        return row.last_error
 
 
 def _mark_sent(delivery_id: int, session: Session) -> None:
@@ -121,12 +119,12 @@ def _outgoing(session: Session, row: Delivery, public_url: str) -> tuple[str, Ou
     lang = recipient.language if recipient.language in ("id", "en") else "id"
     if row.alert_id is not None:
         alert = session.get(Alert, row.alert_id)
-        text = alert.payload["messages"][lang]
+        text = _texts(alert.payload, lang, f"alert {alert.id}")
         path = f"/alerts/{alert.id}"
         data = {"kind": alert.kind, "urgent": alert.urgent, "desa": alert.desa_code}
     else:
         digest = session.get(Digest, row.digest_id)
-        text = digest.payload["messages"][lang]
+        text = _texts(digest.payload, lang, f"digest {digest.id}")
         path = f"/alerts?wilayah={recipient.wilayah_code}"
         data = {"kind": "digest", "week": digest.week, "wilayah": recipient.wilayah_code}
     message = Outgoing(
@@ -137,6 +135,18 @@ def _outgoing(session: Session, row: Delivery, public_url: str) -> tuple[str, Ou
         data={**data, "link": f"{public_url.rstrip('/')}{path}"},
     )
     return recipient.channel, message, row.attempts
+
+
+def _texts(payload: object, lang: str, what: str) -> dict[str, str]:
+    """The stored subject and body in lang, or Unsendable naming what is missing."""
+    messages = payload.get("messages") if isinstance(payload, dict) else None
+    text = messages.get(lang) if isinstance(messages, dict) else None
+    if not isinstance(text, dict):
+        raise Unsendable(f"{what} has no stored text in language {lang!r}")
+    for part in ("subject", "body"):
+        if not isinstance(text.get(part), str):
+            raise Unsendable(f"{what} has no stored {part} in language {lang!r}")
+    return text
 
 
 def _record_failure(

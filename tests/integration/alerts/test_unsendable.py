@@ -67,7 +67,9 @@ def test_deliver_alerts__an_alert_that_cannot_be_rendered_fails_alone(
     assert task.apply(args=[surveyed]).get() == ["failed", "sent"]
     first, second = _rows(session_factory)
     assert first.status == "failed"
-    assert first.last_error == "cannot build the message: KeyError: 'id'"
+    assert first.last_error == (
+        f"cannot build the message: alert {broken} has no stored text in language 'id'"
+    )
     assert second.status == "sent"
     (mail,) = smtp_sink.received
     assert mail.rcpt_tos == ["tpps.melong@example.go.id"]
