@@ -17,7 +17,8 @@ from core.clients.central import CentralClient
 from core.domain.rules import Rules
 from core.domain.versions import current_version, settle
 from core.store.db import session_scope
-from core.store.submissions import held_roots, lock_record, mark_root_deleted, versions_of
+from core.store.submissions import held_roots, mark_root_deleted
+from core.store.versions import lock_record, versions_of
 from core.usecases.processing import retract_deleted
 
 SERVER = "central"

@@ -36,6 +36,7 @@ from core.domain.submissions import (
 from core.domain.versions import current_version, settle
 from core.store import inserts
 from core.store import submissions as store
+from core.store import versions as chain
 from core.store.facts import contract
 from core.store.keys import check_key
 from core.store.models import Submission, utcnow
@@ -125,10 +126,10 @@ def ingest(
     # One statement stores a new record, after the record's lock (one round trip for both);
     # no asset only happens without require_known_form.
     if asset_uid:
-        lock = store.record_lock_id(server, asset_uid, key)
+        lock = chain.record_lock_id(server, asset_uid, key)
         inserted = inserts.insert_checked(session, row, keyring.fingerprint, lock=lock)
     else:
-        store.lock_record(session, server, asset_uid, key)
+        chain.lock_record(session, server, asset_uid, key)
         inserted = None
     if inserted is not None and not inserted[1] and deprecated is None:
         return Received("created", inserted[0], True, inserted[0])
@@ -154,7 +155,7 @@ def settle_chain(
     new_id: int,
 ) -> Received:
     """Choose the current version of a record (root id, server id) after storing new_id."""
-    versions = store.versions_of(session, server, asset_uid, *record)
+    versions = chain.versions_of(session, server, asset_uid, *record)
     current = current_version(versions)
     _apply(versions, settle(versions, current.id))
     session.flush()
@@ -208,8 +209,8 @@ def make_current(session: Session, submission_id: int) -> bool:
     if row is None or row.is_latest:
         return False
     root = row.root_id or row.instance_id
-    store.lock_record(session, row.server, row.asset_uid, row.record_id or row.root_id)
-    versions = store.versions_of(session, row.server, row.asset_uid, root, row.record_id)
+    chain.lock_record(session, row.server, row.asset_uid, row.record_id or row.root_id)
+    versions = chain.versions_of(session, row.server, row.asset_uid, root, row.record_id)
     _apply(versions, settle(versions, row.id))
     row.status = "received"  # to be processed as the current version
     session.flush()

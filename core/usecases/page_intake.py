@@ -24,6 +24,7 @@ from core.domain.screening import Screened, screen
 from core.domain.submissions import IntakeRejected, check_storable, identity, server_form
 from core.store import inserts
 from core.store import submissions as store
+from core.store import versions as chain
 from core.store.facts import contract
 from core.store.keys import check_key
 from core.usecases.form_refs import resolve_form
@@ -139,7 +140,7 @@ def _store_new(
 ) -> dict[int, Received]:
     """Answers for the records stored (or found stored) together; the rest go one by one."""
     check_key(session, keyring.fingerprint)  # a shared lock: a rotation waits for this page
-    store.lock_records(session, server, [(n.row["asset_uid"], n.lock_key) for n in new])
+    chain.lock_records(session, server, [(n.row["asset_uid"], n.lock_key) for n in new])
     try:
         with session.begin_nested():
             inserted = inserts.insert_many(session, [n.row for n in new], [n.text for n in new])

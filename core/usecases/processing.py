@@ -16,7 +16,7 @@ from core.store.db import TRANSIENT
 from core.store.facts import claim, facts_of, facts_rows_of, replace_facts
 from core.store.models import Fact, Submission, utcnow
 from core.store.scores import NEW_EVENTS, new_events, store_events
-from core.store.submissions import other_version_ids
+from core.store.versions import other_version_ids
 from core.usecases.assessments import Step
 from core.usecases.jobs import AFTER_BATCH, EVENTS, steps_for
 
