@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from core.store.models import Alert, Delivery
 from service.app import create_app
@@ -76,3 +76,30 @@ def test_deliver_alerts__an_alert_that_cannot_be_rendered_fails_alone(
     # Failed is final: the same message again (a redelivery) sends nothing more.
     assert task.apply(args=[surveyed]).get() == ["skipped", "skipped"]
     assert len(smtp_sink.received) == 1
+
+
+def test_deliver_alerts__a_database_error_after_the_claim_leaves_the_delivery_due(
+    alert_settings, surveyed, smtp_sink, session_factory, monkeypatch
+):
+    # Only Unsendable fails a delivery for good. Here the claim's UPDATE succeeds and the read
+    # after it fails (the alerts table is away: a failover, a botched migration): the whole
+    # unit rolls back, so the delivery is queued as before, not stuck "sending" for the lease.
+    monkeypatch.setattr("core.store.db.time.sleep", lambda seconds: None)  # run_unit's waits
+    with session_factory() as s:
+        before = s.get(Delivery, surveyed[0])
+        attempts = before.attempts
+        s.execute(text("ALTER TABLE alerts RENAME TO alerts_away"))
+        s.commit()
+    task = make_celery(alert_settings).tasks["pantau.deliver_alerts"]
+    try:
+        assert task.apply(args=[surveyed[:1]]).get() == ["error"]
+    finally:
+        with session_factory() as s:
+            s.execute(text("ALTER TABLE alerts_away RENAME TO alerts"))
+            s.commit()
+    first = _rows(session_factory)[0]
+    assert (first.status, first.attempts, first.claimed_at) == ("queued", attempts, None)
+    assert smtp_sink.received == []
+    # The database is back: the next sweep's message sends it, once.
+    assert task.apply(args=[surveyed]).get() == ["sent", "sent"]
+    assert len(smtp_sink.received) == 2
