@@ -247,7 +247,9 @@ class HttpClient:
 
     def get_json(self, path: str, **kwargs: Any) -> Any:
         """GET and decode JSON."""
-        response = self.request("GET", path, **kwargs)
+        return self._json(self.request("GET", path, **kwargs))
+
+    def _json(self, response: requests.Response) -> Any:
         try:
             return response.json()
         except ValueError as exc:
@@ -264,12 +266,20 @@ class HttpClient:
 
         `params` go with the first request only: a next link already carries them.
         """
+        for data, _response in self.iter_json_responses(path, params, next_key):
+            yield data
+
+    def iter_json_responses(
+        self, path: str, params: Mapping[str, Any] | None = None, next_key: str = "next"
+    ) -> Iterator[tuple[Any, requests.Response]]:
+        """As iter_json_pages, each page with its response (for headers such as `Date`)."""
         url: str | None = path
         first = True
         while url:
-            data = self.get_json(url, params=params if first else None)
+            response = self.request("GET", url, params=params if first else None)
             first = False
-            yield data
+            data = self._json(response)
+            yield data, response
             url = data.get(next_key)
 
 

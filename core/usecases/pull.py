@@ -347,8 +347,8 @@ def pull_central(
         feed = client.submissions.changes(form_id, start)
         for batch, final in _batches(s for s in feed if s.deleted_at is None):
             records = [central_to_kobo_dict(sub, form_id) for sub in batch]
-            # Rows come in submissionDate order while the watermark is the latest change time,
-            # so it is only safe to store once the whole feed was read.
+            # Rows come newest first while the watermark is a change time, so it is only
+            # safe to store once the whole feed was read.
             watermark = feed.watermark if final else None
             if since is not None and final:
                 watermark = _later(mark, watermark, read=p.report.fetched + len(batch))

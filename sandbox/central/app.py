@@ -2,8 +2,9 @@
 
 Built from docs/kobo.md (Central section): bearer sessions (Basic over http is 401.3),
 forms with drafts and versions (409.3, 409.6), draft attachments, REST submissions and edits,
-and the OData `Submissions` feed with `$filter` on `__system` fields, `$top`, `$orderby`,
-`$expand`, `$select` and `@odata.nextLink` links carrying `%24skiptoken=01<base64>`.
+and the OData `Submissions` feed with `$filter` on `__system` fields, `$top`, `$orderby` (first
+pages only: with a skip token it is 501.1), `$expand`, `$select` and `@odata.nextLink` links
+carrying `%24skiptoken=01<base64>`; every answer is dated by the stub's clock.
 State lives in memory; `CentralStubState` is reachable as `app.extensions["central_stub"]`.
 
 This module is the factory and the error mapping; each resource's routes live in their own
@@ -14,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from email.utils import format_datetime
 
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
 from sandbox.central import attachments, forms, odata_routes, sessions, submissions
-from sandbox.central.auth import authenticate
+from sandbox.central.auth import authenticate, current_state
 from sandbox.central.odata import ODataError
 from sandbox.central.responses import CentralProblem, problem
 from sandbox.central.state import CentralStubState, now_ms
@@ -48,6 +50,13 @@ def http_problem(exc: HTTPException) -> Response:
     return problem(exc.code or 500, float(f"{exc.code}.1"), exc.description or "")
 
 
+def _dated(response: Response) -> Response:
+    # Central's clock, as its `Date` header gives it (pulls bound their mark by it); a frozen
+    # stub clock shows here too, as the real server's one clock would.
+    response.headers["Date"] = format_datetime(current_state().clock(), usegmt=True)
+    return response
+
+
 def create_central_stub(
     users: Mapping[str, str] | None = None,
     *,
@@ -67,6 +76,7 @@ def create_central_stub(
     app.register_error_handler(ODataError, odata_problem)
     app.register_error_handler(HTTPException, http_problem)
     app.before_request(authenticate)
+    app.after_request(_dated)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     return app

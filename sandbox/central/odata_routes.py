@@ -214,6 +214,15 @@ def _matching(
 def odata_submissions(p: int, form_id: str) -> Response:
     """The `Submissions` feed with `$filter`, `$orderby`, `$top`/`$skip`/`$skiptoken`, ..."""
     args = request.args
+    if args.get("$orderby") and args.get("$skiptoken"):
+        # As Central, even on the next link it wrote itself for an ordered first page.
+        feature = "using $orderby and $skiptoken together"
+        raise CentralProblem(
+            501,
+            501.1,
+            f"The requested feature {feature} is not supported by this server.",
+            {"feature": feature},
+        )
     expand = args.get("$expand")
     select = args.get("$select")
     _check_expand(expand, select)

@@ -143,6 +143,8 @@ class SubmissionPage:
     value: list[dict[str, Any]]
     next_link: str | None
     count: int | None = None
+    # The server's clock when it answered (the `Date` header, whole seconds), if it said.
+    server_time: datetime | None = None
 
     @property
     def submissions(self) -> list[CentralSubmission]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -15,13 +16,29 @@ from core.clients.central.odata import format_time, odata_query, parse_time
 if TYPE_CHECKING:
     from core.clients.central.client import CentralClient
 
+# How far before the server's clock at the first page a pull's mark stops (see ChangeFeed):
+# what changed in these minutes is read again by the next pull, and skipped if already seen.
+SETTLE = timedelta(minutes=5)
+
+
+def _date_header(value: str | None) -> datetime | None:
+    """The HTTP `Date` header as an aware datetime; None if absent or unreadable."""
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
 
 @dataclass(frozen=True)
 class Watermark:
-    """Where an incremental pull stopped: the latest change time and the versions seen at it.
+    """Where an incremental pull stopped: a change time and the versions seen at or after it.
 
-    `ge` re-reads rows at the boundary millisecond (several rows can share it), so the versions
-    already seen there are kept and skipped next time.
+    The next pull asks for changes at or after `changed_at` (`ge`) and skips the versions in
+    `seen`: those at the boundary millisecond (several rows can share it), and every version
+    seen in the settling window before the pull began (see ChangeFeed).
     """
 
     changed_at: datetime
@@ -46,9 +63,17 @@ class ChangeFeed:
     """An incremental pull: iterate for new and edited submissions, then read `watermark`.
 
     Central leaves `updatedAt` null until a submission is first edited or reviewed, so the
-    filter asks for either time at or after the mark. `ge` re-reads the boundary rows; the
-    versions the previous pull saw there are skipped here, so callers need not dedupe. Store
-    `watermark` only after the loop finished (and what it yielded is stored).
+    filter asks for either time at or after the mark. Pages come in Central's default order
+    (newest first), each from the `@odata.nextLink` Central wrote: Central refuses `$orderby`
+    with its own skip token (501.1), so no order is asked for.
+
+    Paging takes a while and the feed changes meanwhile: a submission made or edited after the
+    first page was read may be missed by later pages, while an older row edited then is seen
+    with its new time. So the mark never passes the server's clock at the first page less
+    `settle` (which also covers transactions that began before it and committed after), and
+    every version seen since then is kept in `seen`: the next pull reads that window again and
+    yields only what it missed. `settle=None` trusts the latest change seen (tests of the
+    boundary). Store `watermark` only after the loop finished (and what it yielded is stored).
     """
 
     def __init__(
@@ -60,6 +85,7 @@ class ChangeFeed:
         page_size: int,
         expand: bool,
         project_id: int | None,
+        settle: timedelta | None = SETTLE,
     ) -> None:
         self._service = service
         self._form_id = form_id
@@ -67,17 +93,22 @@ class ChangeFeed:
         self._page_size = page_size
         self._expand = expand
         self._project_id = project_id
+        self._settle = settle
         self.pages_read = 0
         self.skipped = 0
         self._latest = since.changed_at if since else None
-        self._seen_at_latest: set[tuple[str, str]] = set(since.seen) if since else set()
+        self._at_latest: set[tuple[str, str]] = set(since.seen) if since else set()
+        self._horizon: datetime | None = None
+        self._recent: set[tuple[str, str]] = set()
 
     @property
     def watermark(self) -> Watermark | None:
         """Where the next pull should start (None if nothing was ever seen)."""
         if self._latest is None:
             return None
-        return Watermark(self._latest, frozenset(self._seen_at_latest))
+        if self._horizon is None or self._latest <= self._horizon:
+            return Watermark(self._latest, frozenset(self._at_latest))
+        return Watermark(self._horizon, frozenset(self._recent))
 
     def __iter__(self) -> Iterator[CentralSubmission]:
         since = self._since
@@ -88,31 +119,31 @@ class ChangeFeed:
         pages = self._service.iter_pages(
             self._form_id,
             filter=odata_filter,
-            orderby="__system/submissionDate asc",
             top=self._page_size,
             expand=self._expand,
             project_id=self._project_id,
         )
         for page in pages:
+            if self.pages_read == 0 and self._settle is not None and page.server_time:
+                self._horizon = page.server_time - self._settle
             self.pages_read += 1
             for row in page.value:
                 sub = CentralSubmission.from_odata(row)
-                if (
-                    since is not None
-                    and sub.changed_at == since.changed_at
-                    and sub.key in since.seen
-                ):
-                    self.skipped += 1
-                    continue
                 self._advance(sub)
+                if since is not None and sub.key in since.seen:
+                    self.skipped += 1  # this version was yielded by an earlier pull
+                    continue
                 yield sub
 
     def _advance(self, sub: CentralSubmission) -> None:
-        if self._latest is None or sub.changed_at > self._latest:
-            self._latest = sub.changed_at
-            self._seen_at_latest = {sub.key}
-        elif sub.changed_at == self._latest:
-            self._seen_at_latest.add(sub.key)
+        changed = sub.changed_at
+        if self._latest is None or changed > self._latest:
+            self._latest = changed
+            self._at_latest = {sub.key}
+        elif changed == self._latest:
+            self._at_latest.add(sub.key)
+        if self._horizon is not None and changed >= self._horizon:
+            self._recent.add(sub.key)
 
 
 class SubmissionService:
@@ -148,11 +179,12 @@ class SubmissionService:
             }
         )
         url = f"{self._form(form_id, project_id)}.svc/Submissions?{query}"
-        for data in self.client.iter_json_pages(url, next_key="@odata.nextLink"):
+        for data, response in self.client.iter_json_responses(url, next_key="@odata.nextLink"):
             yield SubmissionPage(
                 value=data.get("value", []),
                 next_link=data.get("@odata.nextLink"),
                 count=data.get("@odata.count"),
+                server_time=_date_header(response.headers.get("Date")),
             )
 
     def changes(
@@ -163,10 +195,17 @@ class SubmissionService:
         page_size: int = 1000,
         expand: bool = True,
         project_id: int | None = None,
+        settle: timedelta | None = SETTLE,
     ) -> ChangeFeed:
         """Pull new and edited submissions since the watermark (all of them if None)."""
         return ChangeFeed(
-            self, form_id, since, page_size=page_size, expand=expand, project_id=project_id
+            self,
+            form_id,
+            since,
+            page_size=page_size,
+            expand=expand,
+            project_id=project_id,
+            settle=settle,
         )
 
     def deleted_ids(self, form_id: str, *, project_id: int | None = None) -> list[str]:

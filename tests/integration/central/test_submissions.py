@@ -45,16 +45,33 @@ def test_iter_pages__follows_next_link_until_the_last_page(
 ) -> None:
     ids = submit(client, 7)
 
-    pages = list(client.submissions.iter_pages(form, orderby="__system/submissionDate asc", top=3))
+    pages = list(client.submissions.iter_pages(form, top=3))
 
     assert [len(p.value) for p in pages] == [3, 3, 1]
-    assert [row["__id"] for p in pages for row in p.value] == ids
+    # Central's default order: newest first.
+    assert [row["__id"] for p in pages for row in p.value] == ids[::-1]
     assert pages[-1].next_link is None
     link = pages[0].next_link
     assert link is not None and link.startswith("http://127.0.0.1:")
     token = link.rsplit("%24skiptoken=", 1)[1]
     assert token.startswith("01")
-    assert json.loads(base64.b64decode(unquote(token)[2:])) == {"instanceId": ids[2]}
+    assert json.loads(base64.b64decode(unquote(token)[2:])) == {"instanceId": ids[4]}
+
+
+def test_iter_pages__an_ordered_feed_cannot_follow_its_own_next_link_501_1(
+    client: CentralClient, form: str
+) -> None:
+    # Real Central (v2026.2.2) writes a next link keeping `$orderby` and then refuses it:
+    # an ordered feed is one page at most, which is why pulls ask for no order.
+    submit(client, 3)
+    pages = client.submissions.iter_pages(form, orderby="__system/submissionDate asc", top=2)
+
+    assert len(next(pages).value) == 2
+    with pytest.raises(CentralUnsupported) as caught:
+        next(pages)
+
+    assert caught.value.code == "501.1"
+    assert "$orderby and $skiptoken together" in str(caught.value)
 
 
 def test_iter_pages__is_lazy(
@@ -80,12 +97,14 @@ def test_changes__pulls_everything_then_nothing_at_the_boundary(
     got = [s.id for s in first]
     again = client.submissions.changes(form, first.watermark, page_size=2)
 
-    assert got == ids
+    assert got == ids[::-1]
     assert first.pages_read == 3
     assert list(again) == []
-    # `ge` re-read the last row; the client recognised and skipped it.
-    assert again.skipped >= 1
-    assert again.watermark == first.watermark
+    # Everything was made minutes ago, within the settling window, so the next pull read it
+    # all again (`ge` the server's time less five minutes) and recognised every version.
+    assert again.skipped == 5
+    assert again.watermark is not None and first.watermark is not None
+    assert again.watermark.seen == first.watermark.seen
 
 
 def test_changes__next_pull_yields_only_new_submissions(client: CentralClient, form: str) -> None:
@@ -96,7 +115,29 @@ def test_changes__next_pull_yields_only_new_submissions(client: CentralClient, f
     new = submit(client, 2)
     second = client.submissions.changes(form, first.watermark, page_size=1)
 
-    assert [s.id for s in second] == new
+    assert [s.id for s in second] == new[::-1]
+
+
+def test_changes__what_changes_while_a_pull_pages_is_found_by_the_next_pull(
+    client: CentralClient, form: str
+) -> None:
+    # Pages come newest first, each after the last row of the one before. A submission made
+    # while the pull is on page two sorts before page one and is not in this feed; an older
+    # row edited meanwhile is, with its new (later) time. The mark must not pass the new
+    # submission, or no later pull would ask for it.
+    oldest, *_ = submit(client, 4)
+    feed = client.submissions.changes(form, page_size=2)
+    rows = iter(feed)
+    first_page = [next(rows).id, next(rows).id]
+    [made_meanwhile] = submit(client, 1)
+    client.submissions.edit(
+        form, oldest, family_instance(instance_id=new_instance_id(), deprecated_id=oldest)
+    )
+    rest = [s.id for s in rows]
+
+    assert made_meanwhile not in first_page + rest
+    assert rest[-1] == oldest  # seen in its edited version
+    assert [s.id for s in client.submissions.changes(form, feed.watermark)] == [made_meanwhile]
 
 
 def test_changes__an_edit_is_found_by_the_next_pull(client: CentralClient, form: str) -> None:
@@ -131,12 +172,12 @@ def test_changes__rows_sharing_the_boundary_millisecond_are_not_lost_or_repeated
         client.forms.create(central_xform("2026.1"))
         first_ids = submit(client, 3)
         first = client.submissions.changes(CENTRAL_FORM_ID, page_size=2)
-        assert [s.id for s in first] == first_ids
+        assert [s.id for s in first] == first_ids[::-1]
 
         later = submit(client, 2)
         second = client.submissions.changes(CENTRAL_FORM_ID, first.watermark, page_size=2)
 
-        assert [s.id for s in second] == later
+        assert [s.id for s in second] == later[::-1]
         assert second.skipped == 3
         assert second.watermark is not None
         assert len(second.watermark.seen) == 5
