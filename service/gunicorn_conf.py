@@ -26,6 +26,11 @@ errorlog = "-"
 loglevel = _settings.log_level.lower()
 # gunicorn's own lines (booting, worker timeouts) as JSON too, like every other log line.
 logger_class = "service.logs.GunicornJsonLogger"
+# No control socket (gunicorn >= 25.1): its default path is one per user ($HOME/.gunicorn/
+# gunicorn.ctl), so every other gunicorn of that user (a second instance, the benchmark's
+# baseline) would take it over, and under systemd's ProtectHome it only logs a failure. Nothing
+# of ours uses `gunicornc`; workers are managed through systemd (deploy/).
+control_socket_disable = True
 # Enough headroom for Kobo's JSON bodies; the app enforces PANTAU_WEBHOOK_MAX_BYTES itself.
 limit_request_field_size = 16384
 

@@ -181,3 +181,15 @@ def test_serve__metrics_count_every_worker_alike_on_every_reading(settings, tmp_
         readings = [reading(url) for _ in range(6)]
     # per worker, two readings of one counter would differ (each worker its own count)
     assert readings == [before + 30] * 6
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_serve__opens_no_gunicorn_control_socket(settings, tmp_path):
+    # gunicorn's default control socket is one path per user: a second server would take it
+    # over. With HOME here, a socket would show up under tmp_path/.gunicorn.
+    home = tmp_path / "home"
+    home.mkdir()
+    with _serve(settings, tmp_path, HOME=str(home), XDG_RUNTIME_DIR=""):
+        pass
+    assert not (home / ".gunicorn").exists()
+    assert "control socket" not in (tmp_path / "web.log").read_text().lower()
