@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from flask import Blueprint, Response, request
 
 from sandbox.kobo.auth import need_api
-from sandbox.kobo.query import QueryError, match, sort_docs
+from sandbox.kobo.query import InvalidJson, QueryError, match, sort_docs
 from sandbox.kobo.responses import current_sandbox, detail, json_response
 from sandbox.kobo.serializers import get_asset
 
@@ -27,7 +27,7 @@ def parse_json_param(name: str, default: Any, kind: type) -> Any:
     try:
         value = json.loads(raw)
     except ValueError as exc:
-        raise QueryError(f"Invalid JSON in `{name}`: {exc}") from exc
+        raise InvalidJson(name) from exc
     if not isinstance(value, kind):
         raise QueryError(f"`{name}` must be a JSON {kind.__name__}")
     return value
@@ -100,6 +100,9 @@ def data_list(uid: str) -> Response:
             docs = [d for d in current_sandbox().store.submissions(uid) if match(d, query)]
             docs = sort_docs(docs, sort)
             count, page = len(docs), docs[start : start + limit]
+    except InvalidJson as exc:
+        # kpi's serializer error, a string (not DRF's usual list), as a real kpi answers.
+        return json_response({exc.name: "Value must be valid JSON."}, 400)
     except QueryError as exc:
         return detail(400, str(exc))
     if fields:

@@ -13,6 +13,14 @@ class QueryError(ValueError):
     """A query or sort that MongoDB would refuse."""
 
 
+class InvalidJson(QueryError):
+    """A `query`, `sort` or `fields` parameter that is not JSON: kpi names the parameter."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Invalid JSON in `{name}`")
+        self.name = name
+
+
 def _is_num(v: object) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
 

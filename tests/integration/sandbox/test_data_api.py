@@ -37,6 +37,13 @@ def test_limit__is_capped_at_1000_and_next_pages_with_start(kobo_sandbox, asset_
     assert ids == sorted(ids) and len(set(ids)) == 1100
 
 
+def test_query_sort_fields__json_that_does_not_parse_is_kpis_field_error(kobo_sandbox, asset_uid):
+    # As a real kpi (2e5efb0172) answers: the parameter named, the message a string.
+    for name in ("query", "sort", "fields"):
+        bad = _data(kobo_sandbox, asset_uid, **{name: "{not json"})
+        assert (bad.status_code, bad.json()) == (400, {name: "Value must be valid JSON."})
+
+
 def test_limit__default_100_and_zero_is_a_field_error(kobo_sandbox, asset_uid):
     kobo_sandbox.seed(asset_uid, count=150)
     assert len(_data(kobo_sandbox, asset_uid).json()["results"]) == 100
