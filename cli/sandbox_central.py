@@ -18,12 +18,10 @@ def register_into(group: click.Group) -> None:
 @click.option("--project", "projects", multiple=True, type=int, default=(1,), show_default=True)
 def central(host: str, port: int, email: str, password: str, projects: tuple[int, ...]) -> None:
     """Serve an in-memory ODK Central stub (sessions, forms, drafts, OData Submissions)."""
-    from werkzeug.serving import make_server
-
-    from sandbox.central import create_central_stub
+    from sandbox.central import create_central_stub, serve_stub
 
     app = create_central_stub({email: password}, projects=tuple(projects))
-    server = make_server(host, port, app, threaded=True)
+    server = serve_stub(app, host, port)
     click.echo(f"ODK Central stub on http://{host}:{server.server_port} (login {email})")
     try:
         server.serve_forever()

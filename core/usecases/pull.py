@@ -33,7 +33,7 @@ from core.usecases.central_trash import apply_central_trash
 from core.usecases.intake import IntakeCounts
 from core.usecases.page_intake import receive_page, screen_page
 from core.usecases.prefetch import prefetched
-from core.usecases.pull_args import Since, parse_since
+from core.usecases.pull_args import Since, mark_after_since, parse_since
 
 # Renewed by the lease's heartbeat while the pull runs: a killed pull's lease lapses quickly.
 LEASE = timedelta(seconds=60)
@@ -351,7 +351,7 @@ def pull_central(
             # safe to store once the whole feed was read.
             watermark = feed.watermark if final else None
             if since is not None and final:
-                watermark = _later(mark, watermark, read=p.report.fetched + len(batch))
+                watermark = mark_after_since(mark, watermark, since, p.report.fetched + len(batch))
             new_ids = p.store(records, partial(_move_central_cursor, form_id, watermark))
             p.announce(
                 new_ids, f"{form_id}: {p.report.fetched} records, {p.report.created} new or edited"
@@ -364,20 +364,6 @@ def pull_central(
         if progress and (trash.deleted or trash.restored):
             progress(f"{form_id}: {trash.deleted} deleted on the server, {trash.restored} restored")
         return p.report
-
-
-def _later(mark: str | None, seen: Watermark | None, *, read: int) -> Watermark | None:
-    """After a `--since` pull: the stored mark, unless the feed saw something later.
-
-    A feed starts at `since`, so with nothing read its watermark is `since` itself: storing it
-    (a date in the future, say) would make every later pull miss what came before it.
-    """
-    stored = Watermark.from_json(mark) if mark else None
-    if not read or seen is None:
-        return stored
-    if stored is not None and stored.changed_at >= seen.changed_at:
-        return stored
-    return seen
 
 
 def _batches(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from core.clients.central import Watermark
 from core.domain.errors import PantauError
 
 if TYPE_CHECKING:
@@ -56,3 +57,20 @@ def missing_pull_settings(settings: Settings, server: str) -> list[str]:
             "PANTAU_KOBO_TOKEN": settings.kobo_token.get_secret_value(),
         }
     return [f"{name} is not set" for name, value in needed.items() if not value]
+
+
+def mark_after_since(
+    mark: str | None, seen: Watermark | None, since: datetime, read: int
+) -> Watermark | None:
+    """After a Central `--since` pull: the stored mark, unless the feed saw something later.
+
+    A feed starts at `since`, so with nothing read its watermark is `since` itself: storing it
+    (a date in the future, say) would make every later pull miss what came before it. So would
+    a `since` after the stored mark: what lies between them was not read.
+    """
+    stored = Watermark.from_json(mark) if mark else None
+    if not read or seen is None:
+        return stored
+    if stored is not None and (stored.changed_at >= seen.changed_at or since > stored.changed_at):
+        return stored
+    return seen

@@ -4,7 +4,7 @@ Built from docs/kobo.md (Central section): bearer sessions (Basic over http is 4
 forms with drafts and versions (409.3, 409.6), draft attachments, REST submissions and edits,
 and the OData `Submissions` feed with `$filter` on `__system` fields, `$top`, `$orderby` (first
 pages only: with a skip token it is 501.1), `$expand`, `$select` and `@odata.nextLink` links
-carrying `%24skiptoken=01<base64>`; every answer is dated by the stub's clock.
+carrying `%24skiptoken=01<base64>`. `serve_stub` dates every answer by the stub's clock.
 State lives in memory; `CentralStubState` is reachable as `app.extensions["central_stub"]`.
 
 This module is the factory and the error mapping; each resource's routes live in their own
@@ -14,19 +14,20 @@ module (`sessions`, `forms`, `attachments`, `submissions`, `odata_routes`).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from sandbox.central import attachments, forms, odata_routes, sessions, submissions
-from sandbox.central.auth import authenticate, current_state
+from sandbox.central.auth import authenticate
 from sandbox.central.odata import ODataError
 from sandbox.central.responses import CentralProblem, problem
 from sandbox.central.state import CentralStubState, now_ms
 
-__all__ = ["CentralStubState", "create_central_stub"]
+__all__ = ["CentralStubState", "create_central_stub", "serve_stub"]
 
 BLUEPRINTS = (sessions.bp, forms.bp, attachments.bp, submissions.bp, odata_routes.bp)
 
@@ -50,13 +51,6 @@ def http_problem(exc: HTTPException) -> Response:
     return problem(exc.code or 500, float(f"{exc.code}.1"), exc.description or "")
 
 
-def _dated(response: Response) -> Response:
-    # Central's clock, as its `Date` header gives it (pulls bound their mark by it); a frozen
-    # stub clock shows here too, as the real server's one clock would.
-    response.headers["Date"] = format_datetime(current_state().clock(), usegmt=True)
-    return response
-
-
 def create_central_stub(
     users: Mapping[str, str] | None = None,
     *,
@@ -76,7 +70,29 @@ def create_central_stub(
     app.register_error_handler(ODataError, odata_problem)
     app.register_error_handler(HTTPException, http_problem)
     app.before_request(authenticate)
-    app.after_request(_dated)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     return app
+
+
+def serve_stub(app: Flask, host: str, port: int, *, dated: bool = True) -> BaseWSGIServer:
+    """A threaded server for the stub whose `Date` header is the stub's clock.
+
+    Real Central's `Date` and its database's times come from one clock (pulls bound their mark
+    by it), so a stub on a frozen or shifted clock must date its answers by that clock too:
+    the server writes the header (an app cannot replace it, only add a second). `dated=False`
+    sends none, as a proxy that strips it would.
+    """
+    clock = app.extensions["central_stub"].clock
+
+    class Handler(WSGIRequestHandler):
+        def date_time_string(self, timestamp: float | None = None) -> str:
+            if timestamp is not None:
+                return super().date_time_string(timestamp)
+            return format_datetime(clock().astimezone(UTC), usegmt=True)
+
+        def send_header(self, keyword: str, value: str) -> None:
+            if dated or keyword.lower() != "date":
+                super().send_header(keyword, value)
+
+    return make_server(host, port, app, threaded=True, request_handler=Handler)

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
-from sandbox.central import CentralStubState, create_central_stub
+from sandbox.central import CentralStubState, create_central_stub, serve_stub
 
 EMAIL = "admin@example.org"
 PASSWORD = "stub-secret"
@@ -28,11 +27,11 @@ class RunningCentralStub:
 
 
 @contextmanager
-def serve_central_stub(**kwargs: Any) -> Iterator[RunningCentralStub]:
+def serve_central_stub(*, dated: bool = True, **kwargs: Any) -> Iterator[RunningCentralStub]:
     """Run `create_central_stub(**kwargs)` in a background thread; yield where it listens."""
     kwargs.setdefault("users", {EMAIL: PASSWORD})
     app = create_central_stub(**kwargs)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = serve_stub(app, "127.0.0.1", 0, dated=dated)
     thread = threading.Thread(
         target=server.serve_forever, args=(0.05,), name="central-stub", daemon=True
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,9 +17,30 @@ from core.clients.central.odata import format_time, odata_query, parse_time
 if TYPE_CHECKING:
     from core.clients.central.client import CentralClient
 
+log = logging.getLogger(__name__)
+
 # How far before the server's clock at the first page a pull's mark stops (see ChangeFeed):
 # what changed in these minutes is read again by the next pull, and skipped if already seen.
 SETTLE = timedelta(minutes=5)
+# Clocks further apart than this are worth a line in the log (NTP keeps them within a second).
+CLOCK_SKEW_WARNING = timedelta(minutes=1)
+
+
+def _first_page_time(asked_at: datetime, server_time: datetime | None) -> datetime:
+    """The earlier of our clock before the first request and the server's `Date` for it.
+
+    Central stamps changes with its database's clock, which its `Date` normally shares; if
+    either clock runs ahead, the earlier one keeps the mark from passing unseen changes.
+    """
+    if server_time is None:
+        log.warning("ODK Central sent no usable Date header; the pull's mark uses our clock")
+        return asked_at
+    if abs(server_time - asked_at) > CLOCK_SKEW_WARNING:
+        log.warning(
+            "ODK Central's clock and ours differ by %s; the pull's mark uses the earlier one",
+            server_time - asked_at,
+        )
+    return min(server_time, asked_at)
 
 
 def _date_header(value: str | None) -> datetime | None:
@@ -69,8 +91,9 @@ class ChangeFeed:
 
     Paging takes a while and the feed changes meanwhile: a submission made or edited after the
     first page was read may be missed by later pages, while an older row edited then is seen
-    with its new time. So the mark never passes the server's clock at the first page less
-    `settle` (which also covers transactions that began before it and committed after), and
+    with its new time. So the mark never passes the clock at the first page (the earlier of
+    Central's `Date` and ours) less `settle`, which also covers transactions that began before
+    it and committed after, and clocks a little apart; and
     every version seen since then is kept in `seen`: the next pull reads that window again and
     yields only what it missed. `settle=None` trusts the latest change seen (tests of the
     boundary). Store `watermark` only after the loop finished (and what it yielded is stored).
@@ -123,9 +146,10 @@ class ChangeFeed:
             expand=self._expand,
             project_id=self._project_id,
         )
+        asked_at = datetime.now(UTC)
         for page in pages:
-            if self.pages_read == 0 and self._settle is not None and page.server_time:
-                self._horizon = page.server_time - self._settle
+            if self.pages_read == 0 and self._settle is not None:
+                self._horizon = _first_page_time(asked_at, page.server_time) - self._settle
             self.pages_read += 1
             for row in page.value:
                 sub = CentralSubmission.from_odata(row)

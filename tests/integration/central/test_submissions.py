@@ -118,13 +118,22 @@ def test_changes__next_pull_yields_only_new_submissions(client: CentralClient, f
     assert [s.id for s in second] == new[::-1]
 
 
-def test_changes__what_changes_while_a_pull_pages_is_found_by_the_next_pull(
-    client: CentralClient, form: str
-) -> None:
+@pytest.mark.parametrize("dated", [True, False], ids=["central-date", "no-date-header"])
+def test_changes__what_changes_while_a_pull_pages_is_found_by_the_next_pull(dated: bool) -> None:
     # Pages come newest first, each after the last row of the one before. A submission made
     # while the pull is on page two sorts before page one and is not in this feed; an older
     # row edited meanwhile is, with its new (later) time. The mark must not pass the new
-    # submission, or no later pull would ask for it.
+    # submission, or no later pull would ask for it. Without a Date header (a proxy that
+    # strips it) our own clock bounds the mark.
+    with (
+        serve_central_stub(dated=dated) as stub,
+        CentralClient(stub.url, stub.email, stub.password, retries=default_retry(0)) as client,
+    ):
+        client.forms.create(central_xform("2026.1"))
+        _changes_while_paging(client, CENTRAL_FORM_ID)
+
+
+def _changes_while_paging(client: CentralClient, form: str) -> None:
     oldest, *_ = submit(client, 4)
     feed = client.submissions.changes(form, page_size=2)
     rows = iter(feed)
@@ -171,16 +180,43 @@ def test_changes__rows_sharing_the_boundary_millisecond_are_not_lost_or_repeated
     ):
         client.forms.create(central_xform("2026.1"))
         first_ids = submit(client, 3)
-        first = client.submissions.changes(CENTRAL_FORM_ID, page_size=2)
+        # settle=None: the mark is the latest change seen, as when that is older than the
+        # settling window (a quiet form; the next test), here with every row on it.
+        first = client.submissions.changes(CENTRAL_FORM_ID, page_size=2, settle=None)
         assert [s.id for s in first] == first_ids[::-1]
 
         later = submit(client, 2)
-        second = client.submissions.changes(CENTRAL_FORM_ID, first.watermark, page_size=2)
+        second = client.submissions.changes(
+            CENTRAL_FORM_ID, first.watermark, page_size=2, settle=None
+        )
 
         assert [s.id for s in second] == later[::-1]
         assert second.skipped == 3
         assert second.watermark is not None
         assert len(second.watermark.seen) == 5
+
+
+def test_changes__on_a_quiet_form_the_mark_is_the_latest_change_and_only_its_versions() -> None:
+    # Central's clock (its Date and its rows' times alike) has moved on past the settling
+    # window since the last change: the mark is that change, not the window's start, and the
+    # next pull reads only from there.
+    now = [datetime(2026, 8, 21, 3, 5, 42, 123000, tzinfo=UTC)]
+    with (
+        serve_central_stub(clock=lambda: now[0]) as stub,
+        CentralClient(stub.url, stub.email, stub.password, retries=default_retry(0)) as client,
+    ):
+        client.forms.create(central_xform("2026.1"))
+        [first_id] = submit(client, 1)
+        now[0] += timedelta(minutes=1)
+        [last_id] = submit(client, 1)
+        now[0] += timedelta(minutes=30)
+        feed = client.submissions.changes(CENTRAL_FORM_ID)
+        assert [s.id for s in feed] == [last_id, first_id]
+        assert feed.watermark is not None
+        assert feed.watermark.changed_at == datetime(2026, 8, 21, 3, 6, 42, 123000, tzinfo=UTC)
+        assert [key[0] for key in feed.watermark.seen] == [last_id]
+        again = client.submissions.changes(CENTRAL_FORM_ID, feed.watermark)
+        assert (list(again), again.skipped) == ([], 1)
 
 
 def test_watermark__round_trips_through_json() -> None:

@@ -1,15 +1,19 @@
 """ODK Central: published by Pantau, pulled incrementally by updatedAt, edits included."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
 from cli.main import main
+from core.clients.central import CentralClient, default_retry
 from core.store.models import Fact, PullCursor, Submission
 from core.usecases.publish import publish_to_central
 from sandbox.kobo.instance import build_instance_xml
-from tests.conftest import pantau_env
+from tests.conftest import make_settings, pantau_env
 from tests.integration.publish.conftest import run
+from tests.support.central_stub import serve_central_stub
 from tests.support.submissions import meeting_answers
 
 
@@ -165,3 +169,36 @@ def test_central_pull__more_than_a_page_of_changes_is_read_whole_then_nothing_ag
     with session_factory() as s:
         instances = s.scalars(select(Submission.instance_id)).all()
         assert len(instances) == len(set(instances)) == 1001
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_central_pull__since_after_the_stored_mark_leaves_what_lies_between_for_the_next(
+    settings, forms_dir, tmp_path, session_factory
+):
+    # `--since` later than where the pulls had got to reads from there on; the changes in
+    # between were read by neither, so the stored mark must stay where it was.
+    now = [datetime(2026, 8, 21, 3, 0, tzinfo=UTC)]  # Central's clock, which we move on
+    with serve_central_stub(clock=lambda: now[0]) as stub:
+        at_stub = make_settings(
+            tmp_path,
+            database_url=settings.database_url,
+            central_url=stub.url,
+            central_email=stub.email,
+            central_password=stub.password,
+            central_project=1,
+            forms_dir=forms_dir,
+        )
+        with CentralClient.from_settings(at_stub, retries=default_retry(0)) as central:
+            run(session_factory, publish_to_central, central, "pertemuan_imp", at_stub)
+            xform = (at_stub.build_dir / "pertemuan_imp.xml").read_text()
+            for women in (4, 5, 6):  # one at 03:00, one at 04:00, one at 05:00
+                xml, _ = build_instance_xml(xform, meeting_answers(women=women))
+                central.submissions.create("pertemuan_imp", xml)
+                if women == 4:
+                    assert "new 1" in _pull(at_stub)
+                now[0] += timedelta(hours=1)
+        assert "fetched 1, new 1" in _pull(at_stub, "--since", "2026-08-21T04:30")
+        # 04:00's, found; 05:00's read again (the mark is older) and recognised as stored.
+        assert "fetched 2, new 1, duplicates 1" in _pull(at_stub)
+        with session_factory() as s:
+            assert len(s.scalars(select(Submission)).all()) == 3
