@@ -93,10 +93,11 @@ class ChangeFeed:
     first page was read may be missed by later pages, while an older row edited then is seen
     with its new time. So the mark never passes the clock at the first page (the earlier of
     Central's `Date` and ours) less `settle`, which also covers transactions that began before
-    it and committed after, and clocks a little apart; and
-    every version seen since then is kept in `seen`: the next pull reads that window again and
-    yields only what it missed. `settle=None` trusts the latest change seen (tests of the
-    boundary). Store `watermark` only after the loop finished (and what it yielded is stored).
+    it and committed after, and clocks a little apart; every version seen since then is kept
+    in `seen`, so the next pull reads that window again and yields only what it missed.
+    `settle=None` trusts the latest change seen (tests of the boundary). Store `watermark`
+    only after the loop finished (and what it yielded is stored). A page that is not JSON is
+    a CentralPermanentError, as on Kobo's pages.
     """
 
     def __init__(
