@@ -200,6 +200,24 @@ class HookDispatcher:
         code, error, message = self._post(hook["endpoint"], body, headers, auth)
         self._settle(log_uid, log, code, error, message)
 
+    def attempt_now(self, log_uid: str) -> tuple[bool, int | None, str]:
+        """One delivery in the caller's thread and no retry after it: kpi's per-log retry.
+
+        Returns whether it succeeded, the receiver's status code and its answer (or the error).
+        """
+        log = self.store.get("hook_log", log_uid)
+        hook = self.store.get("hook", log["hook_uid"]) if log else None
+        record = self.store.get_submission(log["submission_id"]) if log else None
+        if log is None or hook is None or record is None:
+            return False, None, "hook or submission no longer exists"
+        log["tries"] += 1
+        body, headers, auth = self._request(hook, record, log["submission_id"])
+        code, error, message = self._post(hook["endpoint"], body, headers, auth)
+        ok = code is not None and code < 400
+        self._record(log, outcome="success" if ok else "failed", status_code=code, error=error)
+        self._finish(log, SUCCESS if ok else FAILED, code, message if ok else error or message)
+        return ok, code, message if ok else error or message
+
     def _dropped_by_fault(self, log: dict) -> bool:
         """Apply the sandbox's hook faults to a first attempt; True when it was dropped."""
         for rule in self.faults.take({"hooks"}):

@@ -6,6 +6,7 @@ Delivery itself is `sandbox.kobo.hooks.HookDispatcher`; this module is only the 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, Response, request
 
@@ -16,6 +17,9 @@ from sandbox.kobo.serializers import get_asset, hook_json, log_json
 from sandbox.kobo.util import iso_time, new_uid
 
 bp = Blueprint("hooks", __name__)
+
+# kpi retries a log only this long after its last change (HOOK_STALLED_PENDING_TIMEOUT).
+STALLED_SECONDS = 120
 
 HOOK_FIELDS = (
     "name",
@@ -156,45 +160,63 @@ def hook_log_detail(uid: str, huid: str, luid: str) -> Response:
 
 
 def requeue(log: dict) -> None:
-    """Reset a log to pending and schedule a new delivery."""
+    """Set a log pending again and schedule a delivery; its `tries` go on counting, as kpi's."""
     sb = current_sandbox()
-    log.update(status=PENDING, status_str=STATUS_STR[PENDING], tries=0, date_modified=iso_time())
+    log.update(status=PENDING, status_str=STATUS_STR[PENDING], date_modified=iso_time())
     sb.store.put("hook_log", log["uid"], log, parent=log["hook_uid"])
     sb.hooks.enqueue(log["uid"])
+
+
+def _settled_for(log: dict, seconds: float) -> bool:
+    """Whether the log was last changed more than `seconds` ago (kpi's stalled-log threshold)."""
+    changed = datetime.fromisoformat(log["date_modified"].replace("Z", "+00:00"))
+    return datetime.now(UTC) - changed > timedelta(seconds=seconds)
+
+
+def _stalled(log: dict, max_tries: int) -> bool:
+    """Pending with every try used, and unchanged for 120 s: kpi lets it be retried."""
+    return (
+        log["status"] == PENDING
+        and log["tries"] >= max_tries
+        and _settled_for(log, STALLED_SECONDS)
+    )
 
 
 @bp.patch("/api/v2/assets/<uid>/hooks/<huid>/retry/")
 @need_api()
 def hook_retry(uid: str, huid: str) -> Response:
-    """Retry every failed log of an active hook."""
+    """Retry the failed logs of an active hook, and pending ones out of tries for over 120 s."""
     hook = get_hook(uid, huid)
     if hook is None:
         return detail(404, "Not found.")
     if not hook["active"]:
-        return detail(400, "Can not retry on disabled hooks")
-    logs = current_sandbox().store.children("hook_log", huid)
-    failed = [lg for lg in logs if lg["status"] == FAILED]
-    for log in failed:
+        return detail(400, "Cannot retry on disabled hooks")
+    sb = current_sandbox()
+    logs = sb.store.children("hook_log", huid)
+    again = [lg for lg in logs if lg["status"] == FAILED or _stalled(lg, sb.hooks.max_tries)]
+    if not again:
+        # kpi means {"detail": "No data to retry"}, but a 304 carries no body.
+        return Response(status=304)
+    for log in again:
         requeue(log)
     return json_response(
-        {
-            "detail": f"{len(failed)} submissions will be sent again to {hook['endpoint']}",
-            "pending_uids": [lg["uid"] for lg in failed],
-        }
+        {"detail": "Task successfully scheduled", "pending_uids": [lg["uid"] for lg in again]}
     )
 
 
 @bp.patch("/api/v2/assets/<uid>/hooks/<huid>/logs/<luid>/retry/")
 @need_api()
 def hook_log_retry(uid: str, huid: str, luid: str) -> Response:
-    """Retry one failed log of an active hook."""
+    """Send one log again now, as kpi does: only a failed one, 120 s after its last change."""
     found = get_hook_log(uid, huid, luid)
     if found is None:
         return detail(404, "Not found.")
     hook, log = found
-    if not hook["active"]:
-        return detail(400, "Can not retry on disabled hooks")
-    if log["status"] != FAILED:
-        return detail(400, "Can not retry this log")
-    requeue(log)
-    return json_response(log_json(hook, log))
+    retryable = log["status"] == FAILED or _stalled(log, current_sandbox().hooks.max_tries)
+    if not (hook["active"] and retryable and _settled_for(log, STALLED_SECONDS)):
+        body = {"detail": "Data is being or has already been processed", "status_code": None}
+        return json_response(body, 400)
+    ok, code, message = current_sandbox().hooks.attempt_now(luid)
+    if ok:
+        return json_response({"detail": message, "status_code": code})
+    return json_response({"detail": f"HTTP {code} - {message}", "status_code": code}, 400)

@@ -62,4 +62,6 @@ class HookService:
     def retry(self, asset_uid: str, hook_uid: str) -> list[str]:
         """Re-send every failed delivery; return the uids of the logs queued again."""
         response = self.client.request("PATCH", f"{self._path(asset_uid, hook_uid)}retry/")
+        if response.status_code == 304:
+            return []  # kpi: nothing to retry, said with an empty 304
         return list(response.json().get("pending_uids") or [])

@@ -12,7 +12,7 @@ from core.clients.kobo import (
     KoboNotFound,
     KoboPermanentError,
 )
-from tests.support.kobo_sandbox import SandboxServer, sample_xlsform
+from tests.support.kobo_sandbox import HookReceiver, SandboxServer, sample_xlsform
 
 
 def test_import__is_a_survey_not_a_library_block(client: KoboClient) -> None:
@@ -103,6 +103,26 @@ def test_hooks__ensure_creates_then_leaves_then_updates(client: KoboClient, asse
     assert updated.settings.custom_headers == {"X-Pantau-Token": "t0ken"}
     assert "hook-only-secret" not in repr(updated)
     assert client.hooks.logs(asset_uid, updated.uid) == []
+
+
+def test_hooks__retry_resends_the_failed_and_is_empty_when_none_failed(
+    client: KoboClient, kobo_sandbox: SandboxServer, asset_uid: str
+) -> None:
+    receiver = HookReceiver(statuses=[500], default=202)
+    try:
+        hook, _ = client.hooks.ensure(asset_uid, HookSpec("pantau", receiver.url, HookSettings()))
+        # A real kpi says "nothing to retry" with an empty 304 (seen on 2e5efb0172).
+        assert client.hooks.retry(asset_uid, hook.uid) == []
+        kobo_sandbox.submit_answers(asset_uid, {"ibu/nama": "A"})
+        kobo_sandbox.wait_hooks_idle()
+        [failed] = client.hooks.logs(asset_uid, hook.uid)
+        assert client.hooks.retry(asset_uid, hook.uid) == [failed.uid]
+        kobo_sandbox.wait_hooks_idle()
+        [sent] = client.hooks.logs(asset_uid, hook.uid)
+        assert (sent.status_code, sent.tries) == (202, 2)  # kpi counts on, it does not reset
+        assert len(receiver.requests) == 2
+    finally:
+        receiver.close()
 
 
 def test_submissions__submit_read_edit_delete(

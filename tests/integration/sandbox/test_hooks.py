@@ -193,6 +193,34 @@ def test_hook__manual_retry_resends_failed_deliveries(kobo_sandbox, asset_uid):
         rec.close()
 
 
+def test_hook_log_retry__only_120_s_after_the_last_try_then_sent_at_once(kobo_sandbox, asset_uid):
+    # As a real kpi (2e5efb0172): a log is retried only once it has rested 120 s
+    # (HOOK_STALLED_PENDING_TIMEOUT); the retry is sent in the request and answered with the
+    # receiver's status; `tries` counts on.
+    rec = HookReceiver(statuses=[500], default=202)
+    try:
+        hook = _hook(kobo_sandbox, asset_uid, rec.url)
+        kobo_sandbox.submit_answers(asset_uid, {"ibu/nama": "A"})
+        kobo_sandbox.wait_hooks_idle()
+        base = f"/api/v2/assets/{asset_uid}/hooks/{hook}/logs/"
+        [log] = kobo_sandbox.api("GET", base).json()["results"]
+        early = kobo_sandbox.api("PATCH", f"{base}{log['uid']}/retry/")
+        assert (early.status_code, early.json()) == (
+            400,
+            {"detail": "Data is being or has already been processed", "status_code": None},
+        )
+        store = kobo_sandbox.app.extensions["kobo_sandbox"].store
+        rested = {**store.get("hook_log", log["uid"]), "date_modified": "2020-01-01T00:00:00.0Z"}
+        store.put("hook_log", log["uid"], rested, parent=hook)
+        later = kobo_sandbox.api("PATCH", f"{base}{log['uid']}/retry/")
+        assert (later.status_code, later.json()["status_code"]) == (200, 202)
+        after = kobo_sandbox.api("GET", f"{base}{log['uid']}/").json()
+        assert (after["status"], after["tries"]) == (2, 2)
+        assert len(rec.requests) == 2
+    finally:
+        rec.close()
+
+
 def test_hook__crud(kobo_sandbox, asset_uid, receiver):
     hook = _hook(kobo_sandbox, asset_uid, receiver.url)
     base = f"/api/v2/assets/{asset_uid}/hooks/"
