@@ -66,12 +66,17 @@ def kobo(kobo_sandbox) -> Iterator[KoboClient]:  # noqa: F811
 @pytest.fixture
 def central_settings(settings, central_stub, forms_dir, tmp_path):  # noqa: F811
     """Settings on the test's database, pointing at the Central stub."""
+    return settings_at_central(settings, central_stub, forms_dir, tmp_path)
+
+
+def settings_at_central(settings, stub, forms_dir: Path, tmp_path: Path):
+    """Settings on the database of `settings`, pointing at a running Central stub."""
     return make_settings(
         tmp_path,
         database_url=settings.database_url,
-        central_url=central_stub.url,
-        central_email=central_stub.email,
-        central_password=central_stub.password,
+        central_url=stub.url,
+        central_email=stub.email,
+        central_password=stub.password,
         central_project=1,
         forms_dir=forms_dir,
     )

@@ -11,8 +11,8 @@ from core.clients.central import CentralClient, default_retry
 from core.store.models import Fact, PullCursor, Submission
 from core.usecases.publish import publish_to_central
 from sandbox.kobo.instance import build_instance_xml
-from tests.conftest import make_settings, pantau_env
-from tests.integration.publish.conftest import run
+from tests.conftest import pantau_env
+from tests.integration.publish.conftest import run, settings_at_central
 from tests.support.central_stub import serve_central_stub
 from tests.support.submissions import meeting_answers
 
@@ -179,15 +179,7 @@ def test_central_pull__since_after_the_stored_mark_leaves_what_lies_between_for_
     # between were read by neither, so the stored mark must stay where it was.
     now = [datetime(2026, 8, 21, 3, 0, tzinfo=UTC)]  # Central's clock, which we move on
     with serve_central_stub(clock=lambda: now[0]) as stub:
-        at_stub = make_settings(
-            tmp_path,
-            database_url=settings.database_url,
-            central_url=stub.url,
-            central_email=stub.email,
-            central_password=stub.password,
-            central_project=1,
-            forms_dir=forms_dir,
-        )
+        at_stub = settings_at_central(settings, stub, forms_dir, tmp_path)
         with CentralClient.from_settings(at_stub, retries=default_retry(0)) as central:
             run(session_factory, publish_to_central, central, "pertemuan_imp", at_stub)
             xform = (at_stub.build_dir / "pertemuan_imp.xml").read_text()

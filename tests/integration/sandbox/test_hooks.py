@@ -176,13 +176,18 @@ def test_hook__payload_template_wraps_submission(kobo_sandbox, asset_uid, receiv
     assert json.loads(receiver.requests[0]["body"])["fields"]["_id"] == sub_id
 
 
+def _one_failed_delivery(kobo_sandbox, asset_uid, rec) -> tuple[str, str]:
+    """A hook to rec (which answers 500 first) and one submission: the hook and its API path."""
+    hook = _hook(kobo_sandbox, asset_uid, rec.url)
+    kobo_sandbox.submit_answers(asset_uid, {"ibu/nama": "A"})
+    kobo_sandbox.wait_hooks_idle()
+    return hook, f"/api/v2/assets/{asset_uid}/hooks/{hook}"
+
+
 def test_hook__manual_retry_resends_failed_deliveries(kobo_sandbox, asset_uid):
     rec = HookReceiver(statuses=[500], default=200)
     try:
-        hook = _hook(kobo_sandbox, asset_uid, rec.url)
-        kobo_sandbox.submit_answers(asset_uid, {"ibu/nama": "A"})
-        kobo_sandbox.wait_hooks_idle()
-        base = f"/api/v2/assets/{asset_uid}/hooks/{hook}"
+        _, base = _one_failed_delivery(kobo_sandbox, asset_uid, rec)
         assert kobo_sandbox.api("GET", f"{base}/logs/", params={"status": 0}).json()["count"] == 1
         resp = kobo_sandbox.api("PATCH", f"{base}/retry/")
         assert resp.status_code == 200 and len(resp.json()["pending_uids"]) == 1
@@ -199,10 +204,8 @@ def test_hook_log_retry__only_120_s_after_the_last_try_then_sent_at_once(kobo_sa
     # receiver's status; `tries` counts on.
     rec = HookReceiver(statuses=[500], default=202)
     try:
-        hook = _hook(kobo_sandbox, asset_uid, rec.url)
-        kobo_sandbox.submit_answers(asset_uid, {"ibu/nama": "A"})
-        kobo_sandbox.wait_hooks_idle()
-        base = f"/api/v2/assets/{asset_uid}/hooks/{hook}/logs/"
+        hook, path = _one_failed_delivery(kobo_sandbox, asset_uid, rec)
+        base = f"{path}/logs/"
         [log] = kobo_sandbox.api("GET", base).json()["results"]
         early = kobo_sandbox.api("PATCH", f"{base}{log['uid']}/retry/")
         assert (early.status_code, early.json()) == (
