@@ -25,6 +25,7 @@ from core.store.models import Submission
 from tests.conftest import PANTAU, free_port, make_settings, pantau_env
 from tests.integration.intake.conftest import AUTH, submit_and_read
 from tests.support.kobo_sandbox import start_kobo_sandbox
+from tests.support.privacy import kk_shaped
 from tests.support.processes import Proc, wait_for
 from tests.support.submissions import family_answers, publish_in_sandbox
 
@@ -32,9 +33,6 @@ pytestmark = pytest.mark.slow
 
 KKS = [f"32770101019{n:05d}" for n in range(10, 30)]
 TOKENS = re.compile(rb"(?:kel|invalid)_[0-9a-f]{20}")
-# KK/NIK-shaped: 16 digits on their own (a fraction's digits, as in "0.0352531200000001 s" of
-# Celery's log, are not).
-SHAPED = re.compile(r"(?<![\d.])\d{16}(?!\d)")
 
 
 def _variants(sandbox, form):
@@ -117,7 +115,7 @@ def _clear_numbers(where: str, data: bytes) -> list[str]:
     texts = [data.decode("utf-8", "ignore")]
     # digits with a NUL between them (UTF-16), either byte order
     texts += [data.decode(enc, "ignore") for enc in ("utf-16-le", "utf-16-be")]
-    found = [n for text in texts for n in SHAPED.findall(text)]
+    found = [n for text in texts for n in kk_shaped(text)]
     found += [kk for kk in KKS if kk.encode() in data or kk.encode("utf-16-le") in data]
     return [f"{where}: {n[:4]}…" for n in found]
 

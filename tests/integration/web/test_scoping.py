@@ -7,7 +7,6 @@ fails `test_every_route__is_in_the_scoping_table`, so it cannot ship unscoped.
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.integration.web.conftest import bearer
+from tests.support.privacy import kk_shaped
 from tests.support.web import BAROS, CIBEUREUM, FAMILIES, MELONG, USERS, cli
 
 
@@ -250,10 +250,6 @@ def test_admin__of_the_kota_sees_every_kelurahan(web):
     assert {f["desa"] for f in body["items"]} == {MELONG, CIBEUREUM, BAROS}
 
 
-# KK/NIK-shaped: 16 digits on their own (not the tail of a fraction such as 0.1234567890123456).
-KK_SHAPED = re.compile(r"(?<![\d.])\d{16}(?!\d)")
-
-
 def _text(resp) -> str:
     """What a reader of the answer gets: headers and body, the sheets' XML of an XLSX."""
     data = resp.get_data()
@@ -282,7 +278,7 @@ def test_responses__no_role_gets_a_16_digit_number(web, user):
     for path in paths:
         resp = client.get(path, headers=headers)
         text = _text(resp)
-        assert not KK_SHAPED.search(text), (user, path)
+        assert not kk_shaped(text), (user, path)
         assert not any(kk in text for _, kk, _ in FAMILIES), (user, path)
         answered += resp.status_code == 200
     assert answered >= 15, answered  # the scan read real answers, not refusals
@@ -298,5 +294,5 @@ def test_cli_export__carries_no_16_digit_number(web, tmp_path, name):
         sheets = b"".join(z.read(n) for n in z.namelist()).decode("utf-8", "replace")
     assert len(csv_out.splitlines()) > 1  # a header and rows
     for text in (csv_out, sheets):
-        assert not KK_SHAPED.search(text)
+        assert not kk_shaped(text)
         assert not any(kk in text for _, kk, _ in FAMILIES)
