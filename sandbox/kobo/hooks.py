@@ -195,9 +195,7 @@ class HookDispatcher:
             return
         if log["tries"] == 0 and self._dropped_by_fault(log):
             return
-        log["tries"] += 1
-        body, headers, auth = self._request(hook, record, log["submission_id"])
-        code, error, message = self._post(hook["endpoint"], body, headers, auth)
+        code, error, message = self._send(log, hook, record)
         self._settle(log_uid, log, code, error, message)
 
     def attempt_now(self, log_uid: str) -> tuple[bool, int | None, str]:
@@ -210,13 +208,18 @@ class HookDispatcher:
         record = self.store.get_submission(log["submission_id"]) if log else None
         if log is None or hook is None or record is None:
             return False, None, "hook or submission no longer exists"
+        code, error, message = self._send(log, hook, record)
+        ok = code is not None and code < 400
+        said = message if ok else error or message
+        self._record(log, outcome="success" if ok else "failed", status_code=code, error=error)
+        self._finish(log, SUCCESS if ok else FAILED, code, said)
+        return ok, code, said
+
+    def _send(self, log: dict, hook: dict, record: dict) -> tuple[int | None, str | None, str]:
+        """Count a try and POST the delivery once: status code, transport error, answer."""
         log["tries"] += 1
         body, headers, auth = self._request(hook, record, log["submission_id"])
-        code, error, message = self._post(hook["endpoint"], body, headers, auth)
-        ok = code is not None and code < 400
-        self._record(log, outcome="success" if ok else "failed", status_code=code, error=error)
-        self._finish(log, SUCCESS if ok else FAILED, code, message if ok else error or message)
-        return ok, code, message if ok else error or message
+        return self._post(hook["endpoint"], body, headers, auth)
 
     def _dropped_by_fault(self, log: dict) -> bool:
         """Apply the sandbox's hook faults to a first attempt; True when it was dropped."""
