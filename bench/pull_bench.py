@@ -96,6 +96,14 @@ def _report(records: int, ceiling: dict, pulled: dict, results: Results) -> None
         target="ratio >= 0.7",
     )
     results.add("pull backfill, peak RSS", pulled["rss_mb"], "MB", target="value < 300")
+    if pulled["rss_growth_mb"] is not None:  # None: too short a pull to tell
+        # Flat: what the last three quarters of the pull added, against 10% of the 300 MB budget.
+        results.add(
+            "pull backfill, RSS growth after its first quarter",
+            pulled["rss_growth_mb"],
+            "MB",
+            target="value < 30",
+        )
     if problems:
         raise BenchFailure("pull: " + "; ".join(problems))
 
@@ -125,6 +133,7 @@ def _child_main(mode: str, env: dict[str, str]) -> None:
         env["url"], Path(env["workdir"]), kobo_url=env["kobo"], kobo_token=TOKEN
     )
     client = KoboClient.from_settings(settings)
+    sampler = _RssSampler()
     start = time.perf_counter()
     created = 0
     if mode == "download":
@@ -139,8 +148,44 @@ def _child_main(mode: str, env: dict[str, str]) -> None:
         n, created = report.fetched, report.created
         engine.dispose()
     seconds = time.perf_counter() - start
-    out = {"records": n, "created": created, "seconds": seconds, "rss_mb": peak_rss_mb(os.getpid())}
+    out = {
+        "records": n,
+        "created": created,
+        "seconds": seconds,
+        "rss_mb": peak_rss_mb(os.getpid()),
+        "rss_growth_mb": sampler.stop(),
+    }
     print(json.dumps(out))
+
+
+class _RssSampler:
+    """Resident memory every 0.2 s, to tell a flat pull from one that grows with its records.
+
+    The peak alone cannot: 117 MB may be where the pull starts or where 100,000 records took it.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        self._samples: list[float] = []
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        from bench.procs import rss_mb
+
+        while not self._done.wait(0.2):
+            self._samples.append(rss_mb(os.getpid()) or 0.0)
+
+    def stop(self) -> float | None:
+        """MiB the pull grew by after its first quarter (start-up and first pages) to its end."""
+        self._done.set()
+        self._thread.join()
+        if len(self._samples) < 8:
+            return None
+        quarter = self._samples[len(self._samples) // 4]
+        return max(self._samples[len(self._samples) // 4 :]) - quarter
 
 
 def _publish(base_url: str, db_url: str, workdir: Path) -> str:
