@@ -170,3 +170,19 @@ def test_units__exec_start_is_in_the_checkout_and_runs(name, tmp_path):
             [program, *args, "--help"], capture_output=True, text=True, timeout=60
         )
         assert done.returncode == 0, done.stderr
+
+
+def test_backup_timer__runs_as_the_guide_says():
+    """The guide's schedule (section 6) is what the timer and the service's retries do."""
+    timer = units.read_unit(DEPLOY / "pantau-backup.timer")
+    assert units.values(timer, "Timer", "OnCalendar") == ["*-*-* 02:30:00"]
+    assert units.values(timer, "Timer", "RandomizedDelaySec") == ["15min"]
+    assert units.values(timer, "Timer", "Persistent") == ["true"]  # missed runs run at boot
+    service = units.read_unit(DEPLOY / "pantau-backup.service")
+    # A failed run is retried twice, ten minutes apart: three starts fit in the hour.
+    assert units.values(service, "Service", "RestartSec") == ["10min"]
+    assert units.values(service, "Unit", "StartLimitBurst") == ["3"]
+    assert units.values(service, "Unit", "StartLimitIntervalSec") == ["1h"]
+    guide = " ".join((ROOT / "docs" / "deploy.md").read_text().split())
+    assert "daily between 02:30 and 02:45" in guide
+    assert "retried twice, ten minutes apart" in guide
