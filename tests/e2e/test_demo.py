@@ -314,14 +314,19 @@ def test_demo__district_path_registers_cimahi_delivers_through_the_webhook_and_r
         kota = re.search(r"^    Kota Cimahi\s+([\d,]+)\s+([\d,]+)\s", out, re.M)
         assert kota and int(kota.group(1)) == families
         assert 0 < int(kota.group(2)) <= families
-        # alerts and where they went; the dashboard and its login
-        assert re.search(r"\d+ peringatan / alerts; e-mail:", out)
+        # alerts and where they went, every one sent; the dashboard and its login
+        alerts = re.search(r"([\d,]+) peringatan / alerts; e-mail:", out)
+        assert alerts and int(alerts.group(1).replace(",", "")) > 0, out
+        assert "not sent yet" not in out
         assert f"Kotak surat / mailbox (Maildir): {settings.var_dir / 'mail'}" in out
         assert f"dashboard: http://127.0.0.1:{web}/  login admin-demo" in out
         by_status, kinds = _district_db(settings)
         assert by_status == {"processed": DISTRICT_RECORDS}
         assert kinds == {"ppkbd": 71, "sub_ppkbd": 320, "kelompok_kb": 1_728}
         mails = sorted((settings.var_dir / "mail" / "new").iterdir())
+        texts = [m.read_text(encoding="utf-8") for m in mails]
+        assert texts and all("Yth. " in text for text in texts)
+        assert not any(re.search(r"(?<!\d)\d{16}(?!\d)", text) for text in texts)
         _stop_with_ctrl_c(demo, marker)
     finally:
         demo.stop()
