@@ -1,6 +1,6 @@
 """`POST /webhooks/kobo` against a bare insert endpoint, same database, same gunicorn settings.
 
-Both run under gunicorn with 2 sync workers on loopback (`pantau serve --workers 2`, and the
+Both run under gunicorn with 2 gthread workers on loopback (`pantau serve --workers 2`, and the
 baseline `bench.bare_app` with Pantau's gunicorn config file), side by side: same warm-up, same
 duration, in alternating rounds, loaded by `wrk` (one thread) posting a realistic pertemuan_imp
 submission with a fresh instance id per request. The webhook runs as deployed: log level INFO
@@ -256,7 +256,7 @@ def _print_report(plan: _Plan, rows: list[list[Any]]) -> None:
             ]
         )
     print_table(
-        f"webhook vs bare insert: gunicorn -w 2 sync, loopback, wrk -t1 -c{CONNECTIONS}; "
+        f"webhook vs bare insert: gunicorn -w 2 gthread, loopback, wrk -t1 -c{CONNECTIONS}; "
         f"{plan.seconds:g} s each in {plan.rounds} alternating rounds after {plan.warmup:g} s "
         "warm-up",
         [
