@@ -159,7 +159,7 @@ def _child_main(mode: str, env: dict[str, str]) -> None:
 
 
 class _RssSampler:
-    """Resident memory every 0.2 s, to tell a flat pull from one that grows with its records.
+    """Resident memory every 0.05 s, to tell a flat pull from one that grows with its records.
 
     The peak alone cannot: 117 MB may be where the pull starts or where 100,000 records took it.
     """
@@ -175,7 +175,7 @@ class _RssSampler:
     def _run(self) -> None:
         from bench.procs import rss_mb
 
-        while not self._done.wait(0.2):
+        while not self._done.wait(0.05):
             self._samples.append(rss_mb(os.getpid()) or 0.0)
 
     def stop(self) -> float | None:

@@ -23,6 +23,8 @@ if [ "${1:-all}" != demo ]; then
   need systemd command -v systemd-analyze
   need curl command -v curl
   need nginx-light bash -c '[ -x /usr/sbin/nginx ] || command -v nginx'
+  # wrk: the webhook benchmark's load generator (`make bench`, and its run in test-reliability).
+  need wrk command -v wrk
 fi
 if [ -n "$missing" ]; then
   echo "installing Debian packages:$missing"
