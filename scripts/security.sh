@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 mkdir -p build
 status=0
 echo "== bandit (skips and why: [tool.bandit] in pyproject.toml)"
+# The product's code. demo/ and bench/ get the same checks from ruff's S rules (bandit's
+# port) in `make lint`, with a reason beside each `noqa`; sandbox/ (stand-ins for Kobo and
+# Central on loopback, their md5/sha1 are Kobo's and Central's hashes) and tests/ do not.
 .venv/bin/bandit -q -c pyproject.toml -r core service workers cli config || status=1
 echo "== pip-audit -r requirements-dev.txt (it includes requirements.txt)"
 # --no-deps: every line of both files is pinned; the report is judged by audit_check.py,
