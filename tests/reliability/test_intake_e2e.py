@@ -1,7 +1,8 @@
 """Intake end to end under failures: sandbox Kobo → our gunicorn webhook → real workers.
 
 Part of the reliability suite (`make test-reliability`): duplicated, dropped and edited
-deliveries, a database that goes away during deliveries, a worker SIGKILLed mid-backfill.
+deliveries, a database that goes away during deliveries, a worker SIGKILLed while it processes
+a webhook backlog (SIGKILLed mid-pull: test_worker_sigkill.py).
 """
 
 from __future__ import annotations
@@ -234,7 +235,7 @@ def _make_database_unavailable(stack, backend):
     return release
 
 
-def test_worker_sigkilled_mid_backfill_every_submission_ends_processed_once(stack, checked):
+def test_worker_sigkilled_mid_processing_of_a_webhook_backlog__each_processed_once(stack, checked):
     sb = stack.sandbox
     answers = {**meeting_answers(), "__version__": stack.meeting.version_uid}
     sb.seed(stack.meeting.asset_uid, count=600, answers=answers)
@@ -265,7 +266,7 @@ def test_worker_sigkilled_mid_backfill_every_submission_ends_processed_once(stac
             )
 
     wait_for(lambda: processed() >= 60, timeout=120, what=f"backfill under way\n{worker.output()}")
-    worker.kill_group()  # SIGKILL, mid-backfill
+    worker.kill_group()  # SIGKILL, mid-processing
     before_kill = processed()
     assert before_kill < 600
 
