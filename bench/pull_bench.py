@@ -123,7 +123,7 @@ def _child(mode: str, env: dict[str, str]) -> dict[str, Any]:
 
 
 def _child_main(mode: str, env: dict[str, str]) -> None:
-    from bench.procs import peak_rss_mb
+    from bench.procs import peak_rss_mb, rss_mb
     from core.clients.kobo.client import KoboClient
     from core.store.db import make_engine, make_session_factory
     from core.usecases.pull import pull_kobo
@@ -133,7 +133,7 @@ def _child_main(mode: str, env: dict[str, str]) -> None:
         env["url"], Path(env["workdir"]), kobo_url=env["kobo"], kobo_token=TOKEN
     )
     client = KoboClient.from_settings(settings)
-    sampler = _RssSampler()
+    samples: list[float] = []  # resident memory after each stored page
     start = time.perf_counter()
     created = 0
     if mode == "download":
@@ -143,7 +143,11 @@ def _child_main(mode: str, env: dict[str, str]) -> None:
     else:
         engine = make_engine(settings)
         report = pull_kobo(
-            make_session_factory(engine), client, env["asset"], secret=keyring_for(settings)
+            make_session_factory(engine),
+            client,
+            env["asset"],
+            secret=keyring_for(settings),
+            progress=lambda _line: samples.append(rss_mb(os.getpid()) or 0.0),
         )
         n, created = report.fetched, report.created
         engine.dispose()
@@ -153,39 +157,21 @@ def _child_main(mode: str, env: dict[str, str]) -> None:
         "created": created,
         "seconds": seconds,
         "rss_mb": peak_rss_mb(os.getpid()),
-        "rss_growth_mb": sampler.stop(),
+        "rss_growth_mb": _growth(samples),
     }
     print(json.dumps(out))
 
 
-class _RssSampler:
-    """Resident memory every 0.05 s, to tell a flat pull from one that grows with its records.
+def _growth(samples: list[float]) -> float | None:
+    """MiB the pull grew by from the end of its first quarter of pages to its highest point.
 
-    The peak alone cannot: 117 MB may be where the pull starts or where 100,000 records took it.
+    Sampled once a page, so the figure is about records, not time: 117 MB at the peak may be
+    where the pull starts or where 100,000 records took it. None below four pages.
     """
-
-    def __init__(self) -> None:
-        import threading
-
-        self._samples: list[float] = []
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        from bench.procs import rss_mb
-
-        while not self._done.wait(0.05):
-            self._samples.append(rss_mb(os.getpid()) or 0.0)
-
-    def stop(self) -> float | None:
-        """MiB the pull grew by after its first quarter (start-up and first pages) to its end."""
-        self._done.set()
-        self._thread.join()
-        if len(self._samples) < 8:
-            return None
-        quarter = self._samples[len(self._samples) // 4]
-        return max(self._samples[len(self._samples) // 4 :]) - quarter
+    if len(samples) < 4:
+        return None
+    quarter = len(samples) // 4
+    return max(samples[quarter:]) - samples[quarter]
 
 
 def _publish(base_url: str, db_url: str, workdir: Path) -> str:
