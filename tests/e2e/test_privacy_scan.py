@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.store.models import Submission
+from core.store.models import Alert, Submission
 from tests.conftest import PANTAU, free_port, make_settings, pantau_env
 from tests.integration.intake.conftest import AUTH, submit_and_read
 from tests.support.kobo_sandbox import start_kobo_sandbox
@@ -148,6 +148,9 @@ def test_no_kk_number_anywhere_after_a_run_through_web_worker_and_cli(settings, 
                     return sess.scalar(waiting.select_from(Submission)) == 0
 
             wait_for(settled, timeout=180, interval=1, what=f"processing\n{worker.output()}")
+            with Session(engine) as sess:
+                # The alerts' texts are among the tables scanned below: there must be some.
+                assert sess.scalar(select(func.count()).select_from(Alert)) > 0
             _cli(s, outputs, "pull")
             replay = tmp_path / "export.json"
             exported = {
