@@ -10,13 +10,12 @@ every record is stored once, processed once, and each family's alert mailed once
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 import pytest
 import requests
 from sqlalchemy import func, select
 
 from core.store.models import AuditLog
+from tests.reliability.backlog import families, meetings
 from tests.reliability.checks import (
     alerted_once,
     latest,
@@ -25,7 +24,6 @@ from tests.reliability.checks import (
     wait_processed,
 )
 from tests.reliability.stack import running_stack
-from tests.support.submissions import family_answers, meeting_answers
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
@@ -35,17 +33,6 @@ FAULTS = (
     "data:500:rate=0.15:seed=2;"
     "data:slow:rate=0.15:seed=3:seconds=4"
 )
-
-
-def _meetings() -> list[dict]:
-    return [
-        meeting_answers(imp=f"PPKBD-{i % 40:03d}", day=date(2026, 10, 1) + timedelta(days=i % 28))
-        for i in range(MEETINGS)
-    ]
-
-
-def _families() -> list[dict]:
-    return [family_answers(f"3277010101{600000 + i:06d}") for i in range(FAMILIES)]
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
@@ -61,8 +48,8 @@ def test_kobo_429_500_and_timeouts_during_pulls__every_record_once(
         pull_interval=2,
         http_timeout=2.0,
     ) as st:
-        st.sandbox.seed(st.meeting.asset_uid, records=_meetings())
-        st.sandbox.seed(st.family.asset_uid, records=_families())
+        st.sandbox.seed(st.meeting.asset_uid, records=meetings(MEETINGS, imps=40))
+        st.sandbox.seed(st.family.asset_uid, records=families(FAMILIES, first=600000))
         st.sandbox.faults(FAULTS)
         st.start_worker()
         st.start_beat()

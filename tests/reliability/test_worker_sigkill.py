@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import date, timedelta
 
 import pytest
 import requests
 from sqlalchemy import func, select
 
 from core.store.models import PullCursor, Submission
+from tests.reliability.backlog import families, meetings
 from tests.reliability.checks import (
     alerted_once,
     busy_is_no,
@@ -33,7 +33,6 @@ from tests.reliability.checks import (
 )
 from tests.reliability.stack import running_stack
 from tests.support.processes import wait_for
-from tests.support.submissions import family_answers, meeting_answers
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
@@ -46,18 +45,6 @@ SLOW = "data:slow:rate=1:seed=1:seconds=3"
 # messages: the recovery takes one of its rounds, two if SQLite was busy at the first.
 RECOVERY_TIMEOUT = 240
 INTAKE_QUEUES = "intake,scoring,maintenance"
-
-
-def _meetings() -> list[dict]:
-    return [
-        meeting_answers(imp=f"PPKBD-{i % 50:03d}", day=date(2026, 10, 1) + timedelta(days=i % 28))
-        for i in range(MEETINGS)
-    ]
-
-
-def _families() -> list[dict]:
-    # A unique KK each and a stunted child (family_answers' default): one alert per survey.
-    return [family_answers(f"3277010101{700000 + i:06d}") for i in range(FAMILIES)]
 
 
 def _progress(st) -> dict[str, int]:
@@ -100,8 +87,8 @@ def test_worker_sigkilled_mid_backfill_pull__stored_processed_and_alerted_once(
         pull_interval=2,
         alert_sweep_interval=2,
     ) as st:
-        st.sandbox.seed(st.meeting.asset_uid, records=_meetings())
-        st.sandbox.seed(st.family.asset_uid, records=_families())
+        st.sandbox.seed(st.meeting.asset_uid, records=meetings(MEETINGS, imps=50))
+        st.sandbox.seed(st.family.asset_uid, records=families(FAMILIES, first=700000))
         st.sandbox.faults(SLOW)
         st.start_worker("alerts", queues="alerts", concurrency=1)
         doomed = st.start_worker("intake-1", queues=INTAKE_QUEUES)

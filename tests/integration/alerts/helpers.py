@@ -7,8 +7,10 @@ from sqlalchemy import select
 from core.store.models import Alert, Delivery
 from core.usecases.delivery import deliver
 from core.wiring import channel_for, retry_policy
+from service.app import create_app
 from tests.integration.alerts.conftest import cli
 from tests.integration.intake.conftest import AUTH, submit_and_read
+from tests.support.submissions import family_answers, publish_in_sandbox
 
 
 def post_survey(client, sandbox, form, answers, **kw) -> dict:
@@ -17,6 +19,20 @@ def post_survey(client, sandbox, form, answers, **kw) -> dict:
     with client.post("/webhooks/kobo", json=rec, headers=AUTH) as answer:
         assert answer.status_code == 202
     return rec
+
+
+def post_surveys(settings, sandbox, session_factory, kks) -> None:
+    """Publish keluarga_risiko in the sandbox and deliver one survey per KK to our webhook."""
+    with session_factory() as s:
+        form = publish_in_sandbox(sandbox, s, "keluarga_risiko")
+        s.commit()
+    app = create_app(settings)
+    try:
+        client = app.test_client()
+        for no_kk in kks:
+            post_survey(client, sandbox, form, family_answers(no_kk))
+    finally:
+        app.extensions["pantau.engine"].dispose()
 
 
 def process(settings) -> None:

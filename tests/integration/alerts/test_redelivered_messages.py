@@ -11,9 +11,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from core.store.models import Alert, Delivery, Fact, Submission
-from service.app import create_app
-from tests.integration.alerts.helpers import post_survey
-from tests.support.submissions import family_answers, publish_in_sandbox
+from tests.integration.alerts.helpers import post_surveys
 from workers.celery_app import make_celery
 
 FAMILIES = ("3277010101200021", "3277010101200022")
@@ -21,16 +19,7 @@ FAMILIES = ("3277010101200021", "3277010101200022")
 
 def _stored(alert_settings, kobo_sandbox, session_factory) -> list[int]:
     """Two surveys of Melong's families at risk, stored by the webhook and not yet processed."""
-    with session_factory() as s:
-        form = publish_in_sandbox(kobo_sandbox, s, "keluarga_risiko")
-        s.commit()
-    app = create_app(alert_settings)
-    try:
-        client = app.test_client()
-        for no_kk in FAMILIES:
-            post_survey(client, kobo_sandbox, form, family_answers(no_kk))
-    finally:
-        app.extensions["pantau.engine"].dispose()
+    post_surveys(alert_settings, kobo_sandbox, session_factory, FAMILIES)
     with session_factory() as s:
         return list(s.scalars(select(Submission.id).order_by(Submission.id)))
 

@@ -6,10 +6,8 @@ import pytest
 from sqlalchemy import select, text, update
 
 from core.store.models import Alert, Delivery
-from service.app import create_app
 from tests.integration.alerts.conftest import cli
-from tests.integration.alerts.helpers import deliver_all, post_survey, process
-from tests.support.submissions import family_answers, publish_in_sandbox
+from tests.integration.alerts.helpers import deliver_all, post_surveys, process
 from workers.celery_app import make_celery
 
 FAMILIES = ("3277010101200012", "3277010101200013")
@@ -18,16 +16,7 @@ FAMILIES = ("3277010101200012", "3277010101200013")
 @pytest.fixture
 def surveyed(alert_settings, recipients, kobo_sandbox, session_factory):
     """Two families of Melong surveyed and processed: one delivery each to its TPPS."""
-    with session_factory() as s:
-        form = publish_in_sandbox(kobo_sandbox, s, "keluarga_risiko")
-        s.commit()
-    app = create_app(alert_settings)
-    try:
-        client = app.test_client()
-        for no_kk in FAMILIES:
-            post_survey(client, kobo_sandbox, form, family_answers(no_kk))
-    finally:
-        app.extensions["pantau.engine"].dispose()
+    post_surveys(alert_settings, kobo_sandbox, session_factory, FAMILIES)
     process(alert_settings)
     with session_factory() as s:
         ids = list(s.scalars(select(Delivery.id).order_by(Delivery.id)))
