@@ -96,7 +96,9 @@ def _report(records: int, ceiling: dict, pulled: dict, results: Results) -> None
         target="ratio >= 0.7",
     )
     results.add("pull backfill, peak RSS", pulled["rss_mb"], "MB", target="value < 300")
-    if pulled["rss_growth_mb"] is not None:  # None: too short a pull to tell
+    if pulled["rss_growth_mb"] is None:
+        print("pull: RSS growth not measured (fewer than four pages)")
+    else:
         # Flat: what the last three quarters of the pull added, against 10% of the 300 MB budget.
         results.add(
             "pull backfill, RSS growth after its first quarter",
@@ -163,15 +165,15 @@ def _child_main(mode: str, env: dict[str, str]) -> None:
 
 
 def _growth(samples: list[float]) -> float | None:
-    """MiB the pull grew by from the end of its first quarter of pages to its highest point.
+    """MiB the pull grew by from the end of its first quarter of pages to its highest sample.
 
     Sampled once a page, so the figure is about records, not time: 117 MB at the peak may be
     where the pull starts or where 100,000 records took it. None below four pages.
     """
     if len(samples) < 4:
         return None
-    quarter = len(samples) // 4
-    return max(samples[quarter:]) - samples[quarter]
+    quarter = len(samples) // 4  # samples[quarter - 1]: after the first quarter's last page
+    return max(samples[quarter:]) - samples[quarter - 1]
 
 
 def _publish(base_url: str, db_url: str, workdir: Path) -> str:
