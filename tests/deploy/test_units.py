@@ -180,6 +180,8 @@ def test_backup_timer__runs_as_the_guide_says():
     assert units.values(timer, "Timer", "Persistent") == ["true"]  # missed runs run at boot
     service = units.read_unit(DEPLOY / "pantau-backup.service")
     # A failed run is retried twice, ten minutes apart: three starts fit in the hour.
+    assert units.is_oneshot(DEPLOY / "pantau-backup.service")
+    assert units.values(service, "Service", "Restart") == ["on-failure"]
     assert units.values(service, "Service", "RestartSec") == ["10min"]
     assert units.values(service, "Unit", "StartLimitBurst") == ["3"]
     assert units.values(service, "Unit", "StartLimitIntervalSec") == ["1h"]

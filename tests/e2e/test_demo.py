@@ -23,6 +23,7 @@ from demo.district.year import district_year, thinned
 from demo.registry import ppkbd_code
 from demo.samples import CRAFTED_TIERS, sample_submissions
 from tests.conftest import free_port, make_settings, pantau_env
+from tests.support.mail import maildir_texts
 from tests.support.processes import Proc, wait_for
 
 pytestmark = pytest.mark.slow
@@ -149,7 +150,8 @@ def test_demo__runs_the_pipeline_and_a_second_run_adds_nothing(tmp_path):
         assert "not sent yet" not in out
         mails = sorted((settings.var_dir / "mail" / "new").iterdir())
         assert mails and f"{settings.var_dir / 'mail'}" in out
-        texts = [m.read_text(encoding="utf-8") for m in mails]
+        texts = maildir_texts(settings.var_dir / "mail")
+        assert len(texts) == len(mails)
         assert any("Yth. TPPS Kelurahan Melong" in text for text in texts)
         assert not any(re.search(r"(?<!\d)\d{16}(?!\d)", text) for text in texts)
         # secrets are kept in var/demo.env (0600), never printed
@@ -318,14 +320,16 @@ def test_demo__district_path_registers_cimahi_delivers_through_the_webhook_and_r
         alerts = re.search(r"([\d,]+) peringatan / alerts; e-mail:", out)
         assert alerts and int(alerts.group(1).replace(",", "")) > 0, out
         assert "not sent yet" not in out
+        listed = out[alerts.end() : out.index("Kotak surat / mailbox")].strip().splitlines()
+        assert listed and all(line.rstrip().endswith(" sent") for line in listed), listed
         assert f"Kotak surat / mailbox (Maildir): {settings.var_dir / 'mail'}" in out
         assert f"dashboard: http://127.0.0.1:{web}/  login admin-demo" in out
         by_status, kinds = _district_db(settings)
         assert by_status == {"processed": DISTRICT_RECORDS}
         assert kinds == {"ppkbd": 71, "sub_ppkbd": 320, "kelompok_kb": 1_728}
         mails = sorted((settings.var_dir / "mail" / "new").iterdir())
-        texts = [m.read_text(encoding="utf-8") for m in mails]
-        assert texts and all("Yth. " in text for text in texts)
+        texts = maildir_texts(settings.var_dir / "mail")
+        assert texts and len(texts) == len(mails) and all("Yth. " in text for text in texts)
         assert not any(re.search(r"(?<!\d)\d{16}(?!\d)", text) for text in texts)
         _stop_with_ctrl_c(demo, marker)
     finally:

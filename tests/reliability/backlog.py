@@ -16,5 +16,5 @@ def meetings(count: int, imps: int) -> list[dict]:
 
 
 def families(count: int, first: int) -> list[dict]:
-    """count surveys, each of its own KK (from `first` on) with a stunted child: one alert each."""
+    """count surveys, each of its own KK (from `first` on) with a stunted child: one e-mail each."""
     return [family_answers(f"3277010101{first + i:06d}") for i in range(count)]

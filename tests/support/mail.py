@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import email
+import email.policy
 import socket
 from dataclasses import dataclass, field
 from email.message import Message
+from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
@@ -89,3 +91,17 @@ class SmtpSink:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+
+
+def maildir_texts(maildir: Path) -> list[str]:
+    """Each message of a Maildir's new/ as its decoded subject and text parts.
+
+    Decoded, not the file's bytes: quoted-printable breaks long lines with a soft "=" and
+    would hide a number split across one from a search.
+    """
+    out = []
+    for path in sorted((maildir / "new").iterdir()):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        parts = [p.get_content() for p in message.walk() if p.get_content_maintype() == "text"]
+        out.append("\n".join([str(message["Subject"]), *parts]))
+    return out
