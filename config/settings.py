@@ -113,8 +113,10 @@ class Settings(BaseSettings):
     # deliver_alert task) and the weekly digest is checked for.
     alert_sweep_interval: int = 60
 
-    # Periodic jobs, in seconds.
+    # Periodic jobs, in seconds. process_pending is the safety net for stored submissions
+    # whose processing message was lost (broker down, worker killed).
     pull_interval: int = 300
+    process_pending_interval: int = 60
     sweep_interval: int = 3600
     broker_cleanup_interval: int = 600
 

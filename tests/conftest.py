@@ -231,6 +231,7 @@ def pantau_env(settings: Settings, **extra: str) -> dict[str, str]:
             "PANTAU_ALERT_MAX_ATTEMPTS": str(settings.alert_max_attempts),
             "PANTAU_ALERT_SWEEP_INTERVAL": str(settings.alert_sweep_interval),
             "PANTAU_PULL_INTERVAL": str(settings.pull_interval),
+            "PANTAU_PROCESS_PENDING_INTERVAL": str(settings.process_pending_interval),
             "PANTAU_SWEEP_INTERVAL": str(settings.sweep_interval),
             "PANTAU_HTTP_TIMEOUT": str(settings.http_timeout),
         }

@@ -151,7 +151,7 @@ def beat_schedule(settings: Settings) -> dict:
         },
         "process-pending": {
             "task": "pantau.process_pending",
-            "schedule": timedelta(seconds=60),
+            "schedule": timedelta(seconds=settings.process_pending_interval),
             "options": {"queue": QUEUE_INTAKE},
         },
         "pull-all": {

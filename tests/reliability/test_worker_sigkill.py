@@ -8,8 +8,8 @@ Then the intake worker's whole process group is SIGKILLed: the pull task, the pr
 flight and the messages its pool had taken from the (SQLite) broker die with it. A fresh
 worker takes over. Nothing is driven by the test from there: the beat's next pull takes the
 dead pull's lease and resumes from the cursor (a part-stored page comes back as duplicates),
-and the beat's process_pending (every 60 s, rows older than 30 s) processes what was stored
-but never handed to processing. The alerts worker is a deployment unit of its own and is left
+and the beat's process_pending (every 10 s here, 60 s by default; rows stored over 30 s ago, at
+most 500 a run) processes what was stored but never handed to processing. The alerts worker is a deployment unit of its own and is left
 running: a kill mid-SMTP-send is another scenario (the claim lapses after 5 minutes).
 """
 
@@ -41,8 +41,8 @@ TOTAL = MEETINGS + FAMILIES
 # Every data call answers after 3 s (within our 30 s client timeout): a window of seconds
 # between the first page stored and the second, for the kill to land in.
 SLOW = "data:slow:rate=1:seed=1:seconds=3"
-# The beat's process_pending runs every 60 s and leaves rows younger than 30 s to their own
-# messages: the recovery takes one of its rounds, two if SQLite was busy at the first.
+# process_pending leaves rows younger than 30 s to their own messages and takes 500 a run:
+# the recovery takes a few of its 10 s rounds (a 60 s interval made it 1-2 minutes).
 RECOVERY_TIMEOUT = 240
 INTAKE_QUEUES = "intake,scoring,maintenance"
 
@@ -72,8 +72,8 @@ def _task_total(log: str, task: str) -> int:
 
 
 # SQLite, the embedded default (the pull's cursor moves with a page's last chunk). PostgreSQL
-# (chunks stored side by side, the cursor after them) passes too; each costs ~1.5 min, most of
-# it waiting for the beat's process_pending round.
+# (chunks stored side by side, the cursor after them) passes too; each costs a minute or more,
+# much of it waiting for process_pending's 30 s.
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_worker_sigkilled_mid_backfill_pull__stored_processed_and_alerted_once(
     settings, session_factory, tmp_path, checked
@@ -85,6 +85,7 @@ def test_worker_sigkilled_mid_backfill_pull__stored_processed_and_alerted_once(
         smtp=True,  # also imports the desa TPPS as the alerts' recipient
         web=False,
         pull_interval=2,
+        process_pending_interval=10,
         alert_sweep_interval=2,
     ) as st:
         st.sandbox.seed(st.meeting.asset_uid, records=meetings(MEETINGS, imps=50))
