@@ -75,10 +75,13 @@ def deliver(
     except ChannelError as exc:
         return _record_failure(factory, delivery_id, attempts, exc, policy)
     # Sent: from here a failure to record leaves the delivery "sending" until the claim lapses
-    # (then it is sent a second time), so this waits out a busy database instead of giving up.
-    run_unit(factory, partial(_mark_sent, delivery_id))
+    # (then it is sent a second time), so this waits out a busy or restarting database for
+    # about a minute (waits of 0.5 s doubling to 32 s) instead of giving up after 7.5 s.
+    run_unit(factory, partial(_mark_sent, delivery_id), attempts=MARK_SENT_ATTEMPTS)
     return Delivered("sent")
 
+
+MARK_SENT_ATTEMPTS = 8
 
 RECIPIENT_REMOVED = "recipient removed (pantau recipients remove) before it was sent"
 

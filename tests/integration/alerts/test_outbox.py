@@ -110,6 +110,64 @@ def test_outbox__a_sent_mail_is_recorded_sent_though_the_database_was_busy_then(
         assert s.get(Delivery, row.id).status == "sent"
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # a missing table is OperationalError there
+def test_outbox__a_sent_mail_is_recorded_sent_though_the_database_was_away_half_a_minute(
+    backend,
+    alert_settings,
+    recipients,
+    web,
+    kobo_sandbox,
+    family_form,
+    smtp_sink,
+    session_factory,
+    monkeypatch,
+):
+    # The database goes away (a restart, a failover) just as the mail has gone, for longer
+    # than a unit of work's usual five tries (7.5 s). Recording "sent" must outlast it: given
+    # up, the delivery stays "sending" and is sent again once its claim lapses.
+    post_survey(web, kobo_sandbox, family_form, family_answers(NO_KK))
+    process(alert_settings)
+    path = str(sqlite_path(alert_settings.database_url))
+
+    def rename(old: str, new: str) -> None:
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute(f"ALTER TABLE {old} RENAME TO {new}")
+        conn.close()
+
+    waits: list[float] = []
+    pause = time.sleep
+
+    def wait(seconds: float) -> None:  # run_unit's waits (0.5 s and up), without the waiting
+        if seconds < 0.5:
+            pause(seconds)  # the SQLite connection's own short pauses
+            return
+        waits.append(seconds)
+        if sum(waits) >= 30:
+            rename("deliveries_away", "deliveries")  # back after half a minute
+
+    monkeypatch.setattr("core.store.db.time.sleep", wait)
+    real = channel_for(alert_settings)
+
+    class AwayAfterSending:
+        def __init__(self, channel):
+            self.channel = channel
+
+        def send(self, message):
+            self.channel.send(message)
+            rename("deliveries", "deliveries_away")
+
+    with session_factory() as s:
+        (row,) = s.scalars(select(Delivery)).all()
+    policy = retry_policy(alert_settings)
+    result = deliver(
+        session_factory, row.id, lambda name: AwayAfterSending(real(name)), policy, "https://x"
+    )
+    assert result.outcome == "sent" and len(smtp_sink.received) == 1
+    assert waits == [0.5, 1, 2, 4, 8, 16]  # 31.5 s of waiting, then the table was back
+    with session_factory() as s:
+        assert s.get(Delivery, row.id).status == "sent"
+
+
 def test_outbox__a_refused_address_fails_at_once_and_attempts_run_out(
     alert_settings, recipients, web, kobo_sandbox, family_form, smtp_sink, session_factory
 ):
