@@ -43,6 +43,12 @@ def _min_failed(factory) -> int:
     return min(n - (status == "sending") for n, status in rows)
 
 
+def _answered_451_twice(sink) -> int:
+    """How many messages (by Message-ID: one per delivery) the server has answered 451 twice."""
+    counts = list(sink.handler.tempfailed_ids.values())  # a copy: the server's thread adds keys
+    return sum(1 for n in counts if n >= 2)
+
+
 def _queued(factory) -> int:
     with factory() as s:
         q = select(func.count()).select_from(Delivery).where(Delivery.status != "sent")
@@ -78,10 +84,11 @@ def test_smtp_down_for_minutes__every_due_alert_arrives_exactly_once(
         # Refused connections until every delivery has failed three times...
         wait_for(lambda: _min_failed(st.factory) >= 3, timeout=120, what="three failed tries")
         refused_for = time.monotonic() - down_at
-        # ... then up, but answering 451 to every message, for two more tries of each.
+        # ... then up, but answering 451 to every message, for two more tries of each (counted
+        # by the server: a try in flight at the switch may have been refused instead).
         sink.handler.tempfail = True
         sink.start()
-        wait_for(lambda: _min_failed(st.factory) >= 5, timeout=120, what="two 451 answers")
+        wait_for(lambda: _answered_451_twice(sink) == FAMILIES, timeout=120, what="two 451 each")
         assert not sink.received
         sink.handler.tempfail = False
         down_for = time.monotonic() - down_at
@@ -92,8 +99,7 @@ def test_smtp_down_for_minutes__every_due_alert_arrives_exactly_once(
         stored = stored_and_processed_once(st)
         alerted = alerted_once(st.factory, sink)
     assert alerted["deliveries_sent"] == FAMILIES  # one message per family visit
-    assert alerted["send_attempts"] >= 6 * FAMILIES
-    assert sink.handler.tempfailed >= 2 * FAMILIES
+    assert alerted["send_attempts"] >= 6 * FAMILIES  # 3 refused, 2 answered 451, 1 sent
     checked(
         **stored,
         **alerted,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import socket
+from collections import Counter
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
@@ -39,6 +40,7 @@ class _Handler:
     # While set, every message is answered "451 try again later" (a server up but failing).
     tempfail: bool = False
     tempfailed: int = 0
+    tempfailed_ids: Counter[str] = field(default_factory=Counter)  # by Message-ID
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -47,10 +49,11 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.original_content or envelope.content)
         if self.tempfail:
             self.tempfailed += 1
+            self.tempfailed_ids[str(message["Message-ID"])] += 1
             return "451 4.3.0 Temporary local problem, try again later"
-        message = email.message_from_bytes(envelope.original_content or envelope.content)
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
         return "250 Message accepted for delivery"
 
