@@ -156,8 +156,12 @@ class SandboxServer:
         while True:
             doc = self.deliveries()
             pending = [lg for lg in doc["logs"] if lg["status"] == 1]
-            if (doc["idle"] and not pending) or time.monotonic() > deadline:
+            if doc["idle"] and not pending:
                 return doc
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"hook deliveries still pending after {timeout} s: {len(pending)}"
+                )
             time.sleep(0.02)
 
     def seed(
