@@ -71,7 +71,8 @@ def score_unscored(session: Session, rules: Rules, period: str, prefix: str = DE
     missing = [c for c in codes if c not in scored]
     # Together (the period's facts read once): one at a time this held SQLite's write lock for
     # 15 s, and the worker's last deliveries waited it out and failed.
-    recompute_imps(session, sorted((code, period) for code in missing), rules, imp_index(session))
+    todo = sorted((code, period) for code in missing)
+    recompute_imps(session, todo, rules, imp_index(session), whole=True)
     dispatch_events(Step(session, rules))
     return len(missing)
 

@@ -296,6 +296,32 @@ def advisory_locks(session: Session, keys: Sequence[str]) -> None:
         session.connection().execute(_LOCKS, {"ks": [lock_id(key) for key in keys]})
 
 
+WHOLE_SCORING = "scoring"
+
+
+def scoring_locks(session: Session, keys: Sequence[str], *, whole: bool = False) -> None:
+    """Serialise scorers: each of keys under a shared hold of all scoring, or all of it at once.
+
+    A unit of work locks the few IMP-periods and families it rewrites, after a shared hold of
+    "scoring". A whole re-score (`whole`: `pantau score`, the periodic one) takes "scoring"
+    alone, exclusively: one lock per IMP-period of a district's year (~30,000) overflows
+    PostgreSQL's shared lock table (max_locks_per_transaction x max_connections, 6,400 by
+    default) and the re-score failed with "out of shared memory". Units of work that score
+    wait for the re-score to commit (intake does not: storing takes none of these).
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return  # SQLite: every transaction holds the database's one write lock
+    if whole:
+        advisory_lock(session, WHOLE_SCORING)
+    elif keys:
+        # The hold again with every call, in the keys' statement: a savepoint rolled back
+        # releases the locks taken in it, so "already held" cannot be remembered. Taking it
+        # again costs nothing (a transaction never waits for a lock it holds); the first time
+        # it comes before any key, so no one waits for the hold while holding a key.
+        ids = [lock_id(WHOLE_SCORING), *(lock_id(key) for key in keys)]
+        session.connection().execute(_HOLD_AND_LOCKS, {"ks": ids})
+
+
 def lock_id(key: str) -> int:
     """The PostgreSQL advisory lock id (a signed 64-bit number) of key."""
     digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
@@ -305,3 +331,9 @@ def lock_id(key: str) -> int:
 _LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 _LOCK_SHARED = text("SELECT pg_advisory_xact_lock_shared(:k)")
 _LOCKS = text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:ks AS bigint[])) AS t(k)")
+# The first id shared (the hold of all scoring), the others exclusive, in the array's order.
+_HOLD_AND_LOCKS = text(
+    "SELECT count(CASE WHEN t.n = 1 THEN pg_advisory_xact_lock_shared(t.k) "
+    "ELSE pg_advisory_xact_lock(t.k) END) "
+    "FROM unnest(CAST(:ks AS bigint[])) WITH ORDINALITY AS t(k, n)"
+)

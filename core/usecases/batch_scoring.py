@@ -24,7 +24,7 @@ from core.domain.scoring import (
     period_months,
 )
 from core.store import scores
-from core.store.db import advisory_locks
+from core.store.db import scoring_locks
 from core.store.facts import facts_from_row
 from core.store.models import Family, RiskAssessment, Submission, utcnow
 from core.usecases.assessments import TOUCHED, Step, _month_shift, store_tier
@@ -39,15 +39,16 @@ def recompute_imps(
     index: scores.ImpIndex,
     progress: Progress = None,
     codes: Collection[str] | None = None,
+    whole: bool = False,
 ) -> list[ImpAssessment]:
     """recompute_imp() of every (IMP, period) of todo, in its order; the results.
 
     `codes`: read the facts and tiers of these IMPs only (todo's and their children), not
-    every IMP's (see recompute_touched).
+    every IMP's (see recompute_touched). `whole`: a whole re-score (see scoring_locks).
     """
     # Every lock first, in todo's (sorted) order as recompute_imp takes them one by one, so a
     # worker scoring one of these IMP-periods has committed before its period's facts are read.
-    advisory_locks(session, [f"imp:{imp}:{period}" for imp, period in todo])
+    scoring_locks(session, [f"imp:{imp}:{period}" for imp, period in todo], whole=whole)
     by_period: dict[str, tuple[dict[str, list[Facts]], dict]] = {}
     results = []
     for n, (imp, period) in enumerate(todo, start=1):
@@ -121,13 +122,17 @@ def store_family_assessments(
     surveys: Sequence[tuple[Submission, Facts]],
     rules: Rules,
     progress: Progress = None,
+    whole: bool = False,
 ) -> list[FamilyAssessment]:
-    """store_family_assessment(emit=False) of every survey, in its order; the results."""
+    """store_family_assessment(emit=False) of every survey, in its order; the results.
+
+    `whole`: a whole re-score (see scoring_locks).
+    """
     keys = [facts.get("no_kk") for _, facts in surveys]  # already the pseudonyms
     if not all(keys):  # facts_of refuses it first; never let it reach the NOT NULL family key
         raise FactsError("no_kk", MISSING, "required answer missing")
     # Each family locked (in the surveys' order, as one by one) before it is read.
-    advisory_locks(session, [f"family:{key}" for key in keys])
+    scoring_locks(session, [f"family:{key}" for key in keys], whole=whole)
     families = scores.families_by_key(session, keys)
     stored: list[tuple[Family, int, FamilyAssessment]] = []
     for n, ((submission, facts), key) in enumerate(zip(surveys, keys, strict=True), start=1):

@@ -57,7 +57,7 @@ def score_imps(
         for code, p in sorted(pairs)
         if (imp is None or code == imp) and period_months(p)[0] <= current
     ]
-    results = recompute_imps(session, todo, rules, index, progress)
+    results = recompute_imps(session, todo, rules, index, progress, whole=True)
     dispatch_events(Step(session, rules))  # a tier that dropped alerts its PKB/PLKB
     return results
 
@@ -100,9 +100,8 @@ def score_families(
     if wilayah:
         stmt = stmt.where(scores.in_wilayah(Fact.desa_code, wilayah))
     rows = session.execute(stmt).all()
-    scored = store_family_assessments(
-        session, [(submission, facts_from_row(fact)) for fact, submission in rows], rules, progress
-    )
+    surveys = [(submission, facts_from_row(fact)) for fact, submission in rows]
+    scored = store_family_assessments(session, surveys, rules, progress, whole=True)
     surveys: dict[str, list[FamilyAssessment]] = {}
     for result in scored:
         surveys.setdefault(result.family, []).append(result)
