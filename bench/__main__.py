@@ -47,6 +47,12 @@ def main(argv: list[str] | None = None) -> int:
         "--families", type=int, default=5_000, help="family surveys seeded (Cimahi: ~5,000)"
     )
     parser.add_argument(
+        "--imp-months",
+        type=int,
+        default=12,
+        help="months of IMP reports seeded and re-scored (a district's year: 12)",
+    )
+    parser.add_argument(
         "--family-scope",
         action="append",
         help="wilayah prefix to score families of (repeatable; default one kelurahan, then "
@@ -107,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
                     wilayah_bench.run(backends, workdir)
                 elif name == "scoring":
                     scopes = tuple(args.family_scope or scoring_bench.FAMILY_SCOPES)
-                    scoring_bench.run(backends, workdir, args.families, scopes, results)
+                    scoring_bench.run(
+                        backends, workdir, args.families, scopes, results, args.imp_months
+                    )
                 elif name == "pull":
                     pull_bench.run(workdir, args.pull_records, results)
                 elif name == "floor":

@@ -79,11 +79,13 @@ class SubmissionBuilder:
             "wilayah/imp": imp,
         }
 
-    def imp_month(self, desa: str, imp: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    def imp_month(
+        self, desa: str, imp: str, month: str = MONTH
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
         """One month of an IMP's reports: 0-3 meetings, 0-4 KIE, most a report and a profile."""
         # Each day is drawn before its submission's answers: the order of draws is the data.
         rng = self.rng
-        first = date(int(MONTH[:4]), int(MONTH[5:]), 1)
+        first = date(int(month[:4]), int(month[5:]), 1)
         for _ in range(rng.choice((0, 1, 1, 1, 2, 2, 3))):
             day = first + timedelta(days=rng.randint(0, 29))
             yield "pertemuan_imp", self._pertemuan(desa, imp, day)
@@ -154,7 +156,7 @@ class SubmissionBuilder:
                 "today": day.isoformat(),
                 **self._where(desa, imp),
                 "bulan": first.isoformat(),
-                "periode": MONTH,
+                "periode": first.strftime("%Y-%m"),
                 "kelembagaan/jumlah_kelompok": str(rng.randint(1, 12)),
                 "kelembagaan/jumlah_anggota": str(rng.randint(10, 120)),
                 "pelayanan/peserta_kb_aktif": str(rng.randint(20, 400)),
@@ -173,7 +175,7 @@ class SubmissionBuilder:
                 "today": day.isoformat(),
                 **self._where(desa, imp),
                 "bulan": first.isoformat(),
-                "periode": MONTH,
+                "periode": first.strftime("%Y-%m"),
                 "organisasi/kepengurusan": rng.choice(("tunggal", "kolektif", "kolektif")),
                 "organisasi/pembagian_tugas_tertulis": rng.choice(("ya", "ya", "tidak")),
                 "organisasi/ada_seksi": rng.choice(("ya", "tidak")),
