@@ -263,6 +263,29 @@ def imp_index(session: Session, codes: Collection[str] | None = None) -> ImpInde
     return index
 
 
+def imp_fact_months(
+    session: Session, forms: Sequence[str], wilayah: str | None = None
+) -> list[tuple[str, str, str | None]]:
+    """(IMP code, form, month) of current IMP facts, each once: the month fact_month() gives.
+
+    The period column holds a report's or profile's `periode` as answered and other forms'
+    date's month; fact_month() takes a `periode` only when it is a "YYYY-MM".
+    """
+    stmt = (
+        select(Fact.imp_code, Fact.form_id, Fact.period)
+        .join(Submission, Submission.id == Fact.submission_id)
+        .where(Fact.form_id.in_(list(forms)), Submission.is_latest.is_(True))
+        .where(Fact.imp_code.is_not(None))
+        .distinct()
+    )
+    if wilayah:
+        stmt = stmt.where(in_wilayah(Fact.desa_code, wilayah))
+    return [
+        (imp, form, period if isinstance(period, str) and len(period) == 7 else None)
+        for imp, form, period in session.execute(stmt)
+    ]
+
+
 def imp_fact_rows_by_imp(
     session: Session,
     forms: Sequence[str],

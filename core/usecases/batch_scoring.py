@@ -9,6 +9,7 @@ storing exactly what the one-at-a-time steps store (same rows, same order, same 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -50,13 +51,14 @@ def recompute_imps(
     # worker scoring one of these IMP-periods has committed before its period's facts are read.
     scoring_locks(session, [f"imp:{imp}:{period}" for imp, period in todo], whole=whole)
     by_period: dict[str, tuple[dict[str, list[Facts]], dict]] = {}
+    profiles: dict[int, Facts] = {}  # a profile is evidence for a year of periods: built once
     results = []
     for n, (imp, period) in enumerate(todo, start=1):
         if period not in by_period:
             # Facts of the IMPs and their children; tiers of the IMPs scored only.
             scored = None if codes is None else {i for i, p in todo if p == period}
             by_period[period] = (
-                _period_facts(session, period, rules, codes),
+                _period_facts(session, period, rules, codes, profiles),
                 scores.tier_rows(session, period, scored),
             )
         facts, tiers = by_period[period]
@@ -106,7 +108,11 @@ def rescore_touched_imps(step: Step) -> int:
 
 
 def _period_facts(
-    session: Session, period: str, rules: Rules, codes: Collection[str] | None = None
+    session: Session,
+    period: str,
+    rules: Rules,
+    codes: Collection[str] | None,
+    profiles: dict[int, Facts],
 ) -> dict[str, list[Facts]]:
     # The same window as assessments._imp_facts (its months, and profiles young enough).
     months = period_months(period)
@@ -114,7 +120,15 @@ def _period_facts(
     rows = scores.imp_fact_rows_by_imp(
         session, IMP_FORMS, months, PROFILE_FORM, first_profile, codes
     )
-    return {imp: [facts_from_row(r) for r in facts] for imp, facts in rows.items()}
+
+    def built(row: Any) -> Facts:
+        if row.form_id != PROFILE_FORM:
+            return facts_from_row(row)
+        if row.submission_id not in profiles:
+            profiles[row.submission_id] = facts_from_row(row)
+        return profiles[row.submission_id]
+
+    return {imp: [built(r) for r in facts] for imp, facts in rows.items()}
 
 
 def store_family_assessments(

@@ -23,6 +23,7 @@ from core.domain.scoring.imp import (
     explanation_lines,
     load_imp_rules,
     periods_for,
+    periods_for_month,
 )
 from core.domain.scoring.imp import PROFIL as PROFILE_FORM
 from core.domain.scoring.periods import (
@@ -63,4 +64,5 @@ __all__ = [
     "period_months",
     "period_of",
     "periods_for",
+    "periods_for_month",
 ]

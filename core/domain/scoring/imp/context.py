@@ -43,14 +43,16 @@ class Context:
 
     def in_period(self, form: str, role: str) -> list[Facts]:
         """Facts of a form that report on a month of the period, in date then id order."""
-        chosen = [f for f in self.pool(form, role) if fact_month(f) in self.months]
+        months = set(self.months)
+        chosen = [(m, f) for f in self.pool(form, role) if (m := fact_month(f)) in months]
         field_name = DATE_FIELDS.get(form)
 
-        def key(f: Facts) -> tuple[Any, ...]:
+        def key(item: tuple[str, Facts]) -> tuple[Any, ...]:
+            month, f = item
             day = f.get_date(field_name) if field_name else None
-            return (fact_month(f), day or date.min, f.submission_id)
+            return (month, day or date.min, f.submission_id)
 
-        return sorted(chosen, key=key)
+        return [f for _, f in sorted(chosen, key=key)]
 
     def latest_reports(self, role: str) -> dict[str, list[Facts]]:
         """Per month, the latest report of each IMP (a resubmission corrects the earlier one)."""

@@ -22,11 +22,17 @@ def fact_month(fact: Facts) -> str | None:
 
 def periods_for(fact: Facts, rules: ImpRules, kind: str | None = None) -> list[str]:
     """Return the periods whose assessment a submission can change (to recompute only those)."""
+    return periods_for_month(fact.form, fact_month(fact), rules, kind)
+
+
+def periods_for_month(
+    form: str, month: str | None, rules: ImpRules, kind: str | None = None
+) -> list[str]:
+    """periods_for() of a submission of form that reports on month (its fact_month)."""
     kind = kind or rules.period_kind
-    month = fact_month(fact)
-    if fact.form not in IMP_FORMS or month is None:
+    if form not in IMP_FORMS or month is None:
         return []
-    if fact.form != PROFIL:
+    if form != PROFIL:
         return [period_of(_month_start(month), kind)]
     # A profile stays the "latest" one for up to max_age_months after its own month.
     found: list[str] = []
