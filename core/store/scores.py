@@ -286,37 +286,26 @@ def imp_fact_months(
     ]
 
 
-def imp_fact_rows_by_imp(
+def imp_fact_rows_in_months(
     session: Session,
     forms: Sequence[str],
-    months: list[str],
-    profile_form: str,
-    first_profile_month: str,
+    months: Sequence[str],
     codes: Collection[str] | None = None,
-) -> dict[str, list[Row[Any]]]:
-    """imp_fact_rows() of every IMP (or of `codes`) at once, per IMP code, each in id order.
+) -> list[Row[Any]]:
+    """Current facts of these forms whose period is one of months, of every IMP (or of `codes`).
 
-    Rows of the columns facts_from_row() reads, not Fact objects: the scores only read them,
-    and the session's bookkeeping of thousands of objects cost more than the query.
+    Rows of the columns facts_from_row() reads (and the fact's id, imp_code and period), not
+    Fact objects: the scores only read them, and the session's bookkeeping of thousands of
+    objects cost more than the query.
     """
-    in_period = Fact.period.in_(months)
-    profile = (
-        (Fact.form_id == profile_form)
-        & (Fact.period >= first_profile_month)
-        & (Fact.period <= months[-1])
-    )
     of_imps = Fact.imp_code.in_(list(codes)) if codes is not None else Fact.imp_code.is_not(None)
     stmt = (
-        select(*_FACT_COLUMNS)
+        select(Fact.id, Fact.period, *_FACT_COLUMNS)
         .join(Submission, Submission.id == Fact.submission_id)
         .where(Fact.form_id.in_(list(forms)), Submission.is_latest.is_(True))
-        .where(of_imps, in_period | profile)
-        .order_by(Fact.id)
+        .where(of_imps, Fact.period.in_(list(months)))
     )
-    by_imp: dict[str, list[Row[Any]]] = {}
-    for row in session.execute(stmt):
-        by_imp.setdefault(row.imp_code, []).append(row)
-    return by_imp
+    return list(session.execute(stmt))
 
 
 _FACT_COLUMNS = (Fact.imp_code, Fact.form_id, Fact.submission_id, Fact.values, Fact.submitted_at)

@@ -51,14 +51,14 @@ def recompute_imps(
     # worker scoring one of these IMP-periods has committed before its period's facts are read.
     scoring_locks(session, [f"imp:{imp}:{period}" for imp, period in todo], whole=whole)
     by_period: dict[str, tuple[dict[str, list[Facts]], dict]] = {}
-    profiles: dict[int, Facts] = {}  # a profile is evidence for a year of periods: built once
+    reader = _ImpFacts(session, rules, codes)
     results = []
     for n, (imp, period) in enumerate(todo, start=1):
         if period not in by_period:
             # Facts of the IMPs and their children; tiers of the IMPs scored only.
             scored = None if codes is None else {i for i, p in todo if p == period}
             by_period[period] = (
-                _period_facts(session, period, rules, codes, profiles),
+                reader.of_period(period),
                 scores.tier_rows(session, period, scored),
             )
         facts, tiers = by_period[period]
@@ -107,28 +107,48 @@ def rescore_touched_imps(step: Step) -> int:
     return len(started)
 
 
-def _period_facts(
-    session: Session,
-    period: str,
-    rules: Rules,
-    codes: Collection[str] | None,
-    profiles: dict[int, Facts],
-) -> dict[str, list[Facts]]:
-    # The same window as assessments._imp_facts (its months, and profiles young enough).
-    months = period_months(period)
-    first_profile = _month_shift(months[0], -rules.imp.profile_max_age_months)
-    rows = scores.imp_fact_rows_by_imp(
-        session, IMP_FORMS, months, PROFILE_FORM, first_profile, codes
-    )
+class _ImpFacts:
+    """Each period's facts for recompute_imps, every month's profiles read and built once.
 
-    def built(row: Any) -> Facts:
-        if row.form_id != PROFILE_FORM:
-            return facts_from_row(row)
-        if row.submission_id not in profiles:
-            profiles[row.submission_id] = facts_from_row(row)
-        return profiles[row.submission_id]
+    A profile is evidence for a year of periods: read again for each period, a district's
+    year read every profile about 13 times, most of a whole re-score's reading.
+    """
 
-    return {imp: [built(r) for r in facts] for imp, facts in rows.items()}
+    def __init__(self, session: Session, rules: Rules, codes: Collection[str] | None) -> None:
+        self.session, self.rules, self.codes = session, rules, codes
+        # month -> (fact id, IMP, facts) of the profiles of that month
+        self.profiles: dict[str, list[tuple[int, str, Facts]]] = {}
+
+    def of_period(self, period: str) -> dict[str, list[Facts]]:
+        """Per IMP, in fact id order: the period's facts and the profiles young enough.
+
+        The same window as assessments._imp_facts.
+        """
+        months = period_months(period)
+        window = [_month_shift(months[0], -self.rules.imp.profile_max_age_months)]
+        while window[-1] < months[-1]:
+            window.append(_month_shift(window[-1], 1))
+        self._read_profiles([m for m in window if m not in self.profiles])
+        others = [form for form in IMP_FORMS if form != PROFILE_FORM]
+        by_imp: dict[str, list[tuple[int, Facts]]] = {}
+        for row in scores.imp_fact_rows_in_months(self.session, others, months, self.codes):
+            by_imp.setdefault(row.imp_code, []).append((row.id, facts_from_row(row)))
+        for month in window:
+            for fact_id, imp, facts in self.profiles[month]:
+                by_imp.setdefault(imp, []).append((fact_id, facts))
+        return {imp: [f for _, f in sorted(rows, key=_first)] for imp, rows in by_imp.items()}
+
+    def _read_profiles(self, months: list[str]) -> None:
+        if not months:
+            return
+        for month in months:
+            self.profiles[month] = []
+        for row in scores.imp_fact_rows_in_months(self.session, [PROFILE_FORM], months, self.codes):
+            self.profiles[row.period].append((row.id, row.imp_code, facts_from_row(row)))
+
+
+def _first(item: tuple[int, Any]) -> int:
+    return item[0]
 
 
 def store_family_assessments(
