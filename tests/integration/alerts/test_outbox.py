@@ -44,6 +44,29 @@ def _make_due(session_factory) -> None:
         s.commit()
 
 
+def _send_the_one_then(settings, session_factory, sink, after) -> None:
+    """Deliver the one queued delivery, after() run as soon as its mail has gone; it is sent."""
+    real = channel_for(settings)
+
+    class ThenAfter:
+        def __init__(self, channel):
+            self.channel = channel
+
+        def send(self, message):
+            self.channel.send(message)
+            after()
+
+    with session_factory() as s:
+        (row,) = s.scalars(select(Delivery)).all()
+    policy = retry_policy(settings)
+    result = deliver(
+        session_factory, row.id, lambda name: ThenAfter(real(name)), policy, "https://x"
+    )
+    assert result.outcome == "sent" and len(sink.received) == 1
+    with session_factory() as s:
+        assert s.get(Delivery, row.id).status == "sent"
+
+
 def test_outbox__smtp_down_for_three_attempts_then_the_mail_arrives_once(
     alert_settings, recipients, web, kobo_sandbox, family_form, smtp_sink, session_factory
 ):
@@ -88,26 +111,11 @@ def test_outbox__a_sent_mail_is_recorded_sent_though_the_database_was_busy_then(
         conn.execute("COMMIT")
         conn.close()
 
-    real = channel_for(alert_settings)
+    def locked() -> None:
+        threading.Thread(target=hold_the_lock, daemon=True).start()
+        assert held.wait(10)
 
-    class LockedAfterSending:
-        def __init__(self, channel):
-            self.channel = channel
-
-        def send(self, message):
-            self.channel.send(message)
-            threading.Thread(target=hold_the_lock, daemon=True).start()
-            assert held.wait(10)
-
-    with session_factory() as s:
-        (row,) = s.scalars(select(Delivery)).all()
-    policy = retry_policy(alert_settings)
-    result = deliver(
-        session_factory, row.id, lambda name: LockedAfterSending(real(name)), policy, "https://x"
-    )
-    assert result.outcome == "sent" and len(smtp_sink.received) == 1
-    with session_factory() as s:
-        assert s.get(Delivery, row.id).status == "sent"
+    _send_the_one_then(alert_settings, session_factory, smtp_sink, locked)
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])  # a missing table is OperationalError there
@@ -146,26 +154,10 @@ def test_outbox__a_sent_mail_is_recorded_sent_though_the_database_was_away_half_
             rename("deliveries_away", "deliveries")  # back after half a minute
 
     monkeypatch.setattr("core.store.db.time.sleep", wait)
-    real = channel_for(alert_settings)
-
-    class AwayAfterSending:
-        def __init__(self, channel):
-            self.channel = channel
-
-        def send(self, message):
-            self.channel.send(message)
-            rename("deliveries", "deliveries_away")
-
-    with session_factory() as s:
-        (row,) = s.scalars(select(Delivery)).all()
-    policy = retry_policy(alert_settings)
-    result = deliver(
-        session_factory, row.id, lambda name: AwayAfterSending(real(name)), policy, "https://x"
+    _send_the_one_then(
+        alert_settings, session_factory, smtp_sink, lambda: rename("deliveries", "deliveries_away")
     )
-    assert result.outcome == "sent" and len(smtp_sink.received) == 1
     assert waits == [0.5, 1, 2, 4, 8, 16]  # 31.5 s of waiting, then the table was back
-    with session_factory() as s:
-        assert s.get(Delivery, row.id).status == "sent"
 
 
 def test_outbox__a_refused_address_fails_at_once_and_attempts_run_out(
