@@ -6,7 +6,7 @@ import hashlib
 import select
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import TypeVar
@@ -296,29 +296,32 @@ def advisory_locks(session: Session, keys: Sequence[str]) -> None:
         session.connection().execute(_LOCKS, {"ks": [lock_id(key) for key in keys]})
 
 
-WHOLE_SCORING = "scoring"
+def scoring_locks(
+    session: Session, kind: str, items: Iterable[str], *, whole: bool = False
+) -> None:
+    """Serialise scorers of one kind ("imp", "family"): each item under a shared hold, or all.
 
-
-def scoring_locks(session: Session, keys: Sequence[str], *, whole: bool = False) -> None:
-    """Serialise scorers: each of keys under a shared hold of all scoring, or all of it at once.
-
-    A unit of work locks the few IMP-periods and families it rewrites, after a shared hold of
-    "scoring". A whole re-score (`whole`: `pantau score`, the periodic one) takes "scoring"
-    alone, exclusively: one lock per IMP-period of a district's year (~30,000) overflows
-    PostgreSQL's shared lock table (max_locks_per_transaction x max_connections, 6,400 by
-    default) and the re-score failed with "out of shared memory". Units of work that score
-    wait for the re-score to commit (intake does not: storing takes none of these).
+    A unit of work locks the IMPs or families it rewrites (`items`: codes, family keys),
+    after a shared hold of the kind. A whole re-score (`whole`: `pantau score`, the periodic
+    one) takes the kind's hold alone, exclusively: one lock per IMP-period of a district's
+    year (~30,000) had overflowed PostgreSQL's shared lock table (max_locks_per_transaction x
+    max_connections, 6,400 by default) and the re-score failed with "out of shared memory".
+    Units of work that score that kind wait for the re-score to commit; the other kind and
+    intake do not.
     """
     if session.get_bind().dialect.name != "postgresql":
         return  # SQLite: every transaction holds the database's one write lock
+    hold = lock_id(f"scoring:{kind}")
     if whole:
-        advisory_lock(session, WHOLE_SCORING)
-    elif keys:
-        # The hold again with every call, in the keys' statement: a savepoint rolled back
+        session.connection().execute(_LOCK, {"k": hold})
+        return
+    keys = sorted({f"{kind}:{item}" for item in items})  # one order for every unit of work
+    if keys:
+        # The hold again with every call, in the items' statement: a savepoint rolled back
         # releases the locks taken in it, so "already held" cannot be remembered. Taking it
         # again costs nothing (a transaction never waits for a lock it holds); the first time
-        # it comes before any key, so no one waits for the hold while holding a key.
-        ids = [lock_id(WHOLE_SCORING), *(lock_id(key) for key in keys)]
+        # it comes before any item, so no one waits for the hold while holding an item.
+        ids = [hold, *(lock_id(key) for key in keys)]
         session.connection().execute(_HOLD_AND_LOCKS, {"ks": ids})
 
 

@@ -61,7 +61,7 @@ def recompute_imp(session: Session, imp: str, period: str, rules: Rules) -> ImpA
     """Assess one IMP for one period from stored facts; store it and emit a tier-change event."""
     # Two workers scoring the same IMP-period must not each miss the other's new fact: the
     # second waits here until the first commits, then reads both.
-    scoring_locks(session, [f"imp:{imp}:{period}"])
+    scoring_locks(session, "imp", [imp])
     own = _imp_facts(session, [imp], period, rules)
     children = _imp_facts(session, scores.child_codes(session, imp), period, rules)
     # The kind decides some criteria (a PPKBD may be Berkembang with a single manager).
@@ -144,7 +144,7 @@ def store_family_assessment(
     key = facts.get("no_kk")  # already the pseudonym (core.domain.privacy)
     if not key:  # facts_of refuses it first; never let it reach the NOT NULL family key
         raise FactsError("no_kk", MISSING, "required answer missing")
-    scoring_locks(session, [f"family:{key}"])
+    scoring_locks(session, "family", [key])
     result = assess_family(facts, rules.krs, family=key)
     family = _family_row(session, key, facts)
     scores.drop_risk_assessment(session, submission.id)
@@ -197,6 +197,8 @@ def withdraw_family_survey(step: Step, submission: Submission, fact: Fact) -> No
     old = scores.risk_assessment_of(step.session, fact.submission_id)
     if old is not None:
         family = step.session.get(Family, old.family_id)
+        # As a family is scored: a re-score must not bring the withdrawn assessment back.
+        scoring_locks(step.session, "family", [family.family_key])
         step.session.delete(old)
         step.session.flush()
         _refresh_family(step.session, family)

@@ -47,9 +47,9 @@ def recompute_imps(
     `codes`: read the facts and tiers of these IMPs only (todo's and their children), not
     every IMP's (see recompute_touched). `whole`: a whole re-score (see scoring_locks).
     """
-    # Every lock first, in todo's (sorted) order as recompute_imp takes them one by one, so a
-    # worker scoring one of these IMP-periods has committed before its period's facts are read.
-    scoring_locks(session, [f"imp:{imp}:{period}" for imp, period in todo], whole=whole)
+    # Every lock first (one per IMP, or the whole re-score's one), so a worker scoring one of
+    # these IMPs has committed before their periods' facts are read.
+    scoring_locks(session, "imp", [imp for imp, _ in todo], whole=whole)
     by_period: dict[str, tuple[dict[str, list[Facts]], dict]] = {}
     reader = _ImpFacts(session, rules, codes)
     results = []
@@ -166,7 +166,7 @@ def store_family_assessments(
     if not all(keys):  # facts_of refuses it first; never let it reach the NOT NULL family key
         raise FactsError("no_kk", MISSING, "required answer missing")
     # Each family locked (in the surveys' order, as one by one) before it is read.
-    scoring_locks(session, [f"family:{key}" for key in keys], whole=whole)
+    scoring_locks(session, "family", keys, whole=whole)
     families = scores.families_by_key(session, keys)
     stored: list[tuple[Family, int, FamilyAssessment]] = []
     for n, ((submission, facts), key) in enumerate(zip(surveys, keys, strict=True), start=1):

@@ -19,6 +19,7 @@ from core.domain.scoring import (
     periods_for_month,
 )
 from core.store import registry, scores
+from core.store.db import scoring_locks
 from core.store.facts import facts_from_row
 from core.store.models import Fact, Submission, utcnow
 from core.usecases.assessments import Step
@@ -34,14 +35,18 @@ def score_imps(
     wilayah: str | None = None,
     imp: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    as_of: str | None = None,
 ) -> list[ImpAssessment]:
     """Recompute and return the tiers of every IMP for a period, or for the facts' periods.
 
     `period` may be a month, quarter or semester (PeriodError otherwise); without it, the
-    periods (of the rubric's kind) that the facts of the wilayah are evidence for. Every active
-    registered IMP of the wilayah gets a tier for each of those periods, with or without
-    reports. `imp` keeps one IMP only.
+    periods (of the rubric's kind) that the facts of the wilayah are evidence for, up to the
+    current month (`as_of`, "YYYY-MM": this month unless given). Every active registered IMP
+    of the wilayah gets a tier for each of those periods, with or without reports. `imp`
+    keeps one IMP only.
     """
+    # Before anything is read: a unit of work scoring meanwhile commits first, or waits.
+    scoring_locks(session, "imp", [], whole=True)
     kind = period_kind(period) if period else rules.imp.period_kind
     index = scores.imp_index(session)  # the registry once, not a few queries per IMP-period
     pairs = _evidence_pairs(session, rules, kind, wilayah, index)
@@ -51,7 +56,7 @@ def score_imps(
     for code in registry.active_codes(session, wilayah):
         pairs.update((code, p) for p in periods)
     # Profiles project forward up to a year: only score periods that have started.
-    current = utcnow().strftime("%Y-%m")
+    current = as_of or utcnow().strftime("%Y-%m")
     todo = [
         (code, p)
         for code, p in sorted(pairs)
@@ -92,6 +97,7 @@ def score_families(
     `history` lists every survey of the family, oldest first, with each child's z-score, so
     a TPPS can see whether a child's growth is catching up or falling further behind.
     """
+    scoring_locks(session, "family", [], whole=True)  # before anything is read
     stmt = (
         select(Fact, Submission)
         .join(Submission, Submission.id == Fact.submission_id)
@@ -101,8 +107,8 @@ def score_families(
     if wilayah:
         stmt = stmt.where(scores.in_wilayah(Fact.desa_code, wilayah))
     rows = session.execute(stmt).all()
-    surveys = [(submission, facts_from_row(fact)) for fact, submission in rows]
-    scored = store_family_assessments(session, surveys, rules, progress, whole=True)
+    batch = [(submission, facts_from_row(fact)) for fact, submission in rows]
+    scored = store_family_assessments(session, batch, rules, progress, whole=True)
     surveys: dict[str, list[FamilyAssessment]] = {}
     for result in scored:
         surveys.setdefault(result.family, []).append(result)
