@@ -104,6 +104,11 @@ def months_until(last: str, count: int) -> list[str]:
     return [f"{i // 12}-{i % 12 + 1:02d}" for i in range(index - count + 1, index + 1)]
 
 
+def months_between(first: str, last: str) -> int:
+    """How many months last is after first ("2026-10", "2026-12": 2)."""
+    return int(last[:4]) * 12 + int(last[5:]) - int(first[:4]) * 12 - int(first[5:])
+
+
 def _chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
     for i in range(0, len(rows), CHUNK):
         yield rows[i : i + CHUNK]

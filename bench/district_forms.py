@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from calendar import monthrange
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -86,11 +87,12 @@ class SubmissionBuilder:
         # Each day is drawn before its submission's answers: the order of draws is the data.
         rng = self.rng
         first = date(int(month[:4]), int(month[5:]), 1)
+        last = min(29, monthrange(first.year, first.month)[1] - 1)  # February stays February
         for _ in range(rng.choice((0, 1, 1, 1, 2, 2, 3))):
-            day = first + timedelta(days=rng.randint(0, 29))
+            day = first + timedelta(days=rng.randint(0, last))
             yield "pertemuan_imp", self._pertemuan(desa, imp, day)
         for _ in range(rng.choice((0, 1, 1, 2, 2, 3, 4))):
-            day = first + timedelta(days=rng.randint(0, 29))
+            day = first + timedelta(days=rng.randint(0, last))
             yield "kie_konseling", self._kie(desa, imp, day)
         # The monthly report and the profile arrive in the first half of the next month.
         nxt = date(first.year + first.month // 12, first.month % 12 + 1, 1)
