@@ -37,11 +37,25 @@ def private_file(path: Path) -> Path:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     except FileExistsError:
-        if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
-            os.chmod(path, FILE_MODE)
+        _tighten(path)
     else:
         os.close(fd)
     return path
+
+
+def _tighten(path: Path) -> None:
+    """Make an existing file of ours 0600. One gone meanwhile is nothing to tighten.
+
+    SQLite removes a database's -wal and -shm when its last connection closes: with two
+    processes starting at once (gunicorn's workers) one can remove them between the other's
+    look and its chmod, which had failed that worker's start.
+    """
+    try:
+        info = path.stat()
+        if info.st_uid == os.getuid() and info.st_mode & 0o077:
+            os.chmod(path, FILE_MODE)
+    except FileNotFoundError:
+        pass
 
 
 def private_sqlite(path: Path) -> Path:
@@ -54,7 +68,5 @@ def private_sqlite(path: Path) -> Path:
     private_dir(path.parent)
     private_file(path)
     for suffix in ("-wal", "-shm", "-journal"):
-        side = path.with_name(path.name + suffix)
-        if side.exists():
-            private_file(side)
+        _tighten(path.with_name(path.name + suffix))  # never created here: SQLite's own
     return path

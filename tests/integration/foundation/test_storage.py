@@ -6,6 +6,7 @@ from click.testing import CliRunner
 
 from cli.main import main
 from core.store.db import make_engine, make_session_factory
+from core.store.files import private_file
 from core.store.inserts import INSERT_COLUMNS, insert_checked
 from core.store.migrate import current, upgrade
 from core.store.models import Wilayah, utcnow
@@ -114,6 +115,23 @@ def test_embedded_database__left_readable_by_an_older_run_is_tightened(tmp_path)
     make_engine(settings).dispose()
     assert settings.var_dir.stat().st_mode & 0o777 == 0o700
     assert (settings.var_dir / "pantau.db").stat().st_mode & 0o777 == 0o600
+
+
+def test_embedded_database__side_files_tightened_if_there_and_never_made(tmp_path):
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path)
+    settings.var_dir.mkdir(mode=0o700)
+    (settings.var_dir / "pantau.db-wal").touch(mode=0o644)
+    (settings.var_dir / "pantau.db-wal").chmod(0o644)
+    # A -shm that is gone by the time it is looked at (SQLite removes it when another
+    # process's last connection closes): a link to nothing stands for it.
+    (settings.var_dir / "pantau.db-shm").symlink_to(tmp_path / "gone")
+    make_engine(settings).dispose()
+    assert (settings.var_dir / "pantau.db-wal").stat().st_mode & 0o777 == 0o600
+    assert not (settings.var_dir / "pantau.db-journal").exists()  # SQLite's to make
+    # The same race met where a file is made if missing: there, it had failed the start.
+    private_file(settings.var_dir / "pantau.db-shm")
 
 
 def test_database_errors__never_list_the_bound_parameters(settings):
