@@ -58,7 +58,9 @@ class Stack:
         )
         self.procs.append(web)
         self.url = f"http://127.0.0.1:{port}"
-        wait_for(lambda: _ok(self.url + "/healthz"), timeout=60, what=f"web up\n{web.output()}")
+        wait_for(
+            lambda: _ok(self.url + "/healthz"), timeout=60, what=lambda: f"web up\n{web.output()}"
+        )
         return web
 
     def start_worker(
