@@ -22,8 +22,10 @@ from sqlalchemy.orm import Session
 
 from bench.district_forms import FORMS, MONTH, SubmissionBuilder
 from core.domain.privacy import pseudonymise
+from core.domain.scoring.imp.periods import month_index
 from core.store.facts import fact_row_values, facts_of
 from core.store.models import Fact, FormVersion, Institution, Publication, Submission, utcnow
+from core.usecases.assessments import _month_shift
 from core.usecases.wilayah import iter_wilayah, load_wilayah
 
 KOTA = "32.77"
@@ -99,14 +101,12 @@ def _institutions(desas: list[str]) -> list[dict[str, Any]]:
 
 def months_until(last: str, count: int) -> list[str]:
     """The count months ("YYYY-MM") that end with last, oldest first."""
-    year, month = int(last[:4]), int(last[5:])
-    index = year * 12 + month - 1
-    return [f"{i // 12}-{i % 12 + 1:02d}" for i in range(index - count + 1, index + 1)]
+    return [_month_shift(last, -n) for n in reversed(range(count))]
 
 
 def months_between(first: str, last: str) -> int:
     """How many months last is after first ("2026-10", "2026-12": 2)."""
-    return int(last[:4]) * 12 + int(last[5:]) - int(first[:4]) * 12 - int(first[5:])
+    return month_index(last) - month_index(first)
 
 
 def _chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:

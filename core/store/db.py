@@ -311,9 +311,8 @@ def scoring_locks(
     """
     if session.get_bind().dialect.name != "postgresql":
         return  # SQLite: every transaction holds the database's one write lock
-    hold = lock_id(f"scoring:{kind}")
     if whole:
-        session.connection().execute(_LOCK, {"k": hold})
+        advisory_lock(session, f"scoring:{kind}")
         return
     keys = sorted({f"{kind}:{item}" for item in items})  # one order for every unit of work
     if keys:
@@ -321,7 +320,7 @@ def scoring_locks(
         # releases the locks taken in it, so "already held" cannot be remembered. Taking it
         # again costs nothing (a transaction never waits for a lock it holds); the first time
         # it comes before any item, so no one waits for the hold while holding an item.
-        ids = [hold, *(lock_id(key) for key in keys)]
+        ids = [lock_id(f"scoring:{kind}"), *(lock_id(key) for key in keys)]
         session.connection().execute(_HOLD_AND_LOCKS, {"ks": ids})
 
 

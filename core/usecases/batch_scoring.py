@@ -9,7 +9,7 @@ storing exactly what the one-at-a-time steps store (same rows, same order, same 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from typing import Any
+from operator import itemgetter
 
 from sqlalchemy.orm import Session
 
@@ -136,7 +136,8 @@ class _ImpFacts:
         for month in window:
             for fact_id, imp, facts in self.profiles[month]:
                 by_imp.setdefault(imp, []).append((fact_id, facts))
-        return {imp: [f for _, f in sorted(rows, key=_first)] for imp, rows in by_imp.items()}
+        in_order = itemgetter(0)  # fact id
+        return {imp: [f for _, f in sorted(rows, key=in_order)] for imp, rows in by_imp.items()}
 
     def _read_profiles(self, months: list[str]) -> None:
         if not months:
@@ -145,10 +146,6 @@ class _ImpFacts:
             self.profiles[month] = []
         for row in scores.imp_fact_rows_in_months(self.session, [PROFILE_FORM], months, self.codes):
             self.profiles[row.period].append((row.id, row.imp_code, facts_from_row(row)))
-
-
-def _first(item: tuple[int, Any]) -> int:
-    return item[0]
 
 
 def store_family_assessments(
