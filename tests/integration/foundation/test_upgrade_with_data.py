@@ -214,6 +214,8 @@ def test_db_upgrade__from_an_older_revision_keeps_every_row_and_the_app_reads_th
         assert compare_metadata(context, Base.metadata) == []
     indexes = {i["name"] for i in sa.inspect(engine).get_indexes("submissions")}
     assert "ix_submissions_asset_uid" not in indexes and "ix_submissions_server_record" in indexes
+    if engine.dialect.name == "postgresql":  # 0006: the scores' big JSON is lz4-compressed
+        assert _compression(engine) == {"explanation": "l", "details": "l"}
     if start == "0001":
         # 0004 backfills no key check value: the first store after the upgrade claims it.
         assert snapshot(engine, ["pseudonym_key_check"]) == {"pseudonym_key_check": []}
@@ -265,3 +267,15 @@ def _app_reads_the_old_rows(settings, token, ids, family_key, *, alerts: bool) -
         rows = [(r.id, bool(r.is_latest), r.status) for r in conn.execute(sa.text(sql))]
     engine.dispose()
     assert rows[0] == (ids["meeting"], False, "superseded") and rows[1][1] is True
+
+
+def _compression(engine: sa.Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT attname, attcompression FROM pg_attribute "
+                "WHERE attrelid IN ('tier_assessments'::regclass, 'risk_assessments'::regclass) "
+                "AND attname IN ('explanation', 'details')"
+            )
+        )
+        return {name: str(method) for name, method in rows}
