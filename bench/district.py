@@ -22,10 +22,9 @@ from sqlalchemy.orm import Session
 
 from bench.district_forms import FORMS, MONTH, SubmissionBuilder
 from core.domain.privacy import pseudonymise
-from core.domain.scoring.imp.periods import month_index
+from core.domain.scoring.imp.periods import month_index, month_shift
 from core.store.facts import fact_row_values, facts_of
 from core.store.models import Fact, FormVersion, Institution, Publication, Submission, utcnow
-from core.usecases.assessments import _month_shift
 from core.usecases.wilayah import iter_wilayah, load_wilayah
 
 KOTA = "32.77"
@@ -101,7 +100,7 @@ def _institutions(desas: list[str]) -> list[dict[str, Any]]:
 
 def months_until(last: str, count: int) -> list[str]:
     """The count months ("YYYY-MM") that end with last, oldest first."""
-    return [_month_shift(last, -n) for n in reversed(range(count))]
+    return [month_shift(last, -n) for n in reversed(range(count))]
 
 
 def months_between(first: str, last: str) -> int:

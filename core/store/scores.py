@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, bindparam, delete, insert, select
-from sqlalchemy.orm import Session, aliased, defer
+from sqlalchemy.orm import Session, aliased
 
 from core.store.db import transaction_memo
 from core.store.models import (
@@ -18,18 +18,8 @@ from core.store.models import (
     Institution,
     RiskAssessment,
     Submission,
-    TierAssessment,
     utcnow,
 )
-
-
-def child_codes(session: Session, imp: str) -> list[str]:
-    """Codes of the IMPs directly under this one (Sub-PPKBD of a PPKBD, …)."""
-    parent = session.scalar(select(Institution.id).where(Institution.code == imp))
-    if parent is None:
-        return []
-    return list(session.scalars(select(Institution.code).where(Institution.parent_id == parent)))
-
 
 _PARENTS = "pantau.parent_codes"  # session.info: the answers of parent_codes() so far
 
@@ -56,11 +46,6 @@ _PARENT_OF = (
 )
 
 
-def imp_kind(session: Session, imp: str) -> str | None:
-    """The registry's kind of an IMP (ppkbd, sub_ppkbd, kelompok_kb); None when unregistered."""
-    return session.scalar(select(Institution.kind).where(Institution.code == imp))
-
-
 def imp_desa(session: Session, imp: str) -> str | None:
     """The desa/kelurahan an IMP belongs to."""
     return session.scalar(select(Institution.desa_code).where(Institution.code == imp))
@@ -72,46 +57,6 @@ def in_wilayah(column: Any, wilayah: str) -> ColumnElement[bool]:
     # autoescape: `%` and `_` in what a user typed are characters, not LIKE wildcards (wilayah
     # is about to become the access boundary of the web API).
     return (column == code) | column.startswith(code + ".", autoescape=True)
-
-
-def current_facts(forms: Sequence[str]) -> Any:
-    """A select of fact rows of current submissions of these forms."""
-    return (
-        select(Fact)
-        .join(Submission, Submission.id == Fact.submission_id)
-        .where(Fact.form_id.in_(list(forms)), Submission.is_latest.is_(True))
-    )
-
-
-def imp_fact_rows(
-    session: Session,
-    codes: Iterable[str],
-    forms: Sequence[str],
-    months: list[str],
-    profile_form: str,
-    first_profile_month: str,
-) -> list[Fact]:
-    """Facts that can be evidence for these IMPs in these months (profiles reach further back)."""
-    codes = list(codes)
-    if not codes:
-        return []  # an empty IN () makes SQLite scan every fact of the period
-    in_period = Fact.period.in_(months)
-    profile = (
-        (Fact.form_id == profile_form)
-        & (Fact.period >= first_profile_month)
-        & (Fact.period <= months[-1])
-    )
-    stmt = current_facts(forms).where(Fact.imp_code.in_(codes), in_period | profile)
-    return list(session.scalars(stmt))
-
-
-def tier_row(session: Session, imp: str, period: str) -> TierAssessment | None:
-    """The stored tier of one IMP for one period."""
-    return session.scalar(
-        select(TierAssessment).where(
-            TierAssessment.imp_code == imp, TierAssessment.period == period
-        )
-    )
 
 
 NEW_EVENTS = "pantau.new_events"
@@ -216,7 +161,7 @@ def family_places(
 class ImpIndex:
     """The whole IMP registry in memory, for a re-score that asks about every IMP.
 
-    What child_codes, parent_codes, imp_kind and imp_desa answer one IMP at a time.
+    What parent_codes and imp_desa answer one IMP at a time, for every IMP.
     """
 
     kind: dict[str, str]
@@ -309,25 +254,6 @@ def imp_fact_rows_in_months(
 
 
 _FACT_COLUMNS = (Fact.imp_code, Fact.form_id, Fact.submission_id, Fact.values, Fact.submitted_at)
-
-
-def tier_rows(
-    session: Session, period: str, codes: Collection[str] | None = None
-) -> dict[str, TierAssessment]:
-    """The stored tiers of every IMP (or of `codes`) for one period, per IMP code, to update.
-
-    Without their JSON (roles, explanation): store_tier replaces both, and decoding a whole
-    explanation per row only to throw it away was most of the read.
-    """
-    stmt = (
-        select(TierAssessment)
-        .where(TierAssessment.period == period)
-        .options(defer(TierAssessment.roles), defer(TierAssessment.explanation))
-    )
-    if codes is not None:
-        stmt = stmt.where(TierAssessment.imp_code.in_(list(codes)))
-    rows = session.scalars(stmt)
-    return {row.imp_code: row for row in rows}
 
 
 CHUNK = 500  # bound parameters per IN (): far under SQLite's and PostgreSQL's limits

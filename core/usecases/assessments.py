@@ -7,27 +7,18 @@ not deleted) submissions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from core.domain.facts import MISSING, Facts, FactsError
 from core.domain.rules import Rules
-from core.domain.scoring import (
-    IMP_FORMS,
-    PROFILE_FORM,
-    FamilyAssessment,
-    ImpAssessment,
-    assess_family,
-    assess_imp,
-    period_months,
-    periods_for,
-)
+from core.domain.scoring import FamilyAssessment, assess_family, periods_for
 from core.store import scores
 from core.store.db import scoring_locks
 from core.store.facts import facts_from_row
-from core.store.models import Fact, Family, RiskAssessment, Submission, TierAssessment, utcnow
+from core.store.models import Fact, Family, RiskAssessment, Submission, utcnow
 
 TOUCHED = "pantau.touched_imp_periods"  # (IMP, period) pairs a unit of work touched
 
@@ -41,66 +32,6 @@ class Step:
 
 
 # -- IMP tiers ------------------------------------------------------------------------------------
-
-
-def _month_shift(month: str, delta: int) -> str:
-    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + delta
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def _imp_facts(session: Session, codes: Iterable[str], period: str, rules: Rules) -> list[Facts]:
-    # Only what can be evidence for this period: its own months, plus profiles young enough
-    # to still count. Reading an IMP's whole history per recompute would grow without bound.
-    months = period_months(period)
-    first_profile = _month_shift(months[0], -rules.imp.profile_max_age_months)
-    rows = scores.imp_fact_rows(session, codes, IMP_FORMS, months, PROFILE_FORM, first_profile)
-    return [facts_from_row(r) for r in rows]
-
-
-def recompute_imp(session: Session, imp: str, period: str, rules: Rules) -> ImpAssessment:
-    """Assess one IMP for one period from stored facts; store it and emit a tier-change event."""
-    # Two workers scoring the same IMP-period must not each miss the other's new fact: the
-    # second waits here until the first commits, then reads both.
-    scoring_locks(session, "imp", [imp])
-    own = _imp_facts(session, [imp], period, rules)
-    children = _imp_facts(session, scores.child_codes(session, imp), period, rules)
-    # The kind decides some criteria (a PPKBD may be Berkembang with a single manager).
-    kind = scores.imp_kind(session, imp)
-    result = assess_imp(imp, period, own, rules.imp, child_facts=children, imp_kind=kind)
-    store_tier(
-        session,
-        result,
-        scores.tier_row(session, imp, period),
-        lambda: scores.imp_desa(session, imp),
-    )
-    session.flush()
-    return result
-
-
-def store_tier(
-    session: Session,
-    result: ImpAssessment,
-    row: TierAssessment | None,
-    desa: Callable[[], str | None],
-) -> None:
-    """Store an IMP-period's tier in its row (None: a new one); a changed tier emits an event."""
-    imp, period = result.imp, result.period
-    previous = row.tier if row is not None else None
-    if row is None:
-        row = TierAssessment(imp_code=imp, period=period, tier=result.tier)
-        session.add(row)
-    row.tier = result.tier
-    row.roles = result.to_dict()["roles"]
-    row.explanation = result.explain()
-    row.rules_version = result.rules_version
-    row.computed_at = utcnow()
-    if previous != result.tier:
-        scores.add_event(
-            session,
-            "imp_tier_changed",
-            desa(),
-            {"imp": imp, "period": period, "from": previous, "to": result.tier},
-        )
 
 
 def touch_imp_periods(step: Step, submission: Submission, facts: Facts) -> None:

@@ -23,7 +23,11 @@ from core.store.db import scoring_locks
 from core.store.facts import facts_from_row
 from core.store.models import Fact, Submission, utcnow
 from core.usecases.assessments import Step
-from core.usecases.batch_scoring import recompute_imps, store_family_assessments
+from core.usecases.batch_scoring import (
+    collections_paused,
+    recompute_imps,
+    store_family_assessments,
+)
 from core.usecases.browse.places import Names
 from core.usecases.processing import dispatch_events
 
@@ -45,6 +49,19 @@ def score_imps(
     of the wilayah gets a tier for each of those periods, with or without reports. `imp`
     keeps one IMP only.
     """
+    with collections_paused():
+        return _score_imps(session, rules, period, wilayah, imp, progress, as_of)
+
+
+def _score_imps(
+    session: Session,
+    rules: Rules,
+    period: str | None,
+    wilayah: str | None,
+    imp: str | None,
+    progress: Callable[[int, int], None] | None,
+    as_of: str | None,
+) -> list[ImpAssessment]:
     # Before anything is read: a unit of work scoring meanwhile commits first, or waits.
     scoring_locks(session, "imp", [], whole=True)
     kind = period_kind(period) if period else rules.imp.period_kind
@@ -77,10 +94,13 @@ def _evidence_pairs(
     """
     pairs: set[tuple[str, str]] = set()
     parents: dict[str, list[str]] = {}
+    periods: dict[tuple[str, str | None], list[str]] = {}  # a few dozen (form, month) pairs
     for imp, form, month in scores.imp_fact_months(session, IMP_FORMS, wilayah):
         if imp not in parents:
             parents[imp] = index.parent_codes(imp)
-        for p in periods_for_month(form, month, rules.imp, kind):
+        if (form, month) not in periods:
+            periods[form, month] = periods_for_month(form, month, rules.imp, kind)
+        for p in periods[form, month]:
             pairs.add((imp, p))
             pairs.update((parent, p) for parent in parents[imp])
     return pairs
@@ -106,9 +126,10 @@ def score_families(
     )
     if wilayah:
         stmt = stmt.where(scores.in_wilayah(Fact.desa_code, wilayah))
-    rows = session.execute(stmt).all()
-    batch = [(submission, facts_from_row(fact)) for fact, submission in rows]
-    scored = store_family_assessments(session, batch, rules, progress, whole=True)
+    with collections_paused():
+        rows = session.execute(stmt).all()
+        batch = [(submission, facts_from_row(fact)) for fact, submission in rows]
+        scored = store_family_assessments(session, batch, rules, progress, whole=True)
     surveys: dict[str, list[FamilyAssessment]] = {}
     for result in scored:
         surveys.setdefault(result.family, []).append(result)

@@ -22,6 +22,7 @@ from core.domain.scoring.imp import (
     assess_imp,
     explanation_lines,
     load_imp_rules,
+    month_shift,
     periods_for,
     periods_for_month,
 )
@@ -64,5 +65,6 @@ __all__ = [
     "period_months",
     "period_of",
     "periods_for",
+    "month_shift",
     "periods_for_month",
 ]

@@ -1,14 +1,19 @@
 """`pantau score …` through the CLI, on stored submissions that came in through the webhook."""
 
+import gc
 import json
 import shutil
 from datetime import date
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
 from cli.main import main
+from core.domain.scoring import PeriodError
 from core.store.models import DomainEvent, Institution, TierAssessment
+from core.usecases.rescoring import score_imps
+from core.wiring import rules_for
 from tests.conftest import make_settings, pantau_env
 from tests.integration.intake.conftest import AUTH, submit_and_read
 from tests.support.submissions import DESA, family_answers, meeting_answers
@@ -176,3 +181,21 @@ def test_score_families__wilayah_wildcards_are_refused_not_matched(
         assert result.exit_code == 2, pattern
         assert result.stdout == "" and "Kemendagri" in result.stderr, pattern
     assert len(json.loads(_cli(settings, "score", "families", "--wilayah", "32.77", "--json"))) == 1
+
+
+def test_score__the_garbage_collector_is_back_on_after_a_rescore_done_or_failed(
+    settings, client, kobo_sandbox, meeting_form, family_form, session_factory
+):
+    # A whole re-score pauses the cyclic collector; a worker process that kept it off would
+    # grow without bound after the first re-score.
+    _deliver(client, kobo_sandbox, meeting_form, meeting_answers())
+    _deliver(client, kobo_sandbox, family_form, family_answers(NO_KK))
+    assert gc.isenabled()
+    assert json.loads(_cli(settings, "score", "imp", "--json"))
+    assert gc.isenabled()
+    assert json.loads(_cli(settings, "score", "families", "--json"))
+    assert gc.isenabled()
+    # Failing inside (the CLI refuses a bad --period before; the periodic task does not).
+    with session_factory() as session, pytest.raises(PeriodError):
+        score_imps(session, rules_for(settings), period="2026-13")
+    assert gc.isenabled()

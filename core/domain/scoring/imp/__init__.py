@@ -17,7 +17,12 @@ from core.domain.scoring.imp.forms import (
     PROFILE_YES_FIELDS,
     REPORT_COUNTS,
 )
-from core.domain.scoring.imp.periods import fact_month, periods_for, periods_for_month
+from core.domain.scoring.imp.periods import (
+    fact_month,
+    month_shift,
+    periods_for,
+    periods_for_month,
+)
 from core.domain.scoring.imp.results import ROLES, TIERS, Criterion, ImpAssessment, RoleScore
 from core.domain.scoring.imp.rules import (
     DEFAULT_IMP_RULES,
@@ -51,5 +56,6 @@ __all__ = [
     "fact_month",
     "load_imp_rules",
     "periods_for",
+    "month_shift",
     "periods_for_month",
 ]

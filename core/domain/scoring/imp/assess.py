@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterable
 from core.domain.facts import Facts
 from core.domain.scoring.imp.context import Context
 from core.domain.scoring.imp.forms import IMP_FORMS
-from core.domain.scoring.imp.periods import fact_month
 from core.domain.scoring.imp.results import ROLES, TIERS, Criterion, ImpAssessment, RoleScore
 from core.domain.scoring.imp.roles.kie import score_kie_konseling
 from core.domain.scoring.imp.roles.meetings import score_pertemuan
@@ -58,7 +57,7 @@ def assess_imp(
     roles = {role: SCORERS[role](ctx) for role in ROLES}
     tier = TIERS[min(score.level for score in roles.values())]
     # An older profile may still be evidence; "no report" means nothing dated in the period.
-    received = any(fact_month(f) in months for f in own + children)
+    received = any(ctx.month(f) in months for f in own + children)
     notes = () if received else (NO_REPORT,)
     return ImpAssessment(imp, period, tier, roles, rules.version, kind, imp_kind, notes)
 

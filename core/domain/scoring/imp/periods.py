@@ -49,6 +49,12 @@ def month_index(month: str) -> int:
     return int(month[:4]) * 12 + int(month[5:7]) - 1
 
 
+def month_shift(month: str, delta: int) -> str:
+    """The "YYYY-MM" month delta months after (before, if negative) month."""
+    index = month_index(month) + delta
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
 def _month_start(month: str) -> date:
     return date(int(month[:4]), int(month[5:7]), 1)
 

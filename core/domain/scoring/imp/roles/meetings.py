@@ -14,7 +14,6 @@ from core.domain.scoring.imp.checks import (
 )
 from core.domain.scoring.imp.context import Context
 from core.domain.scoring.imp.forms import PERTEMUAN, YA
-from core.domain.scoring.imp.periods import fact_month
 from core.domain.scoring.imp.results import RoleScore
 
 _PLAN_WORDS = ("sesuai rencana kerja", "followed a work plan")
@@ -49,7 +48,7 @@ def score_pertemuan(ctx: Context) -> RoleScore:
 def _sort_meetings(ctx: Context) -> _Meetings:
     r = ctx.rules
     meetings = ctx.in_period(PERTEMUAN, "pertemuan")
-    held = {fact_month(m) for m in meetings}
+    held = {ctx.month(m) for m in meetings}
     return _Meetings(
         meetings=meetings,
         plan=[m for m in meetings if m.get("ada_rencana_kerja") == YA],

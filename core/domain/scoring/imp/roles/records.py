@@ -12,7 +12,6 @@ from core.domain.scoring.imp.checks import (
 )
 from core.domain.scoring.imp.context import Context
 from core.domain.scoring.imp.forms import LAPORAN, YA
-from core.domain.scoring.imp.periods import fact_month
 from core.domain.scoring.imp.results import RoleScore
 from core.domain.scoring.periods import local_date, report_deadline
 
@@ -43,7 +42,7 @@ def _on_time(ctx: Context, reports: list[Facts]) -> Check:
         timely = [
             f
             for f in reports
-            if fact_month(f) == month and local_date(f.submitted_at, r.utc_offset_hours) <= deadline
+            if ctx.month(f) == month and local_date(f.submitted_at, r.utc_offset_hours) <= deadline
         ]
         on_time += timely
         if not timely:

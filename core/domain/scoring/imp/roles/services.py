@@ -12,7 +12,6 @@ from core.domain.scoring.imp.checks import (
 )
 from core.domain.scoring.imp.context import Context
 from core.domain.scoring.imp.forms import KIE, LAPORAN
-from core.domain.scoring.imp.periods import fact_month
 from core.domain.scoring.imp.results import RoleScore
 
 
@@ -45,7 +44,7 @@ def _per_month(
     totals = {}
     for month in ctx.months:
         from_reports = sum(as_count(f.get(report_field)) for f in by_month.get(month, []))
-        from_kie = sum(as_count(a.get(kie_field)) for a in acts if fact_month(a) == month)
+        from_kie = sum(as_count(a.get(kie_field)) for a in acts if ctx.month(a) == month)
         totals[month] = max(from_reports, from_kie)
     return totals
 
