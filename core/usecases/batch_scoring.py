@@ -113,7 +113,6 @@ class _TierWriter:
         self.session = session
         self.new: list[dict[str, Any]] = []
         self.changed: list[dict[str, Any]] = []
-        self.now = utcnow()
 
     def add(self, result: ImpAssessment, stored: tiers.StoredTier | None, desa: str | None) -> None:
         values = {
@@ -121,7 +120,7 @@ class _TierWriter:
             "roles": result.to_dict()["roles"],
             "explanation": result.explain(),
             "rules_version": result.rules_version,
-            "computed_at": self.now,
+            "computed_at": utcnow(),  # when this tier was assessed, not when the run began
         }
         if stored is None:
             self.new.append({"imp_code": result.imp, "period": result.period, **values})

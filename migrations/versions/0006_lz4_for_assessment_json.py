@@ -5,7 +5,8 @@ year is ~30,000 of them. PostgreSQL compressed each with its default, pglz: meas
 inserting a year's explanations took 11-13 s with pglz and 4-6 s with lz4, for the same size
 on disk. Only where the server was built with lz4 (PostgreSQL 14 and later, as Debian's);
 elsewhere, and on SQLite, nothing changes. Rows already stored keep their compression until
-they are rewritten (the next re-score).
+they are rewritten (the next re-score). A dump of such a database restores only onto a
+server that has lz4 too (pg_dump writes the columns' SET COMPRESSION lz4).
 
 Revision ID: 0006
 Revises: 0005
@@ -50,4 +51,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    _set('pglz')
+    _set('DEFAULT')  # back to following the server's default_toast_compression, as before
