@@ -95,13 +95,18 @@ def alert_family(step: Step, event: dict[str, Any]) -> None:
 # -- IMPs --------------------------------------------------------------------------------------
 
 
+def first_tier(event: dict[str, Any]) -> bool:
+    """An IMP-period's first tier: nothing dropped, and no drop of it was ever alerted to close."""
+    return event.get("from") is None
+
+
 def alert_tier_change(step: Step, event: dict[str, Any]) -> None:
     """A dropped tier goes to the IMP's PKB/PLKB; a tier back up closes that alert."""
+    if first_tier(event):
+        return
     imp, period = event["imp"], event["period"]
     finding = tier_change_finding(imp, period, event.get("from"), event["to"], step.rules.alerts)
     if finding is None:
-        if event.get("from") is None:
-            return  # the period's first tier: no drop of it was ever alerted, nothing to close
         key = tier_drop_key(imp, period)
         for alert in store.open_alerts(step.session, finding_key=key):
             _close(alert, "tingkat IMP naik lagi / the IMP's tier went back up")

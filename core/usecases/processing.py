@@ -18,7 +18,7 @@ from core.store.models import Fact, Submission, utcnow
 from core.store.scores import NEW_EVENTS, new_events, store_events
 from core.store.versions import other_version_ids
 from core.usecases.assessments import Step
-from core.usecases.jobs import AFTER_BATCH, EVENTS, steps_for
+from core.usecases.jobs import AFTER_BATCH, EVENTS, LEFT_ALONE, steps_for
 
 log = logging.getLogger("pantau.processing")
 
@@ -115,6 +115,11 @@ def dispatch_events(step: Step) -> int:
     handled = 0
     while events := step.session.info.pop(NEW_EVENTS, []):
         for event in events:
+            left_alone = LEFT_ALONE.get(event.kind)
+            if left_alone is not None and left_alone(event.payload):
+                event.handled_at = utcnow()
+                handled += 1
+                continue
             try:
                 with step.session.begin_nested():
                     for run in EVENTS.get(event.kind, ()):

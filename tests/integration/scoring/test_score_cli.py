@@ -114,6 +114,9 @@ def test_score_imp__json_tiers_roles_and_a_tier_change_event(
         assert stored.explanation["roles"]["pengorganisasian"]["no_evidence"] is True
         events = s.scalars(select(DomainEvent).where(DomainEvent.kind == "imp_tier_changed")).all()
         assert [e.payload["to"] for e in events] == ["dasar"]
+        # A first tier: nothing for the alert steps to do, but recorded as handled all the same.
+        assert events[0].payload["from"] is None and events[0].handled_at is not None
+        assert "error" not in events[0].payload
 
 
 def test_score_imp__rules_file_threshold_changes_the_tier_without_code(
