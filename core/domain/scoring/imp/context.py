@@ -34,6 +34,8 @@ class Context:
     _profile: Facts | None = None
     _profile_done: bool = False
     _months_of: dict[int, str | None] = field(default_factory=dict)
+    # in_period() per (form, whether the role rolls up): roles ask the same of it
+    _chosen: dict[tuple[str, bool], list[Facts]] = field(default_factory=dict)
 
     def month(self, fact: Facts) -> str | None:
         """fact_month() of a fact, worked out once per assessment.
@@ -55,6 +57,13 @@ class Context:
 
     def in_period(self, form: str, role: str) -> list[Facts]:
         """Facts of a form that report on a month of the period, in date then id order."""
+        # The same answer for every role that rolls up (or not) alike: 6 questions, 3 answers.
+        key = (form, role in self.rules.rollup_roles)
+        if key not in self._chosen:
+            self._chosen[key] = self._in_period(form, role)
+        return list(self._chosen[key])  # a copy: a role may filter or sort what it got
+
+    def _in_period(self, form: str, role: str) -> list[Facts]:
         months = set(self.months)
         chosen = [(m, f) for f in self.pool(form, role) if (m := self.month(f)) in months]
         field_name = DATE_FIELDS.get(form)
