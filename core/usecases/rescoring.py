@@ -32,6 +32,7 @@ from core.usecases.browse.places import Names
 from core.usecases.processing import dispatch_events
 
 
+@collections_paused()
 def score_imps(
     session: Session,
     rules: Rules,
@@ -49,19 +50,6 @@ def score_imps(
     of the wilayah gets a tier for each of those periods, with or without reports. `imp`
     keeps one IMP only.
     """
-    with collections_paused():
-        return _score_imps(session, rules, period, wilayah, imp, progress, as_of)
-
-
-def _score_imps(
-    session: Session,
-    rules: Rules,
-    period: str | None,
-    wilayah: str | None,
-    imp: str | None,
-    progress: Callable[[int, int], None] | None,
-    as_of: str | None,
-) -> list[ImpAssessment]:
     # Before anything is read: a unit of work scoring meanwhile commits first, or waits.
     scoring_locks(session, "imp", [], whole=True)
     kind = period_kind(period) if period else rules.imp.period_kind
@@ -106,6 +94,7 @@ def _evidence_pairs(
     return pairs
 
 
+@collections_paused()
 def score_families(
     session: Session,
     rules: Rules,
@@ -126,10 +115,9 @@ def score_families(
     )
     if wilayah:
         stmt = stmt.where(scores.in_wilayah(Fact.desa_code, wilayah))
-    with collections_paused():
-        rows = session.execute(stmt).all()
-        batch = [(submission, facts_from_row(fact)) for fact, submission in rows]
-        scored = store_family_assessments(session, batch, rules, progress, whole=True)
+    rows = session.execute(stmt).all()
+    batch = [(submission, facts_from_row(fact)) for fact, submission in rows]
+    scored = store_family_assessments(session, batch, rules, progress, whole=True)
     surveys: dict[str, list[FamilyAssessment]] = {}
     for result in scored:
         surveys.setdefault(result.family, []).append(result)

@@ -60,11 +60,11 @@ __all__ = [
     "family_key",
     "load_imp_rules",
     "load_krs_rules",
+    "month_shift",
     "period_bounds",
     "period_kind",
     "period_months",
     "period_of",
     "periods_for",
-    "month_shift",
     "periods_for_month",
 ]

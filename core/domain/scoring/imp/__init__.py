@@ -55,7 +55,7 @@ __all__ = [
     "explanation_lines",
     "fact_month",
     "load_imp_rules",
-    "periods_for",
     "month_shift",
+    "periods_for",
     "periods_for_month",
 ]
