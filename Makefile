@@ -56,9 +56,14 @@ test: install
 # Failure scenarios and the webhook fuzz at FUZZ cases per database (`make test-reliability
 # FUZZ=100000` for a long run); prints the figures each one checked at the end.
 # 5,000 per database: 10,000 cases in all, within the CI time budget.
+# Two pytest workers for the scenarios that leave the shared PostgreSQL and Redis running (each
+# has its own database, worker, sandbox and ports); then, alone, those that stop them.
 FUZZ ?= 5000
+RELIABILITY_PROCS ?= 2
 test-reliability: install
-	PANTAU_FUZZ_CASES=$(FUZZ) scripts/test.sh -m "reliability or fuzz" --durations=0
+	PANTAU_FUZZ_CASES=$(FUZZ) scripts/test.sh -m "(reliability or fuzz) and not exclusive" \
+		-n $(RELIABILITY_PROCS) --dist worksteal --durations=0
+	scripts/test.sh -m "reliability and exclusive" --durations=0
 
 # bandit on our code, pip-audit on both requirements files (exceptions: security/audit-exceptions.txt).
 security: dev-venv

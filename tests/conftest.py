@@ -176,7 +176,9 @@ def client(app):
     return app.test_client()
 
 
-# Figures the scenarios checked ("1,000 records stored once, ..."), printed after the run.
+# Figures the scenarios checked ("1,000 records stored once, ..."), printed after the run. They
+# travel in the test report's user_properties: under pytest-xdist the test runs in a worker
+# process and only its reports reach the process that prints the summary.
 _CHECKED: list[tuple[str, str]] = []
 
 
@@ -186,10 +188,15 @@ def checked(request: pytest.FixtureRequest):
 
     def record(**figures: object) -> None:
         line = ", ".join(f"{name.replace('_', ' ')} {value}" for name, value in figures.items())
-        _CHECKED.append((request.node.nodeid, line))
+        request.node.user_properties.append(("checked", line))
         print(f"\n[checked] {request.node.name}: {line}")  # shown at once with -s
 
     return record
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call":
+        _CHECKED.extend((report.nodeid, v) for k, v in report.user_properties if k == "checked")
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

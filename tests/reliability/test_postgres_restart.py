@@ -27,7 +27,12 @@ from tests.reliability.stack import run_ctl, running_stack
 from tests.support.processes import wait_for
 from tests.support.submissions import family_answers, meeting_answers
 
-pytestmark = [pytest.mark.reliability, pytest.mark.slow, pytest.mark.postgres]
+pytestmark = [
+    pytest.mark.reliability,
+    pytest.mark.slow,
+    pytest.mark.postgres,
+    pytest.mark.exclusive,  # stops the PostgreSQL other tests share
+]
 
 SUBMISSIONS = 200  # every fifth a family survey with a stunted child (alerts)
 DOWN_SECONDS = 8

@@ -29,7 +29,12 @@ from tests.support.redis_queue import queued, queued_ids
 from tests.support.submissions import family_answers
 from workers.celery_app import QUEUE_ALERTS, QUEUE_INTAKE
 
-pytestmark = [pytest.mark.reliability, pytest.mark.slow, pytest.mark.redis]
+pytestmark = [
+    pytest.mark.reliability,
+    pytest.mark.slow,
+    pytest.mark.redis,
+    pytest.mark.exclusive,  # stops the Redis other tests share
+]
 
 
 def _given_up(st) -> int:
