@@ -57,13 +57,19 @@ test: install
 # FUZZ=100000` for a long run); prints the figures each one checked at the end.
 # 5,000 per database: 10,000 cases in all, within the CI time budget.
 # Two pytest workers for the scenarios that leave the shared PostgreSQL and Redis running (each
-# has its own database, worker, sandbox and ports); then, alone, those that stop them.
+# has its own database, worker, sandbox and ports); then, alone, those that stop them. The
+# second round runs even when the first failed, so one CI run reports on every scenario.
 FUZZ ?= 5000
 RELIABILITY_PROCS ?= 2
 test-reliability: install
+	@shared=0; alone=0; \
 	PANTAU_FUZZ_CASES=$(FUZZ) scripts/test.sh -m "(reliability or fuzz) and not exclusive" \
-		-n $(RELIABILITY_PROCS) --dist worksteal --durations=0
-	scripts/test.sh -m "reliability and exclusive" --durations=0
+		-n $(RELIABILITY_PROCS) --dist worksteal --durations=0 || shared=$$?; \
+	scripts/test.sh -m "reliability and exclusive" --durations=0 || alone=$$?; \
+	if [ $$shared -ne 0 ] || [ $$alone -ne 0 ]; then \
+		echo "test-reliability failed: shared round exit $$shared, exclusive round exit $$alone"; \
+		exit 1; \
+	fi
 
 # bandit on our code, pip-audit on both requirements files (exceptions: security/audit-exceptions.txt).
 security: dev-venv
