@@ -22,6 +22,6 @@ class DatabaseNotReady(PantauError):
 
 
 class MigrationError(PantauError):
-    """A migration target that does not exist (e.g. an unknown `--revision`)."""
+    """A migration that cannot run: an unknown `--revision`, or one that would drop rows."""
 
     bad_input = True

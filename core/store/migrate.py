@@ -14,7 +14,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Engine, make_url
+from sqlalchemy import Connection, Engine, func, make_url, select
+from sqlalchemy import table as sa_table
 
 from config.settings import Settings
 from core.store.db import TRANSIENT, make_engine
@@ -62,6 +63,24 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+def refuse_to_drop_rows(conn: Connection, revision: str, tables: tuple[str, ...]) -> None:
+    """MigrationError if a table that migration `revision` drops and re-creates holds rows.
+
+    0002 and 0003 replace tables of 0001 that no command or job of Pantau ever wrote to, so a
+    row there was put in by hand or by another tool: the district's, and not ours to drop. The
+    upgrade runs in one transaction, so a refusal leaves the database as it was.
+    """
+    for table in tables:
+        rows = conn.execute(select(func.count()).select_from(sa_table(table))).scalar_one()
+        if rows:
+            raise MigrationError(
+                f"migration {revision} replaces the table {table}, which Pantau never wrote "
+                f"to, and it holds {rows} row(s) put there some other way: copy them elsewhere "
+                f"(e.g. pg_dump --data-only -t {table}), empty the table, then run "
+                "`pantau db upgrade` again"
+            )
 
 
 def current(engine: Engine) -> str | None:

@@ -6,7 +6,7 @@ Create Date: 2026-12-02
 
 The recipients, alerts and deliveries tables of 0001 were placeholders nothing wrote to (no
 command or job created a row): they are replaced rather than altered, which keeps the migration
-the same on SQLite and PostgreSQL.
+the same on SQLite and PostgreSQL. Rows put there some other way stop the upgrade instead.
 """
 
 from collections.abc import Sequence
@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+
+from core.store.migrate import refuse_to_drop_rows
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -26,6 +28,7 @@ TS = sa.DateTime(timezone=True)
 
 
 def _drop_placeholders() -> None:
+    refuse_to_drop_rows(op.get_bind(), "0002", ("deliveries", "alerts", "recipients"))
     with op.batch_alter_table("deliveries") as batch:
         batch.drop_index("ix_deliveries_alert_id")
     op.drop_table("deliveries")

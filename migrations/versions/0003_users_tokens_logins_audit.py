@@ -5,8 +5,9 @@ Revises: 0002
 Create Date: 2026-12-05
 
 The users and api_tokens tables of 0001 were placeholders nothing wrote to: they are replaced
-rather than altered, which keeps the migration the same on SQLite and PostgreSQL. audit_log
-holds rows (publications, task failures) and only gains indexes.
+rather than altered, which keeps the migration the same on SQLite and PostgreSQL. Rows put
+there some other way stop the upgrade instead. audit_log holds rows (publications, task
+failures) and only gains indexes.
 """
 
 from collections.abc import Sequence
@@ -14,6 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+
+from core.store.migrate import refuse_to_drop_rows
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -26,6 +29,7 @@ TS = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
+    refuse_to_drop_rows(op.get_bind(), "0003", ("api_tokens", "users"))
     with op.batch_alter_table("api_tokens") as batch:
         batch.drop_index("ix_api_tokens_user_id")
     op.drop_table("api_tokens")

@@ -16,13 +16,15 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from click.testing import CliRunner
 from sqlalchemy.dialects import postgresql
 
+from cli.main import main
 from core.domain.access import token_digest
 from core.domain.privacy import Keyring
 from core.store.db import Base, make_engine
 from core.store.migrate import current, head
-from tests.conftest import _need, make_settings
+from tests.conftest import _need, make_settings, pantau_env
 from tests.integration.intake.conftest import AUTH
 from tests.support.submissions import DESA, IMP, family_answers, meeting_answers
 from tests.support.web import cli
@@ -226,6 +228,59 @@ def test_db_upgrade__from_an_older_revision_keeps_every_row_and_the_app_reads_th
         token = TOKEN  # the token stored before the upgrade still signs in
     engine.dispose()
     _app_reads_the_old_rows(settings, token, ids, family_key, alerts=start == "0004")
+
+
+# Rows in a table of 0001 that 0002 or 0003 drops and re-creates: no command of Pantau wrote
+# them, so someone else did (an admin by hand, another tool), and the upgrade must not drop them.
+PLACEHOLDER_ROWS = {
+    "recipients": {
+        "name": "TPPS Kelurahan Melong",
+        "role": "tpps",
+        "wilayah_code": DESA,
+        "channel": "email",
+        "address": "tpps.melong@example.go.id",
+        "language": "id",
+        "active": True,
+    },
+    "users": {
+        "username": "admin-cimahi",
+        "role": "admin",
+        "wilayah_code": "32.77",
+        "created_at": T0,
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("start", "table", "refused_by"), [("0001", "recipients", "0002"), ("0002", "users", "0003")]
+)
+def test_db_upgrade__refuses_to_drop_a_replaced_table_that_holds_rows(
+    start, table, refused_by, empty_settings
+):
+    settings = empty_settings
+    cli(settings, "db", "upgrade", "--revision", start)
+    engine = make_engine(settings)
+    with engine.begin() as conn:
+        insert(conn, table, **PLACEHOLDER_ROWS[table])
+    tables = [t for t in sa.inspect(engine).get_table_names() if t != "alembic_version"]
+    before = snapshot(engine, tables)
+
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=pantau_env(settings))
+
+    assert result.exit_code == 2, result.output
+    assert (
+        f"migration {refused_by} replaces the table {table}, which Pantau never wrote to, "
+        "and it holds 1 row(s)"
+    ) in result.output
+    assert "Traceback" not in result.output
+    engine.dispose()
+    # The upgrade is one transaction: not even the migrations before the refusal stayed.
+    assert current(engine) == start
+    assert sorted(t for t in sa.inspect(engine).get_table_names() if t != "alembic_version") == (
+        sorted(tables)
+    )
+    assert snapshot(engine, tables) == before
+    engine.dispose()
 
 
 def _app_reads_the_old_rows(settings, token, ids, family_key, *, alerts: bool) -> None:
