@@ -182,7 +182,11 @@ def test_thousand_submissions_with_duplicates_drops_and_edits_end_exactly_once(s
     )
 
 
-@pytest.mark.exclusive  # on PostgreSQL it stops the server other tests share
+@pytest.mark.parametrize(
+    "backend",
+    # On PostgreSQL it stops the server other tests share; on SQLite it locks its own file.
+    ["sqlite", pytest.param("postgresql", marks=pytest.mark.exclusive)],
+)
 @pytest.mark.parametrize("stack", [0.2], indirect=True)
 def test_database_unavailable_during_deliveries_loses_nothing(stack, backend, checked):
     sb = stack.sandbox
