@@ -72,15 +72,22 @@ def refuse_to_drop_rows(conn: Connection, revision: str, tables: tuple[str, ...]
     row there was put in by hand or by another tool: the district's, and not ours to drop. The
     upgrade runs in one transaction, so a refusal leaves the database as it was.
     """
-    for table in tables:
-        rows = conn.execute(select(func.count()).select_from(sa_table(table))).scalar_one()
-        if rows:
-            raise MigrationError(
-                f"migration {revision} replaces the table {table}, which Pantau never wrote "
-                f"to, and it holds {rows} row(s) put there some other way: copy them elsewhere "
-                f"(e.g. pg_dump --data-only -t {table}), empty the table, then run "
-                "`pantau db upgrade` again"
-            )
+    count = select(func.count())
+    counts = {t: conn.execute(count.select_from(sa_table(t))).scalar_one() for t in tables}
+    held = {table: rows for table, rows in counts.items() if rows}
+    if not held:
+        return
+    named = ", ".join(f"{table} ({rows} row(s))" for table, rows in held.items())
+    dump = (
+        "sqlite3 DATABASE '.dump TABLE'"
+        if conn.dialect.name == "sqlite"
+        else "pg_dump --data-only -t TABLE"
+    )
+    raise MigrationError(
+        f"migration {revision} replaces tables Pantau never wrote to, and these hold rows put "
+        f"there some other way: {named}. Copy the rows elsewhere (e.g. {dump}), empty the "
+        "tables, then run `pantau db upgrade` again"
+    )
 
 
 def current(engine: Engine) -> str | None:
