@@ -2,13 +2,14 @@
 
 KK numbers are posted as strings, numbers, lists, nested objects, in free text and under other
 keys, in refused bodies (plain, `\\u`-escaped, UTF-16) and an unknown asset id; the pull, the
-replay and every listing command run over them. Then the database (every table, and the SQLite
-files byte for byte), the web and worker logs and every command's output are scanned for a
-16-digit number.
+replay and every listing command run over them. Then the database's every table, the embedded
+broker's messages (their bodies decoded), the web and worker logs and every command's output
+are scanned for any 16-digit number, and the SQLite files byte for byte for the numbers posted.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import subprocess
@@ -109,6 +110,19 @@ def _database_text(settings) -> list[tuple[str, bytes]]:
     return out
 
 
+def _broker_messages(settings) -> list[tuple[str, bytes]]:
+    """The embedded broker's messages, each with its base64 body decoded (kombu's SQL transport)."""
+    engine = sa.create_engine(settings.broker_url.removeprefix("sqla+"))
+    out = []
+    with engine.connect() as conn:
+        if "kombu_message" in sa.inspect(engine).get_table_names():
+            for (payload,) in conn.execute(sa.text("SELECT payload FROM kombu_message")):
+                body = base64.b64decode(json.loads(payload)["body"])
+                out.append(("broker message", payload.encode() + b"\n" + body))
+    engine.dispose()
+    return out
+
+
 def _files(var: Path) -> list[tuple[str, bytes]]:
     return [(str(p), p.read_bytes()) for p in sorted(var.rglob("*")) if p.is_file()]
 
@@ -120,6 +134,8 @@ def _sqlite_file(where: str, data: bytes) -> bool:
 def _clear_numbers(where: str, data: bytes) -> list[str]:
     data = TOKENS.sub(b"", data)
     found = [kk for kk in POSTED if any(kk.encode(enc) in data for enc in ENCODINGS)]
+    # An integer column keeps its value as 8 big-endian bytes, not as digits.
+    found += [kk for kk in POSTED if int(kk).to_bytes(8, "big") in data]
     found += [kk for kk in KKS if _fullwidth(kk).encode() in data]
     if _sqlite_file(where, data):
         # SQLite keeps a row's values back to back, with no separator: a form id, its version
@@ -196,9 +212,12 @@ def test_no_kk_number_anywhere_after_a_run_through_web_worker_and_cli(settings, 
         assert b"jumlah_anak_hidup" in problems and b"out of range" in problems
         assert b"unexpected error" not in problems
 
+        broker = _broker_messages(s)
+        assert broker  # the tasks went through it: its scan is not empty
         found = []
         for where, data in [
             *_database_text(s),
+            *broker,
             *_files(s.var_dir),  # the SQLite database, its WAL, the broker, var/ logs
             ("web log", Path(web.log).read_bytes()),
             ("worker log", Path(worker.log).read_bytes()),
