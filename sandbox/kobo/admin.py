@@ -1,4 +1,4 @@
-"""The sandbox's own endpoints under `/__sandbox__/`: reset, faults, deliveries, seeding.
+"""The sandbox's own endpoints under `/__sandbox__/`: reset, faults, deliveries, pages, seeding.
 
 Fault injection never applies to these paths (see `sandbox.kobo.app.inject_faults`).
 """
@@ -23,6 +23,7 @@ def admin_reset() -> Response:
     sb = current_sandbox()
     sb.hooks.clear()
     sb.faults.clear()
+    sb.pages.clear()
     sb.store.reset()
     return json_response({"reset": True})
 
@@ -42,6 +43,12 @@ def admin_faults() -> Response:
             return detail(400, str(exc))
         faults.add(rules, replace=bool(body.get("replace")))
     return json_response({"rules": faults.snapshot()})
+
+
+@bp.get("/__sandbox__/data/pages")
+def admin_pages() -> Response:
+    """The data API's pages served (of one `asset` when given), oldest first."""
+    return json_response({"pages": current_sandbox().pages.pages(request.args.get("asset"))})
 
 
 @bp.get("/__sandbox__/hooks/deliveries")

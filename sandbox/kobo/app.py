@@ -47,6 +47,7 @@ class Sandbox:
         self.store = store
         self.config = config
         self.faults = faults
+        self.pages = data.PageLog()  # the data API's pages served, for tests
         self.hooks = HookDispatcher(
             store,
             faults,

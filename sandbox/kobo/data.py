@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections import deque
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -17,6 +19,47 @@ DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 
 bp = Blueprint("data", __name__)
+
+
+class PageLog:
+    """The pages of the data API served, newest last: which `_id` each asked after.
+
+    Sandbox-only, for tests (`GET /__sandbox__/data/pages`): a pull resumed after a crash
+    must ask for the records after its committed cursor, not from the start again. Kpi keeps
+    no such log; its access log would show the same.
+    """
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._lock = threading.Lock()
+        self._pages: deque[dict[str, Any]] = deque(maxlen=size)
+        self._seq = 0
+
+    def add(self, asset_uid: str, after: int | None, start: int, page: list[dict]) -> None:
+        """Record one page served (`after`: N of the pull's `_id` > N question, else None)."""
+        ids = [d.get("_id") for d in page]
+        with self._lock:
+            self._seq += 1
+            self._pages.append(
+                {
+                    "seq": self._seq,
+                    "asset": asset_uid,
+                    "after": after,
+                    "start": start,
+                    "records": len(page),
+                    "first_id": ids[0] if ids else None,
+                    "last_id": ids[-1] if ids else None,
+                }
+            )
+
+    def pages(self, asset_uid: str | None = None) -> list[dict[str, Any]]:
+        """The pages recorded (of one asset when given), oldest first."""
+        with self._lock:
+            return [dict(p) for p in self._pages if asset_uid in (None, p["asset"])]
+
+    def clear(self) -> None:
+        """Forget every page (a sandbox reset)."""
+        with self._lock:
+            self._pages.clear()
 
 
 def parse_json_param(name: str, default: Any, kind: type) -> Any:
@@ -105,6 +148,7 @@ def data_list(uid: str) -> Response:
         return json_response({exc.name: "Value must be valid JSON."}, 400)
     except QueryError as exc:
         return detail(400, str(exc))
+    current_sandbox().pages.add(uid, after if start == 0 else None, start, page)
     if fields:
         page = [project(d, fields) for d in page]
     nxt = page_link(start + limit, limit) if start + limit < count else None

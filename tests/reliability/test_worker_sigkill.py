@@ -3,13 +3,16 @@
 1,050 meeting reports (two pages of Kobo's data API) and 150 family surveys that each flag a
 family at risk of stunting wait on the server, announced by no hook: only the beat's pull
 brings them in. Every data call is slowed (3 s), so the kill can land while the meeting form's
-pull is part-way: a chunk of a page stored, or the first page stored and the second awaited.
-Then the intake worker's whole process group is SIGKILLed: the pull task, the processing in
+pull is part-way, at one of two points (one test each): a chunk of the first page stored and
+the cursor not yet moved, or the first page stored (the cursor after it) and the second
+awaited. Then the intake worker's whole process group is SIGKILLed: the pull task, the processing in
 flight and the messages its pool had taken from the (SQLite) broker die with it. A fresh
 worker takes over. Nothing is driven by the test from there: the beat's next pull takes the
 dead pull's lease and resumes from the cursor (a part-stored page comes back as duplicates),
 and the beat's process_pending (every 10 s here, 60 s by default; rows stored over 30 s ago, at
-most 500 a run) processes what was stored but never handed to processing. The alerts worker is a deployment unit of its own and is left
+most 500 a run) processes what was stored but never handed to processing. The sandbox's page
+log shows that resuming: no page of the meeting form asked for after the kill starts before
+the cursor committed by then, so a stored page is never downloaded again. The alerts worker is a deployment unit of its own and is left
 running: a kill mid-SMTP-send is another scenario (the claim lapses after 5 minutes).
 """
 
@@ -37,6 +40,7 @@ from tests.support.processes import wait_for
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]
 
 MEETINGS, FAMILIES = 1050, 150  # the meeting form: a full page of 1,000, then 50 more
+PAGE = 1000  # the pull's page size, kpi's largest
 TOTAL = MEETINGS + FAMILIES
 # Every data call answers after 3 s (within our 30 s client timeout): a window of seconds
 # between the first page stored and the second, for the kill to land in.
@@ -59,10 +63,26 @@ def _progress(st) -> dict[str, int]:
     return {"meetings": meetings, "processed": processed, "cursor": cursor or 0}
 
 
-def _midway(st) -> dict[str, int] | None:
-    """The progress once part of the meeting form is stored and not all is processed."""
+def _midway(st, kill_at: str) -> dict[str, int] | None:
+    """The progress once the meeting form's pull is at the kill point, else None.
+
+    `mid_page`: part of the first page stored, the cursor not moved yet (a page's cursor moves
+    with its last chunk). `between_pages`: the first page stored, the cursor after it, the
+    second page not stored.
+    """
     p = _progress(st)
-    return p if 0 < p["meetings"] < MEETINGS and p["processed"] < TOTAL else None
+    if p["processed"] >= TOTAL:
+        return None
+    if kill_at == "mid_page":
+        return p if 0 < p["meetings"] < PAGE and p["cursor"] == 0 else None
+    return p if p["meetings"] == PAGE and p["cursor"] > 0 else None
+
+
+def _pull_pages(st, served_before: int) -> list[dict]:
+    """The pull's pages of the meeting form served since the kill (served_before of them)."""
+    pages = st.sandbox.data_pages(st.meeting.asset_uid)[served_before:]
+    # The pull asks `_id` > N only: any other question (a sweep's manifest) is not the pull.
+    return [p for p in pages if p["after"] is not None]
 
 
 def _task_total(log: str, task: str) -> int:
@@ -75,8 +95,9 @@ def _task_total(log: str, task: str) -> int:
 # (chunks stored side by side, the cursor after them) passes too; each costs a minute or more,
 # much of it waiting for process_pending's 30 s.
 @pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize("kill_at", ["mid_page", "between_pages"])
 def test_worker_sigkilled_mid_backfill_pull__stored_processed_and_alerted_once(
-    settings, session_factory, tmp_path, checked
+    settings, session_factory, tmp_path, checked, kill_at
 ):
     with running_stack(
         settings,
@@ -96,16 +117,19 @@ def test_worker_sigkilled_mid_backfill_pull__stored_processed_and_alerted_once(
         st.start_beat()
         began = time.monotonic()
 
-        # Mid-way: part of the meeting form stored (its pull still running), and not
-        # everything processed. Polled often: the window is a few seconds wide.
+        # At the kill point, and not everything processed. Polled often: the window
+        # between two chunks is short, the one between two pages a few seconds.
         at_kill = wait_for(
-            busy_is_no(lambda: _midway(st)),
+            busy_is_no(lambda: _midway(st, kill_at)),
             timeout=120,
-            interval=0.05,
-            what=lambda: f"the backfill half way: {_progress(st)}\n{doomed.output()[-3000:]}",
+            interval=0.02,
+            what=lambda: f"the backfill at {kill_at}: {_progress(st)}\n{doomed.output()[-3000:]}",
         )
         doomed.kill_group()  # SIGKILL: no task finishes, no message is acknowledged
         killed_at = time.monotonic()
+        # The dead worker's last request may still be answered (3 s): pages from this one on
+        # are the fresh worker's, or that one's (asked after the same committed cursor).
+        served_before = len(st.sandbox.data_pages(st.meeting.asset_uid))
         requests.delete(st.sandbox.url("/__sandbox__/faults"), timeout=10)
 
         fresh = st.start_worker("intake-2", queues=INTAKE_QUEUES)
@@ -120,14 +144,23 @@ def test_worker_sigkilled_mid_backfill_pull__stored_processed_and_alerted_once(
         stored = stored_and_processed_once(st)
         alerted = alerted_once(st.factory, st.sink)
         log = fresh.output()
+        resumed = _pull_pages(st, served_before)
     assert stored["records"] == TOTAL and stored["submission_rows"] == TOTAL
     assert alerted["deliveries_sent"] == FAMILIES  # one e-mail per family at risk
+    # Resumed from the cursor: no page after the kill asked for records before it.
+    assert resumed, "no page of the meeting form was served after the kill"
+    assert min(p["after"] for p in resumed) >= at_kill["cursor"], resumed
+    if kill_at == "between_pages":
+        assert at_kill["cursor"] > 0
+        assert all(p["first_id"] is None or p["first_id"] > at_kill["cursor"] for p in resumed)
     checked(
         **stored,
         **alerted,
         meetings_stored_at_sigkill=at_kill["meetings"],
         processed_at_sigkill=at_kill["processed"],
         meeting_cursor_at_sigkill=at_kill["cursor"],
+        meeting_pages_after_sigkill=len(resumed),
+        first_page_after_sigkill_asked_after=resumed[0]["after"],
         stored_by_next_pulls=_task_total(log, "pantau.pull_form"),
         processed_by_process_pending=_task_total(log, "pantau.process_pending"),
         sigkill_after_seconds=round(killed_at - began),

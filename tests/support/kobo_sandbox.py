@@ -143,6 +143,13 @@ class SandboxServer:
         body = {"spec": spec, "rules": rules or []}
         return requests.post(self.url("/__sandbox__/faults"), json=body, timeout=10).json()
 
+    def data_pages(self, asset_uid: str) -> list[dict]:
+        """The data API's pages served for one asset, oldest first (see sandbox PageLog)."""
+        resp = requests.get(
+            self.url("/__sandbox__/data/pages"), params={"asset": asset_uid}, timeout=10
+        )
+        return resp.json()["pages"]
+
     def deliveries(self, hook_uid: str | None = None) -> dict:
         """Hook delivery attempts and logs recorded by the sandbox."""
         params = {"hook": hook_uid} if hook_uid else {}

@@ -141,3 +141,18 @@ def test_query__keyset_pages_answer_as_a_full_match_does(kobo_sandbox, asset_uid
             b["next"] is None,
         )
     assert _data(kobo_sandbox, asset_uid, query={"_id": {"$gt": ids[0]}}).json()["count"] == 5
+
+
+def test_page_log__records_what_each_page_asked_after_and_served(kobo_sandbox, asset_uid):
+    ids = kobo_sandbox.seed(asset_uid, count=5, answers={"ibu/nama": "X"})
+    _data(kobo_sandbox, asset_uid, query={"_id": {"$gt": ids[1]}}, sort={"_id": 1}, limit=2)
+    _data(kobo_sandbox, asset_uid, limit=2, start=2)  # no keyset question: after is None
+    pages = kobo_sandbox.data_pages(asset_uid)
+    assert [(p["after"], p["start"], p["records"], p["first_id"], p["last_id"]) for p in pages] == [
+        (ids[1], 0, 2, ids[2], ids[3]),
+        (None, 2, 2, ids[2], ids[3]),
+    ]
+    assert pages[0]["seq"] < pages[1]["seq"]
+    assert kobo_sandbox.data_pages("aNoSuchAsset") == []
+    requests.post(kobo_sandbox.url("/__sandbox__/reset"), timeout=10)
+    assert kobo_sandbox.data_pages(asset_uid) == []
