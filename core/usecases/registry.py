@@ -115,12 +115,22 @@ def import_imps(
     rows outside it and deactivates only IMPs inside it. Does not commit.
     """
     table = read_table(path)
-    rows = validate(table, registry.known(session))
+    registered = registry.known(session)
+    rows = validate(table, registered)
     if within is not None:
         outside = [
             f"{r.code}: desa {r.desa} is outside your wilayah"
             for r in rows
             if not within.allows(r.desa)
+        ]
+        # A code already registered outside the scope is another district's IMP: updating
+        # it would move it (and its tier history) into this admin's wilayah.
+        outside += [
+            f"{r.code}: already registered in desa {registered[r.code].desa}, outside your wilayah"
+            for r in rows
+            if r.code in registered
+            and within.allows(r.desa)
+            and not within.allows(registered[r.code].desa)
         ]
         if outside:
             raise RegistryError(outside)
