@@ -177,8 +177,16 @@ def configure_sessions(app: Flask, public_url: str) -> None:
 
 
 def safe_next(target: str | None) -> str:
-    """A post-login redirect that stays on this site."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """A post-login redirect that stays on this site: one of its paths, else the overview."""
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        # Browsers drop tabs and newlines from a URL ("/<TAB>/evil.com" goes to evil.com),
+        # and a control character in a Location header fails the answer: no path has one.
+        or any(ord(c) < 0x21 or ord(c) == 0x7F for c in target)
+    ):
         return url_for("dashboard.overview")
     return target
 

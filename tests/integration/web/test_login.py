@@ -35,6 +35,13 @@ def test_login__starts_an_httponly_samesite_secure_session_and_returns_to_next(d
     assert page.status_code == 200 and "tpps-melong" in page.get_data(as_text=True)
 
 
+def test_login__a_next_that_leaves_the_site_goes_to_the_overview(district):
+    _, app, _ = district
+    for away in ("//evil.com", "/\\evil.com", "https://evil.com", "/\t/evil.com", "/\n/evil.com"):
+        resp = _login(app.test_client(), "tpps-melong", PASSWORD, away)
+        assert (resp.status_code, resp.headers["Location"]) == (302, "/"), repr(away)
+
+
 def test_session_cookie__is_not_secure_on_plain_http(tmp_path):
     from service.app import create_app
 
