@@ -10,6 +10,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from core.domain.errors import PantauError
+from core.domain.privacy import blank_numbers
 from core.domain.submissions import Refusal
 from core.store.errors import DatabaseUnavailable
 from core.usecases.browse.errors import BadQuery, NotVisible
@@ -53,6 +54,8 @@ def _wants_page() -> bool:
 
 
 def _body(status: int, code: str, message: str):
+    # A message may quote what the client sent ("no family <the number in the path>").
+    message = blank_numbers(message)
     if _wants_page():
         html = render_template("error.html", status=status, code=code, message=message)
         return html, status

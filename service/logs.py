@@ -29,7 +29,9 @@ class JsonFormatter(logging.Formatter):
             out["request_id"] = getattr(g, "request_id", None)
         for key in ("event", "status", "path", "method", "duration_ms", "submission_id"):
             if hasattr(record, key):
-                out[key] = getattr(record, key)
+                value = getattr(record, key)
+                # A path is what the client asked for: /families/<a KK typed in> included.
+                out[key] = blank_numbers(value) if isinstance(value, str) else value
         if record.exc_info:
             out["exc"] = blank_numbers(self.formatException(record.exc_info))
         return json.dumps(out, ensure_ascii=False, default=str)

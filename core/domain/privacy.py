@@ -226,6 +226,25 @@ def blank_numbers(text: str) -> str:
     return NUMBER_OR_TOKEN.sub(_swap, text)
 
 
+def blank_all(value: Any) -> Any:
+    """A JSON-like value (an audit row's detail) with every KK/NIK-shaped number blanked.
+
+    Texts are blanked as blank_numbers does, keys too; an integer of 16 digits or more
+    becomes the blank itself.
+    """
+    if isinstance(value, str):
+        return blank_numbers(value)
+    if isinstance(value, dict):
+        return {
+            (blank_numbers(k) if isinstance(k, str) else k): blank_all(v) for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [blank_all(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**15:
+        return BLANK
+    return value
+
+
 def shown(value: Any, limit: int = 40) -> str:
     """A value as an error may quote it: short, and never a KK/NIK-shaped number."""
     try:

@@ -8,12 +8,24 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.domain.privacy import blank_all, blank_numbers
 from core.store.models import AuditLog
 
 
 def add(session: Session, actor: str, action: str, target: str, detail: dict[str, Any]) -> None:
-    """Add one audit row (committed with the request or command that made it)."""
-    session.add(AuditLog(actor=actor, action=action, target=target[:200], detail=detail))
+    """Add one audit row (committed with the request or command that made it).
+
+    Every row comes through here, with what users typed in it (filters, a login name, a
+    target): a NIK/KK typed there is blanked, as the audit log is read by admins.
+    """
+    session.add(
+        AuditLog(
+            actor=blank_numbers(actor),
+            action=action,
+            target=blank_numbers(target)[:200],
+            detail=blank_all(detail),
+        )
+    )
     session.flush()
 
 

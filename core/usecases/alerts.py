@@ -23,6 +23,7 @@ from core.domain.alerts import (
     tier_drop_key,
 )
 from core.domain.errors import PantauError
+from core.domain.privacy import blank_numbers
 from core.domain.rules import Rules
 from core.domain.wilayah import region_name
 from core.store import alerts as store
@@ -236,7 +237,9 @@ def set_referral(
     alert = session.get(Alert, alert_id)
     if alert is None:
         raise AlertError(f"no alert {alert_id}")
-    store.add_status_change(session, alert, status, by, note)
+    # A note is free text, from the dashboard or the CLI: a KK number or NIK typed into it
+    # must not be stored or shown.
+    store.add_status_change(session, alert, status, by, blank_numbers(note) if note else None)
     return alert
 
 

