@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Row, bindparam, delete, insert, select
 from sqlalchemy.orm import Session, aliased
@@ -293,16 +293,37 @@ def replace_risk_assessments(session: Session, rows: Sequence[RiskAssessment]) -
     session.flush()
 
 
-def latest_krs(session: Session, family_ids: Iterable[int]) -> dict[int, bool]:
-    """Per family, the KRS of latest_risk_assessment() (families without one are left out)."""
+class LatestSurvey(NamedTuple):
+    """A family's most recent current survey: its KRS, its submission and where it was made."""
+
+    krs: bool
+    submission_id: int
+    desa: str | None
+    rw: str | None
+    rt: str | None
+
+
+def latest_surveys(session: Session, family_ids: Iterable[int]) -> dict[int, LatestSurvey]:
+    """Per family, latest_risk_assessment()'s survey (families without one are left out).
+
+    Its place is read from the survey's facts row; None there when it has none yet (a survey
+    being processed in this transaction: the caller has its facts).
+    """
     wanted = sorted(set(family_ids))
-    latest: dict[int, bool] = {}
+    latest: dict[int, LatestSurvey] = {}
     for i in range(0, len(wanted), CHUNK):
         # The same join and order as latest_risk_assessment, so the same survey comes first
         # (NULL survey dates sort where this database sorts them there too).
         rows = session.execute(
-            select(RiskAssessment.family_id, RiskAssessment.krs)
+            select(
+                RiskAssessment.family_id,
+                RiskAssessment.krs,
+                RiskAssessment.submission_id,
+                Fact.desa_code,
+                Fact.values,
+            )
             .join(Submission, Submission.id == RiskAssessment.submission_id)
+            .outerjoin(Fact, Fact.submission_id == RiskAssessment.submission_id)
             .where(
                 RiskAssessment.family_id.in_(wanted[i : i + CHUNK]),
                 Submission.is_latest.is_(True),
@@ -313,6 +334,10 @@ def latest_krs(session: Session, family_ids: Iterable[int]) -> dict[int, bool]:
                 RiskAssessment.submission_id.desc(),
             )
         )
-        for family_id, krs in rows:
-            latest.setdefault(family_id, krs)
+        for family_id, krs, submission_id, desa, values in rows:
+            if family_id not in latest:
+                place = values or {}
+                latest[family_id] = LatestSurvey(
+                    krs, submission_id, desa or place.get("desa"), place.get("rw"), place.get("rt")
+                )
     return latest

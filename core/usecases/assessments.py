@@ -93,9 +93,7 @@ def store_family_assessment(
     )
     session.flush()
     was_krs = family.krs
-    _refresh_family(session, family)
-    family.desa_code = facts.get("desa") or family.desa_code
-    family.rw, family.rt = facts.get("rw"), facts.get("rt")
+    _refresh_family(session, family, (submission.id, facts))
     family.last_seen = utcnow()
     if emit:
         scores.add_event(
@@ -112,10 +110,35 @@ def store_family_assessment(
     return result
 
 
-def _refresh_family(session: Session, family: Family) -> None:
-    # A family's current KRS status is that of its most recent current survey.
-    latest = scores.latest_risk_assessment(session, family.id)
+def _refresh_family(
+    session: Session, family: Family, current: tuple[int, Facts] | None = None
+) -> None:
+    """Set the family's KRS status and place from its most recent current survey.
+
+    `current`: the survey being stored (its facts may not be in the database yet).
+    """
+    latest = scores.latest_surveys(session, [family.id]).get(family.id)
     family.krs = bool(latest and latest.krs)
+    if latest is not None:
+        set_place(family, latest, dict([current]) if current else {})
+
+
+def set_place(family: Family, latest: scores.LatestSurvey, facts: dict[int, Facts]) -> None:
+    """The family's desa, RW and RT: where its most recent current survey was made.
+
+    Not the survey processed last: an edit of an older survey, or one uploaded late from a
+    phone that was offline, must not move a family back into the desa it has left (and out of
+    sight of the TPPS of the desa it lives in now). `facts`: surveys' facts by submission id,
+    for those not stored yet.
+    """
+    found = facts.get(latest.submission_id)
+    desa, rw, rt = (
+        (found.get("desa"), found.get("rw"), found.get("rt"))
+        if found is not None
+        else (latest.desa, latest.rw, latest.rt)
+    )
+    if desa:
+        family.desa_code, family.rw, family.rt = desa, rw, rt
 
 
 def assess_family_survey(step: Step, submission: Submission, facts: Facts) -> None:

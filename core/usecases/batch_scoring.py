@@ -32,7 +32,7 @@ from core.store import scores, tiers
 from core.store.db import scoring_locks
 from core.store.facts import facts_from_row
 from core.store.models import Family, RiskAssessment, Submission, utcnow
-from core.usecases.assessments import TOUCHED, Step
+from core.usecases.assessments import TOUCHED, Step, set_place
 
 Progress = Callable[[int, int], None] | None
 
@@ -228,12 +228,16 @@ def store_family_assessments(
     for n, ((submission, facts), key) in enumerate(zip(surveys, keys, strict=True), start=1):
         result = assess_family(facts, rules.krs, family=key)
         family = families.get(key)
-        if family is None:
-            family = Family(family_key=key, desa_code=facts.get("desa") or "", krs=False)
+        if family is None:  # placed where this survey was made until set_place below
+            family = Family(
+                family_key=key,
+                desa_code=facts.get("desa") or "",
+                rw=facts.get("rw"),
+                rt=facts.get("rt"),
+                krs=False,
+            )
             session.add(family)
             families[key] = family
-        family.desa_code = facts.get("desa") or family.desa_code
-        family.rw, family.rt = facts.get("rw"), facts.get("rt")
         family.last_seen = utcnow()
         stored.append((family, submission.id, result))
         if progress:
@@ -255,8 +259,13 @@ def store_family_assessments(
             for family, sid, result in stored
         ],
     )
-    # Each family's KRS is that of its most recent current survey, once all are stored.
-    krs = scores.latest_krs(session, [family.id for family, _, _ in stored])
+    # Each family's KRS and place are those of its most recent current survey, once all are
+    # stored.
+    latest = scores.latest_surveys(session, [family.id for family, _, _ in stored])
+    by_submission = {submission.id: facts for submission, facts in surveys}
     for family, _, _ in stored:
-        family.krs = krs.get(family.id, False)
+        found = latest.get(family.id)
+        family.krs = bool(found and found.krs)
+        if found is not None:
+            set_place(family, found, by_submission)
     return [result for _, _, result in stored]
