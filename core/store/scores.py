@@ -177,11 +177,25 @@ class ImpIndex:
             code = self.parent.get(code)
         return chain
 
+    def descendants(self, imp: str) -> list[str]:
+        """Codes of every IMP below this one: its children, then theirs.
+
+        A Kelompok KB under a Sub-PPKBD is evidence for the PPKBD above both, as the
+        rescoring after its report (parent_codes: every IMP above) already assumes.
+        """
+        found: list[str] = []
+        level = list(self.children.get(imp, []))
+        while level:
+            level = [code for code in level if code not in found and code != imp]
+            found += level
+            level = [kid for code in level for kid in self.children.get(code, [])]
+        return found
+
 
 def imp_index(session: Session, codes: Collection[str] | None = None) -> ImpIndex:
     """Every registered IMP (active or not, as the one-IMP queries read them).
 
-    With `codes`: those IMPs and their children only (their parents are not looked up).
+    With `codes`: those IMPs and every IMP below them only (their parents are not looked up).
     """
     columns = (
         Institution.id,
@@ -194,8 +208,14 @@ def imp_index(session: Session, codes: Collection[str] | None = None) -> ImpInde
         rows = session.execute(select(*columns).order_by(Institution.id)).all()
     else:
         rows = list(session.execute(select(*columns).where(Institution.code.in_(list(codes)))))
-        ids = [r.id for r in rows]
-        rows += session.execute(select(*columns).where(Institution.parent_id.in_(ids))).all()
+        seen = {r.id for r in rows}
+        level = list(seen)
+        while level:  # their children, then theirs (a registry is three levels deep)
+            below = session.execute(select(*columns).where(Institution.parent_id.in_(level)))
+            new = [r for r in below if r.id not in seen]
+            seen.update(r.id for r in new)
+            rows += new
+            level = [r.id for r in new]
         rows = sorted({r.id: r for r in rows}.values(), key=lambda r: r.id)
     code_of = {r.id: r.code for r in rows}
     index = ImpIndex({}, {}, {}, {})

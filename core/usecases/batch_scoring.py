@@ -68,7 +68,7 @@ def recompute_imps(
 
     Each tier is stored (a new row, or its row updated) and a changed tier emits an
     `imp_tier_changed` event. `codes`: read the facts and tiers of these IMPs only (todo's
-    and their children), not every IMP's (see recompute_touched). `whole`: a whole re-score
+    and every IMP below them), not every IMP's (see recompute_touched). `whole`: a whole re-score
     (see scoring_locks).
     """
     # Every lock first (one per IMP, or the whole re-score's one), so a worker scoring one of
@@ -87,7 +87,8 @@ def recompute_imps(
                 tiers.tiers_of_period(session, period, scored),
             )
         facts, stored = by_period[period]
-        children = [f for child in index.children.get(imp, []) for f in facts.get(child, [])]
+        # Everything below the IMP reports for it: a Kelompok KB under a Sub-PPKBD too.
+        children = [f for child in index.descendants(imp) for f in facts.get(child, [])]
         result = assess_imp(
             imp,
             period,
@@ -141,7 +142,7 @@ class _TierWriter:
 def recompute_touched(
     session: Session, todo: Sequence[tuple[str, str]], rules: Rules
 ) -> list[ImpAssessment]:
-    """recompute_imps() of what one unit of work touched: their and their children's rows only.
+    """recompute_imps() of what one unit of work touched: their rows and those below them only.
 
     A batch of 20 reports touches a few dozen IMP-periods; one at a time that was four
     queries each, most of a processed submission's time.
@@ -151,7 +152,7 @@ def recompute_touched(
     imps = {imp for imp, _ in todo}
     index = scores.imp_index(session, imps)
     # The todo's own codes whether registered or not: an unregistered one has a tier too.
-    codes = imps | {child for kids in index.children.values() for child in kids}
+    codes = imps | {below for imp in imps for below in index.descendants(imp)}
     return recompute_imps(session, todo, rules, index, codes=codes)
 
 
