@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -61,15 +62,20 @@ def _tier_changes(
         )
         .order_by(DomainEvent.id)
     )
+    # Per IMP and period, the week's first tier before and last tier after: a tier assessed
+    # for the first time (a new month's, from None) is not a change, and a tier that went
+    # back where it was by the end of the week did not change either.
+    spans: dict[tuple[str, str], list[Any]] = {}
+    for e in rows:
+        key = (e.payload["imp"], e.payload.get("period") or "")
+        if key in spans:
+            spans[key][2] = e.payload["to"]
+        else:
+            spans[key] = [e.desa_code, e.payload.get("from"), e.payload["to"]]
     return [
-        TierChange(
-            _place(e.desa_code, lang, rules),
-            e.payload["imp"],
-            e.payload.get("from"),
-            e.payload["to"],
-        )
-        for e in rows
-        if e.desa_code and e.payload.get("from") != e.payload.get("to")
+        TierChange(_place(desa, lang, rules), imp, before, after, period)
+        for (imp, period), (desa, before, after) in spans.items()
+        if desa and before is not None and before != after
     ]
 
 

@@ -55,6 +55,7 @@ class TierChange:
     imp: str
     before: str | None
     after: str
+    period: str = ""  # the tier's period: a month (2026-11) or a quarter (2026-Q4)
 
 
 def _section(kind: str) -> str:
@@ -89,8 +90,8 @@ def summarize(
             lines.append(f"- {words[section]}: " + "; ".join(parts))
         for change in tier_by_place[place]:
             before = messages.word(lang, change.before) if change.before else "-"
-            lines.append(
-                f"- {words['tier']}: {change.imp} {before} -> {messages.word(lang, change.after)}"
-            )
+            imp = f"{change.imp} ({change.period})" if change.period else change.imp
+            after = messages.word(lang, change.after)
+            lines.append(f"- {words['tier']}: {imp} {before} -> {after}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) if blocks else words["nothing"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from core.store.models import Digest
 from service.app import create_app
 from tests.integration.alerts.conftest import cli
 from tests.integration.alerts.helpers import deliver_all, post_survey, process
@@ -87,3 +90,44 @@ def test_digest__groups_findings_by_kelurahan_within_each_recipients_wilayah(
     # Kecamatan and kab/kota TPPS heard of nothing else: no immediate alert went to them.
     others = [m for m in smtp_sink.received if m not in digests.values()]
     assert {m.rcpt_tos[0] for m in others} == {"melong@example.go.id"}
+
+
+def test_digest__a_tier_assessed_for_the_first_time_is_no_change(
+    alert_settings, session_factory, tmp_path
+):
+    # The beat scores every IMP each month: each new month's first tier (from None) is not a
+    # change, and a tier that went up and back down within the week did not change either.
+    # Only a real change is listed, with its period. The events are as the scorer writes them.
+    from datetime import timedelta
+
+    from core.store.models import DomainEvent, utcnow
+
+    path = tmp_path / "r.csv"
+    path.write_text(RECIPIENTS, encoding="utf-8")
+    cli(alert_settings, "recipients", "import", str(path))
+    melong, now = "32.77.01.1001", utcnow()
+    tiers = [
+        ("P1", "2026-11", None, "dasar"),  # first assessed: no change
+        ("P2", "2026-11", None, "dasar"),
+        ("P2", "2026-11", "dasar", "berkembang"),
+        ("P2", "2026-11", "berkembang", "dasar"),  # back where it was: no change
+        ("P3", "2026-11", "berkembang", "mandiri"),
+        ("P3", "2026-11", "mandiri", "dasar"),  # berkembang -> dasar over the week
+        ("P3", "2026-12", None, "dasar"),
+    ]
+    with session_factory() as s:
+        for n, (imp, period, before, after) in enumerate(tiers):
+            payload = {"imp": imp, "period": period, "from": before, "to": after}
+            at = now - timedelta(hours=len(tiers) - n)
+            s.add(
+                DomainEvent(
+                    kind="imp_tier_changed", desa_code=melong, payload=payload, created_at=at
+                )
+            )
+        s.commit()
+    assert "digest(s) queued" in cli(alert_settings, "alerts", "digest").output
+    with session_factory() as s:
+        bodies = [d.text_id for d in s.scalars(select(Digest))]
+    assert bodies
+    tier_lines = {line for body in bodies for line in body.splitlines() if "tingkat IMP" in line}
+    assert tier_lines == {"- Perubahan tingkat IMP: P3 (2026-11) Berkembang -> Dasar"}
