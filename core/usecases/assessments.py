@@ -16,11 +16,12 @@ from core.domain.facts import MISSING, Facts, FactsError
 from core.domain.rules import Rules
 from core.domain.scoring import FamilyAssessment, assess_family, periods_for
 from core.store import scores
-from core.store.db import scoring_locks
+from core.store.db import scoring_locks, transaction_memo
 from core.store.facts import facts_from_row
 from core.store.models import Fact, Family, RiskAssessment, Submission, utcnow
 
 TOUCHED = "pantau.touched_imp_periods"  # (IMP, period) pairs a unit of work touched
+_NEWLY_KRS = "pantau.newly_krs"  # families that became KRS in this transaction
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,15 @@ def store_family_assessment(
     was_krs = family.krs
     _refresh_family(session, family, (submission.id, facts))
     family.last_seen = utcnow()
+    # Events are handled once the whole unit of work is stored, against the family's latest
+    # survey; a unit may hold two of its surveys (a pull page, a replay). A family that became
+    # KRS with the first is still newly KRS with the second, or its alert would never come.
+    became = transaction_memo(session, _NEWLY_KRS)
+    newly_krs = family.krs and (not was_krs or family.id in became)
+    if newly_krs:
+        became[family.id] = True
+    else:
+        became.pop(family.id, None)
     if emit:
         scores.add_event(
             session,
@@ -104,7 +114,7 @@ def store_family_assessment(
                 "family": key,
                 "family_id": family.id,
                 "submission_id": submission.id,
-                "newly_krs": family.krs and not was_krs,
+                "newly_krs": newly_krs,
             },
         )
     return result
