@@ -69,3 +69,19 @@ def settle(versions: Sequence[Version], current_id: int) -> list[Change]:
         if v.is_latest != is_current or status != v.status:
             changes.append(Change(v.id, is_current, status))
     return changes
+
+
+def resolve(versions: Sequence[V]) -> tuple[V | None, list[Change]]:
+    """The current version of a record and the changes that make it so; None when deleted.
+
+    A deletion upstream takes the whole record (Kobo's is for good; a restore from Central's
+    trash brings back every version at once), so a record of which we hold a deleted version
+    is deleted: a version reaching us afterwards (a replayed file, a stalled delivery) is kept
+    with the others, deleted, and is neither current nor processed.
+    """
+    if any(v.status == "deleted" for v in versions):
+        return None, [
+            Change(v.id, False, "deleted") for v in versions if v.is_latest or v.status != "deleted"
+        ]
+    current = current_version(versions)
+    return current, settle(versions, current.id)

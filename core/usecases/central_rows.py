@@ -33,7 +33,11 @@ def _flatten(node: dict[str, Any], prefix: str, into: dict[str, Any]) -> None:
         if key.startswith("__") or key.startswith("@"):
             continue
         path = f"{prefix}{key}"
-        if isinstance(value, dict):
+        if (geo := _odk_geo(value)) is not None:
+            # Before the group test: a GeoJSON answer is a dict too, and flattened as a group
+            # it would lose its coordinates.
+            into[path] = geo
+        elif isinstance(value, dict):
             _flatten(value, path + "/", into)
         elif isinstance(value, list):
             rows = [_flattened_row(item, path) for item in value]
@@ -55,9 +59,36 @@ def _flattened_row(item: Any, path: str) -> dict[str, Any]:
 
 
 def _central_scalar(value: Any) -> str:
-    if isinstance(value, dict) and value.get("type") == "Point":
-        lon, lat, *rest = value.get("coordinates", [0, 0])
-        return " ".join(str(v) for v in [lat, lon, *(rest or [0]), 0])
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def _odk_geo(value: Any) -> str | None:
+    """A GeoJSON answer (geopoint, geotrace, geoshape) as ODK's text, the shape Kobo sends.
+
+    Central answers these as GeoJSON, longitude first; ODK's text (what Kobo and the facts
+    read) is "latitude longitude altitude accuracy", points of a trace or shape joined by ";".
+    """
+    if not isinstance(value, dict) or not isinstance(coords := value.get("coordinates"), list):
+        return None
+    kind = value.get("type")
+    try:
+        if kind == "Point":
+            props = value.get("properties") or {}
+            return _odk_point(coords, props.get("accuracy") if isinstance(props, dict) else None)
+        if kind == "LineString":
+            return ";".join(_odk_point(c) for c in coords)
+        if kind == "Polygon" and coords:
+            return ";".join(_odk_point(c) for c in coords[0])  # the outer ring, already closed
+    except (TypeError, ValueError):
+        pass  # not GeoJSON after all: kept as the group it looks like
+    return None
+
+
+def _odk_point(coords: list[Any], accuracy: Any = None) -> str:
+    lon, lat, *rest = coords
+    if accuracy is not None:
+        # Accuracy is ODK's fourth part: without an altitude, 0 holds its place.
+        rest = [rest[0] if rest else 0, accuracy]
+    return " ".join(_central_scalar(float(v)) for v in [lat, lon, *rest])

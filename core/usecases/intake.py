@@ -33,7 +33,7 @@ from core.domain.submissions import (
     parse_submission_time,
     server_form,
 )
-from core.domain.versions import current_version, settle
+from core.domain.versions import resolve, settle
 from core.store import inserts
 from core.store import submissions as store
 from core.store import versions as chain
@@ -156,9 +156,11 @@ def settle_chain(
 ) -> Received:
     """Choose the current version of a record (root id, server id) after storing new_id."""
     versions = chain.versions_of(session, server, asset_uid, *record)
-    current = current_version(versions)
-    _apply(versions, settle(versions, current.id))
+    current, changes = resolve(versions)
+    _apply(versions, changes)
     session.flush()
+    if current is None:  # the record was deleted upstream: new_id is kept, deleted with it
+        return Received("created", new_id)
     process_id = current.id if current.status == "received" else None
     return Received("created", new_id, current.id == new_id, process_id)
 
