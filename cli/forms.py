@@ -115,7 +115,9 @@ def build_cmd(
             except FormBuildError as exc:
                 failed += 1
                 click.echo("failed")
-                click.echo(exc.validator_message, err=True)
+                # Indented like lint's problems: one `form sheet:row [column]: …` per line.
+                for line in exc.validator_message.splitlines():
+                    click.echo(f"  {line}", err=True)
                 continue
             except FormError as exc:
                 failed += 1

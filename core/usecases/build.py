@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from core.domain.forms.contract import Contract
 from core.domain.forms.errors import FormBuildError, FormLintError
-from core.domain.forms.lint import lint_form
+from core.domain.forms.lint import lint_form, read_sheets
+from core.domain.forms.locate import locate_odk_validate, locate_pyxform
 from core.store.models import FormVersion, Institution, Publication, Wilayah
 
 # Stamped into settings.version before conversion and replaced afterwards, so the hash of the
@@ -94,12 +95,17 @@ def convert_xlsform(path: Path) -> tuple[str, list[str]]:
             form_name="data",
         )
     except PyXFormError as exc:
-        raise FormBuildError(path.stem, f"pyxform: {exc}") from exc
+        problems = locate_pyxform(path.name, read_sheets(path), str(exc))
+        raise FormBuildError(path.stem, problems=problems) from exc
     return result.xform, warnings
 
 
-def validate_xform(form_id: str, xform: str) -> list[str]:
-    """Run ODK Validate (Java) on an XForm; FormBuildError carries the validator's message."""
+def validate_xform(form_id: str, xform: str, source: Path | None = None) -> list[str]:
+    """Run ODK Validate (Java) on an XForm; FormBuildError names the row of source it blames.
+
+    ODK Validate knows only the XForm: its `${name}` is mapped back to the row of the XLSForm
+    `source` (without one, the message is only cleaned of Java and temp-file names).
+    """
     fd, tmp = tempfile.mkstemp(suffix=".xml", prefix=f"{form_id}-")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -107,7 +113,10 @@ def validate_xform(form_id: str, xform: str) -> list[str]:
         try:
             return check_xform(tmp)
         except ODKValidateError as exc:
-            raise FormBuildError(form_id, str(exc).strip()) from exc
+            sheets = read_sheets(source) if source is not None else {}
+            name = source.name if source is not None else form_id
+            problems = locate_odk_validate(name, sheets, str(exc))
+            raise FormBuildError(form_id, problems=problems) from exc
         except OSError as exc:  # no java on PATH
             raise FormBuildError(form_id, str(exc)) from exc
     finally:
@@ -189,7 +198,7 @@ def build_form(
     version, unchanged = _version_for(session, form_id, xform_sha, today)
     xform = template.replace(VERSION_PLACEHOLDER, version)
     if validate:
-        warnings += validate_xform(form_id, xform)
+        warnings += validate_xform(form_id, xform, path)
     target = _write_xform(out_dir, form_id, xform)
     if session is not None and not unchanged:
         fc = contract.forms.get(form_id)

@@ -30,9 +30,16 @@ class FormLintError(FormError):
 
 
 class FormBuildError(FormError):
-    """pyxform or ODK Validate refused a form; the message is the validator's."""
+    """pyxform or ODK Validate refused a form; the message names the sheet and row where known.
 
-    def __init__(self, form_id: str, message: str) -> None:
+    `problems` holds the refusal mapped back to the workbook (empty for a failure that is not
+    about a row, e.g. no Java); `validator_message` is what an admin reads either way.
+    """
+
+    def __init__(
+        self, form_id: str, message: str = "", problems: list[LintProblem] | None = None
+    ) -> None:
         self.form_id = form_id
-        self.validator_message = message
-        super().__init__(f"{form_id}: {message}")
+        self.problems = list(problems or [])
+        self.validator_message = "\n".join(p.format() for p in self.problems) or message
+        super().__init__(f"{form_id}: {self.validator_message}")

@@ -23,6 +23,8 @@ TRUTHY = {"yes", "true", "true()", "1"}
 RANGED = {"integer", "decimal", "date"}
 # Structural rows that carry no name of their own.
 NAMELESS = {"end_group", "end_repeat", "end group", "end repeat", "note"}
+# Each choice list's names with their Excel rows: list_name -> {name: row}.
+ChoiceRows = dict[str, dict[str, int]]
 
 
 @dataclass(frozen=True)
@@ -209,9 +211,9 @@ class _Linter:
         return form_id or self.path.stem
 
     def check_contract(self, fc: FormContract, survey: Sheet, choices: Sheet) -> None:
-        lists: dict[str, set[str]] = {}
-        for _, cells in choices.rows:
-            lists.setdefault(cells.get("list_name", ""), set()).add(cells.get("name", ""))
+        lists: ChoiceRows = {}
+        for number, cells in choices.rows:
+            lists.setdefault(cells.get("list_name", ""), {})[cells.get("name", "")] = number
         # Where each name is defined, and inside which repeat (innermost), for every row.
         found: dict[str, list[tuple[int, dict[str, str], str | None]]] = {}
         repeats: list[str | None] = []
@@ -232,15 +234,7 @@ class _Linter:
         for field in fc.fields.values():
             rows = found.get(field.name, [])
             if not rows:
-                # Point at the likely renamed row, so the admin sees where to look.
-                close = difflib.get_close_matches(field.name, list(found), n=1, cutoff=0.6)
-                hint = f"; renamed to {close[0]!r}?" if close else ""
-                self.add(
-                    "survey",
-                    found[close[0]][0][0] if close else None,
-                    "name",
-                    f"contract field {field.name!r} ({field.type}) is missing from the form{hint}",
-                )
+                self.missing_field(fc, field, found)
                 continue
             if len(rows) > 1:
                 lines = ", ".join(str(n) for n, _, _ in rows)
@@ -253,13 +247,43 @@ class _Linter:
             number, cells, repeat = rows[0]
             self.check_field(field, number, cells, repeat, lists)
 
+    def missing_field(
+        self,
+        fc: FormContract,
+        field: ContractField,
+        found: dict[str, list[tuple[int, dict[str, str], str | None]]],
+    ) -> None:
+        """Point at the likely renamed row, or say there is none rather than guess."""
+        # A rename keeps the question's type and cannot be another contract field: without
+        # that, a deleted `tgl_pertemuan` "looked renamed" to its group `pertemuan`.
+        expected = "begin_repeat" if field.type == "repeat" else field.type
+        candidates = [
+            name
+            for name, rows in found.items()
+            if name not in fc.fields and split_type(rows[0][1].get("type", ""))[0] == expected
+        ]
+        close = difflib.get_close_matches(field.name, candidates, n=1, cutoff=0.6)
+        missing = f"contract field {field.name!r} ({field.type}) is missing from the form"
+        if close:
+            self.add(
+                "survey", found[close[0]][0][0], "name", f"{missing}; renamed to {close[0]!r}?"
+            )
+        else:
+            self.add(
+                "survey",
+                None,
+                "name",
+                f"{missing}: no row is named {field.name!r} and no {field.type} question "
+                "looks renamed from it",
+            )
+
     def check_field(
         self,
         field: ContractField,
         number: int,
         cells: dict[str, str],
         repeat: str | None,
-        lists: dict[str, set[str]],
+        lists: ChoiceRows,
     ) -> None:
         """One contract field against its survey row; a wrong type makes the rest moot."""
         qtype, arg = split_type(cells.get("type", ""))
@@ -295,7 +319,7 @@ class _Linter:
             )
 
     def _check_field_list(
-        self, field: ContractField, number: int, arg: str | None, lists: dict[str, set[str]]
+        self, field: ContractField, number: int, arg: str | None, lists: ChoiceRows
     ) -> None:
         """A select uses the contract's list, and that list offers every contract choice."""
         if field.list and arg != field.list:
@@ -305,15 +329,23 @@ class _Linter:
                 "type",
                 f"contract field {field.name!r} must use list {field.list!r}, not {arg!r}",
             )
-        if field.list:
-            missing = [c for c in field.choices if c not in lists.get(field.list, set())]
-            if missing:
-                self.add(
-                    "choices",
-                    None,
-                    "name",
-                    f"list {field.list!r} lacks the contract's choices {missing}",
-                )
+        if not field.list:
+            return
+        listed = lists.get(field.list, {})
+        missing = [c for c in field.choices if c not in listed]
+        if not missing:
+            return
+        if listed:
+            # The list's first row: a lost choice has no row of its own to point at.
+            self.add(
+                "choices",
+                min(listed.values()),
+                "list_name",
+                f"list {field.list!r}, which starts here, lacks the contract's choices {missing}",
+            )
+        else:
+            msg = f"list {field.list!r} is not on the choices sheet (contract choices {missing})"
+            self.add("survey", number, "type", msg)
 
     def _check_field_required(
         self, field: ContractField, number: int, cells: dict[str, str]
