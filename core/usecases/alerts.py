@@ -21,6 +21,7 @@ from core.domain.alerts import (
     immediate_recipients,
     tier_change_finding,
     tier_drop_key,
+    undetermined,
 )
 from core.domain.errors import PantauError
 from core.domain.privacy import blank_numbers
@@ -71,14 +72,16 @@ def alert_family(step: Step, event: dict[str, Any]) -> None:
     advisory_lock(session, f"alerts:family:{family.id}")
     latest = scores.latest_risk_assessment(session, family.id)
     findings: list[Finding] = []
+    unknown: set[str] = set()
     if latest is not None:
         newly_krs = bool(event.get("newly_krs")) and latest.submission_id == event.get(
             "submission_id"
         )
         findings = family_findings(latest.details, rules.alerts, newly_krs=newly_krs)
+        unknown = undetermined(latest.details)  # not measured this time: stays as it was
     current = {f.key for f in findings}
     for alert in store.open_alerts(session, family_id=family.id):
-        if alert.finding_key not in current:
+        if alert.finding_key not in current and alert.finding_key not in unknown:
             _close(alert, "temuan tidak ada lagi pada survei terbaru / finding no longer present")
     _raise(
         step,

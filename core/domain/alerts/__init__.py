@@ -5,6 +5,7 @@ from core.domain.alerts.findings import (
     family_findings,
     tier_change_finding,
     tier_drop_key,
+    undetermined,
 )
 from core.domain.alerts.messages import Messages, Rendered, load_messages
 from core.domain.alerts.routing import Audience, RecipientView, immediate_recipients
@@ -23,4 +24,5 @@ __all__ = [
     "load_messages",
     "tier_change_finding",
     "tier_drop_key",
+    "undetermined",
 ]

@@ -116,6 +116,34 @@ def family_findings(
     return found
 
 
+# A child the survey could not score for want of a measurement (or with one that cannot be
+# right): its earlier finding is neither confirmed nor cleared. Aged 60 months or more is an
+# answer: the child has left the programme's age range, and its alert closes.
+_CHILD_UNDETERMINED = {"not_measured", "invalid_dates", "implausible"}
+
+
+def undetermined(assessment: dict[str, Any]) -> set[str]:
+    """Keys of findings an assessment neither shows nor clears: what it did not measure.
+
+    LiLA and Hb are optional in the survey, and a child may go unmeasured on a visit: "not
+    measured" is neither a finding nor an all-clear, so an open alert on it stays open until a
+    later measurement clears it (or the pregnancy has ended, or the child has turned five).
+    """
+    family = assessment.get("family") or ""
+    keys = {
+        f"anak_di_bawah_minus_2sd:{family}:{child.get('born_on')}:{child.get('sex')}"
+        for child in assessment.get("children") or []
+        if child.get("flag") in _CHILD_UNDETERMINED
+    }
+    pregnancy = assessment.get("pregnancy")
+    if pregnancy:
+        if pregnancy.get("lila_cm") is None:
+            keys.add(f"ibu_hamil_kek:{family}")
+        if pregnancy.get("hb") is None:
+            keys.add(f"ibu_hamil_anemia:{family}")
+    return keys
+
+
 def tier_drop_key(imp: str, period: str) -> str:
     """The finding key of an IMP's dropped tier in a period (closed when it rises again)."""
     return f"tingkat_imp_turun:{imp}:{period}"
