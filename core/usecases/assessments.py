@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from core.domain.facts import MISSING, Facts, FactsError
 from core.domain.rules import Rules
 from core.domain.scoring import FamilyAssessment, assess_family, periods_for
+from core.domain.wilayah import UnknownWilayah, parse_code
 from core.store import scores
 from core.store.db import scoring_locks, transaction_memo
 from core.store.facts import facts_from_row
@@ -153,6 +154,15 @@ def set_place(family: Family, latest: scores.LatestSurvey, facts: dict[int, Fact
 
 def assess_family_survey(step: Step, submission: Submission, facts: Facts) -> None:
     """Score a family survey and keep the family's KRS status current."""
+    # The desa/kelurahan decides whose TPPS is alerted and who sees the family: a survey
+    # without a real one would be scored and alert no one. The sender's data, named as such.
+    desa = facts.get("desa")
+    if not desa:
+        raise FactsError("desa", MISSING, "required answer missing")
+    try:
+        parse_code(str(desa), level=4)
+    except UnknownWilayah as exc:
+        raise FactsError("desa", desa, f"not a desa/kelurahan: {exc}") from None
     store_family_assessment(step.session, submission, facts, step.rules)
 
 
