@@ -9,6 +9,7 @@ The steps here run from `core.usecases.jobs.EVENTS` when processing records a do
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
 
@@ -80,12 +81,15 @@ def alert_family(step: Step, event: dict[str, Any]) -> None:
         findings = family_findings(latest.details, rules.alerts, newly_krs=newly_krs)
         unknown = undetermined(latest.details)  # not measured this time: stays as it was
     current = {f.key for f in findings}
+    moved: set[str] = set()  # findings still present, announced again where the family lives
     for alert in store.open_alerts(session, family_id=family.id):
         if alert.finding_key not in current and alert.finding_key not in unknown:
             _close(alert, "temuan tidak ada lagi pada survei terbaru / finding no longer present")
+        elif alert.desa_code != family.desa_code:
+            _follow(alert, family, current, moved)
     _raise(
         step,
-        [f for f in findings if f.new],
+        [f for f in findings if f.new or f.key in moved],
         family.desa_code,
         Audience.FAMILY,
         family_id=family.id,
@@ -93,7 +97,22 @@ def alert_family(step: Step, event: dict[str, Any]) -> None:
         rt=family.rt,
         submission_id=latest.submission_id if latest else None,
         surveyed_on=latest.surveyed_on.isoformat() if latest and latest.surveyed_on else "-",
+        fresh=moved,
     )
+
+
+def _follow(alert: Alert, family: Family, current: set[str], moved: set[str]) -> None:
+    """An open alert of a family that moved goes with it to the TPPS of the desa it lives in.
+
+    A finding the latest survey still shows is closed where it was and raised again there (a
+    message to the new desa's TPPS); one it did not measure moves as it is, in their list.
+    """
+    if alert.finding_key in current:
+        to = place_of(family.desa_code)["desa"]
+        _close(alert, f"keluarga pindah ke {to} / the family moved to {to}")
+        moved.add(alert.finding_key)
+    else:
+        alert.desa_code, alert.rw, alert.rt = family.desa_code, family.rw, family.rt
 
 
 # -- IMPs --------------------------------------------------------------------------------------
@@ -137,15 +156,21 @@ def _deduped(session: Session, finding: Finding, rules: Rules) -> bool:
 
 
 def _raise(
-    step: Step, findings: list[Finding], desa: str, audience: Audience, **where: Any
+    step: Step,
+    findings: list[Finding],
+    desa: str,
+    audience: Audience,
+    fresh: Collection[str] = (),
+    **where: Any,
 ) -> list[Alert]:
     """One alert per new finding, and ONE message about them all to each recipient.
 
     A survey that finds a stunted child and a newly KRS family is one visit to one family: its
     TPPS gets one message listing both (each with its case reference), not one per finding.
+    `fresh`: keys raised whatever dedupe says (a moved family's, closed where it was).
     """
     session, rules = step.session, step.rules
-    findings = [f for f in findings if not _deduped(session, f, rules)]
+    findings = [f for f in findings if f.key in fresh or not _deduped(session, f, rules)]
     if not findings:
         return []
     surveyed_on = where.pop("surveyed_on", "-")
