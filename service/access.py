@@ -185,7 +185,7 @@ def safe_next(target: str | None) -> str:
         or "\\" in target
         # Browsers drop tabs and newlines from a URL ("/<TAB>/evil.com" goes to evil.com),
         # and a control character in a Location header fails the answer: no path has one.
-        or any(ord(c) < 0x21 or ord(c) == 0x7F for c in target)
+        or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target)
     ):
         return url_for("dashboard.overview")
     return target

@@ -160,9 +160,11 @@ def assess_family_survey(step: Step, submission: Submission, facts: Facts) -> No
     if not desa:
         raise FactsError("desa", MISSING, "required answer missing")
     try:
-        parse_code(str(desa), level=4)
+        code = parse_code(str(desa), level=4)
     except UnknownWilayah as exc:
         raise FactsError("desa", desa, f"not a desa/kelurahan: {exc}") from None
+    if code != desa:  # routing and scopes compare dotted codes: 3277011001 would match none
+        raise FactsError("desa", desa, f"write the code dotted, as the form's list does: {code}")
     store_family_assessment(step.session, submission, facts, step.rules)
 
 

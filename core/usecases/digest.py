@@ -63,19 +63,21 @@ def _tier_changes(
         .order_by(DomainEvent.id)
     )
     # Per IMP and period, the week's first tier before and last tier after: a tier assessed
-    # for the first time (a new month's, from None) is not a change, and a tier that went
-    # back where it was by the end of the week did not change either.
+    # for the first time (a new month's, from None) is not a change in itself, only where it
+    # went from there; a tier that went back where it was by the end of the week did not
+    # change either.
     spans: dict[tuple[str, str], list[Any]] = {}
     for e in rows:
         key = (e.payload["imp"], e.payload.get("period") or "")
         if key in spans:
             spans[key][2] = e.payload["to"]
         else:
-            spans[key] = [e.desa_code, e.payload.get("from"), e.payload["to"]]
+            before = e.payload.get("from")
+            spans[key] = [e.desa_code, before or e.payload["to"], e.payload["to"]]
     return [
         TierChange(_place(desa, lang, rules), imp, before, after, period)
         for (imp, period), (desa, before, after) in spans.items()
-        if desa and before is not None and before != after
+        if desa and before != after
     ]
 
 

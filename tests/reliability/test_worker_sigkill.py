@@ -81,7 +81,8 @@ def _midway(st, kill_at: str) -> dict[str, int] | None:
 def _pull_pages(st, served_before: int) -> list[dict]:
     """The pull's pages of the meeting form served since the kill (served_before of them)."""
     pages = st.sandbox.data_pages(st.meeting.asset_uid)[served_before:]
-    # The pull asks `_id` > N only: any other question (a sweep's manifest) is not the pull.
+    # The pull asks `_id` > N only. (A sweep's manifest asks `_id` > 0 too, but it runs hourly:
+    # none in this test's minutes, so every keyset page here is the pull's.)
     return [p for p in pages if p["after"] is not None]
 
 

@@ -114,6 +114,8 @@ def test_digest__a_tier_assessed_for_the_first_time_is_no_change(
         ("P3", "2026-11", "berkembang", "mandiri"),
         ("P3", "2026-11", "mandiri", "dasar"),  # berkembang -> dasar over the week
         ("P3", "2026-12", None, "dasar"),
+        ("P4", "2026-12", None, "berkembang"),  # first assessed, then dropped: a change
+        ("P4", "2026-12", "berkembang", "dasar"),
     ]
     with session_factory() as s:
         for n, (imp, period, before, after) in enumerate(tiers):
@@ -130,4 +132,7 @@ def test_digest__a_tier_assessed_for_the_first_time_is_no_change(
         bodies = [d.text_id for d in s.scalars(select(Digest))]
     assert bodies
     tier_lines = {line for body in bodies for line in body.splitlines() if "tingkat IMP" in line}
-    assert tier_lines == {"- Perubahan tingkat IMP: P3 (2026-11) Berkembang -> Dasar"}
+    assert tier_lines == {
+        "- Perubahan tingkat IMP: P3 (2026-11) Berkembang -> Dasar",
+        "- Perubahan tingkat IMP: P4 (2026-12) Berkembang -> Dasar",
+    }

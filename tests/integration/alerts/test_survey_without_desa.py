@@ -26,6 +26,7 @@ from workers.celery_app import make_celery
         (None, "desa=(missing): required answer missing"),
         ("Melong", "desa='Melong': not a desa/kelurahan"),
         ("32.77.01", "desa='32.77.01': not a desa/kelurahan"),  # a kecamatan
+        ("3277011001", "desa='3277011001': write the code dotted"),  # matches no recipient
     ],
 )
 def test_a_family_survey_without_a_desa__fails_with_the_reason_and_alerts_no_one(
