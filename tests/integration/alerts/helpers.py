@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import select
 
 from core.store.models import Alert, Delivery
@@ -11,6 +14,7 @@ from service.app import create_app
 from tests.integration.alerts.conftest import cli
 from tests.integration.intake.conftest import AUTH, submit_and_read
 from tests.support.submissions import family_answers, publish_in_sandbox
+from workers.celery_app import make_celery
 
 
 def post_survey(client, sandbox, form, answers, **kw) -> dict:
@@ -19,6 +23,37 @@ def post_survey(client, sandbox, form, answers, **kw) -> dict:
     with client.post("/webhooks/kobo", json=rec, headers=AUTH) as answer:
         assert answer.status_code == 202
     return rec
+
+
+@contextmanager
+def family_surveys(settings, sandbox, session_factory) -> Iterator[Callable[..., list[int]]]:
+    """`submit(*answers, process=True)`: keluarga_risiko surveys delivered as Kobo would.
+
+    Returns their stored ids; with `process`, the worker's `process_submissions` then runs on
+    them together, as one unit of work.
+    """
+    with session_factory() as s:
+        form = publish_in_sandbox(sandbox, s, "keluarga_risiko")
+        s.commit()
+    app = create_app(settings)
+    client = app.test_client()
+    task = make_celery(settings).tasks["pantau.process_submissions"]
+
+    def submit(*answers: dict, process: bool = True) -> list[int]:
+        ids = []
+        for one in answers:
+            record = submit_and_read(sandbox, form, one)
+            with client.post("/webhooks/kobo", json=record, headers=AUTH) as answer:
+                assert answer.status_code == 202
+                ids.append(answer.get_json()["submission"])
+        if process:
+            task.apply(args=[ids]).get()
+        return ids
+
+    try:
+        yield submit
+    finally:
+        app.extensions["pantau.engine"].dispose()
 
 
 def post_surveys(settings, sandbox, session_factory, kks) -> None:

@@ -11,12 +11,10 @@ from datetime import date
 
 from sqlalchemy import select
 
-from core.store.models import Alert, Submission
-from service.app import create_app
-from tests.integration.alerts.helpers import deliver_all, post_survey
+from core.store.models import Alert
+from tests.integration.alerts.helpers import deliver_all, family_surveys
 from tests.support.registry import DESA, DESA_2
-from tests.support.submissions import family_answers, publish_in_sandbox
-from workers.celery_app import make_celery
+from tests.support.submissions import family_answers
 
 NO_KK = "3277010101200071"
 BORN = "2024-11-18"
@@ -39,28 +37,17 @@ def _alerts(session_factory) -> list[tuple[str, str, str]]:
 def test_a_moved_familys_alerts_follow_it_to_its_new_desa(
     alert_settings, recipients, kobo_sandbox, smtp_sink, session_factory
 ):
-    with session_factory() as s:
-        form = publish_in_sandbox(kobo_sandbox, s, "keluarga_risiko")
-        s.commit()
-    app = create_app(alert_settings)
-    client = app.test_client()
-    process = make_celery(alert_settings).tasks["pantau.process_submissions"]
-
-    def survey(answers: dict) -> None:
-        post_survey(client, kobo_sandbox, form, answers)
-        with session_factory() as s:
-            newest = s.scalar(select(Submission.id).order_by(Submission.id.desc()))
-        process.apply(args=[[newest]]).get()
+    with family_surveys(alert_settings, kobo_sandbox, session_factory) as submit:
+        submit(_survey(DESA, date(2026, 10, 1), 76.0))
         deliver_all(alert_settings, session_factory)
-
-    survey(_survey(DESA, date(2026, 10, 1), 76.0))
-    assert sorted(_alerts(session_factory)) == [
-        ("anak_di_bawah_minus_2sd", DESA, "open"),
-        ("krs_baru", DESA, "open"),
-    ]
-    survey(_survey(DESA_2, date(2026, 11, 5), 77.5))  # moved, the child still stunted
-    survey(_survey(DESA_2, date(2026, 12, 5), 78.5))  # and again: nothing new to say
-    app.extensions["pantau.engine"].dispose()
+        assert sorted(_alerts(session_factory)) == [
+            ("anak_di_bawah_minus_2sd", DESA, "open"),
+            ("krs_baru", DESA, "open"),
+        ]
+        for day, height in ((date(2026, 11, 5), 77.5), (date(2026, 12, 5), 78.5)):
+            # moved, the child still stunted; then again, with nothing new to say
+            submit(_survey(DESA_2, day, height))
+            deliver_all(alert_settings, session_factory)
 
     assert sorted(_alerts(session_factory)) == [
         ("anak_di_bawah_minus_2sd", DESA, "closed"),

@@ -11,11 +11,9 @@ from datetime import date
 
 from sqlalchemy import select
 
-from core.store.models import Alert, Submission
-from service.app import create_app
-from tests.integration.alerts.helpers import deliver_all, post_survey
-from tests.support.submissions import family_answers, publish_in_sandbox
-from workers.celery_app import make_celery
+from core.store.models import Alert
+from tests.integration.alerts.helpers import deliver_all, family_surveys
+from tests.support.submissions import family_answers
 
 NO_KK = "3277010101200041"
 
@@ -28,36 +26,17 @@ def _kinds(session_factory) -> list[str]:
 def test_two_surveys_of_a_new_family_in_one_unit__it_is_alerted_as_newly_krs_once(
     alert_settings, recipients, kobo_sandbox, smtp_sink, session_factory
 ):
-    with session_factory() as s:
-        form = publish_in_sandbox(kobo_sandbox, s, "keluarga_risiko")
-        s.commit()
-    app = create_app(alert_settings)
-    client = app.test_client()
-    # The child measures 85 cm (not stunted): the family is KRS by its unsafe water only.
-    for day in (date(2026, 9, 1), date(2026, 10, 1)):
-        post_survey(
-            client, kobo_sandbox, form, family_answers(NO_KK, survey=day, haz_child_cm=85.0)
-        )
-    with session_factory() as s:
-        ids = list(s.scalars(select(Submission.id).order_by(Submission.id)))
-    assert len(ids) == 2
+    def survey(day: date, height: float) -> dict:
+        return family_answers(NO_KK, survey=day, haz_child_cm=height)
 
-    make_celery(alert_settings).tasks["pantau.process_submissions"].apply(args=[ids]).get()
-    assert _kinds(session_factory) == ["krs_baru"]
-    assert deliver_all(alert_settings, session_factory) == ["sent"]
-    (mail,) = smtp_sink.received
-    assert mail.rcpt_tos == ["tpps.melong@example.go.id"]
+    # The child is not stunted: the family is KRS by its unsafe water only.
+    with family_surveys(alert_settings, kobo_sandbox, session_factory) as submit:
+        submit(survey(date(2026, 9, 1), 85.0), survey(date(2026, 10, 1), 85.0))  # one unit
+        assert _kinds(session_factory) == ["krs_baru"]
+        assert deliver_all(alert_settings, session_factory) == ["sent"]
+        (mail,) = smtp_sink.received
+        assert mail.rcpt_tos == ["tpps.melong@example.go.id"]
 
-    # A third survey, still KRS: nothing new.
-    post_survey(
-        client,
-        kobo_sandbox,
-        form,
-        family_answers(NO_KK, survey=date(2026, 11, 1), haz_child_cm=86.0),
-    )
-    app.extensions["pantau.engine"].dispose()
-    with session_factory() as s:
-        third = s.scalar(select(Submission.id).order_by(Submission.id.desc()))
-    make_celery(alert_settings).tasks["pantau.process_submissions"].apply(args=[[third]]).get()
+        submit(survey(date(2026, 11, 1), 86.0))  # a third survey, still KRS: nothing new
     assert _kinds(session_factory) == ["krs_baru"]
     assert deliver_all(alert_settings, session_factory) == []

@@ -13,11 +13,9 @@ import pytest
 from sqlalchemy import select
 
 from core.store.models import Alert, Submission
-from service.app import create_app
 from tests.integration.alerts.conftest import cli
-from tests.integration.alerts.helpers import post_survey
-from tests.support.submissions import family_answers, publish_in_sandbox
-from workers.celery_app import make_celery
+from tests.integration.alerts.helpers import family_surveys
+from tests.support.submissions import family_answers
 
 
 @pytest.mark.parametrize(
@@ -32,20 +30,13 @@ from workers.celery_app import make_celery
 def test_a_family_survey_without_a_desa__fails_with_the_reason_and_alerts_no_one(
     alert_settings, recipients, kobo_sandbox, session_factory, desa, says
 ):
-    with session_factory() as s:
-        form = publish_in_sandbox(kobo_sandbox, s, "keluarga_risiko")
-        s.commit()
     answers = family_answers("3277010101200061")
     if desa is None:
         del answers["wilayah/desa"]
     else:
         answers["wilayah/desa"] = desa
-    app = create_app(alert_settings)
-    post_survey(app.test_client(), kobo_sandbox, form, answers)
-    app.extensions["pantau.engine"].dispose()
-    with session_factory() as s:
-        (stored,) = s.scalars(select(Submission.id))
-    make_celery(alert_settings).tasks["pantau.process_submissions"].apply(args=[[stored]]).get()
+    with family_surveys(alert_settings, kobo_sandbox, session_factory) as submit:
+        (stored,) = submit(answers)
 
     with session_factory() as s:
         assert s.get(Submission, stored).status == "failed"

@@ -11,11 +11,9 @@ from datetime import date
 
 from sqlalchemy import select
 
-from core.store.models import Alert, Submission
-from service.app import create_app
-from tests.integration.alerts.helpers import post_survey
-from tests.support.submissions import family_answers, publish_in_sandbox
-from workers.celery_app import make_celery
+from core.store.models import Alert
+from tests.integration.alerts.helpers import family_surveys
+from tests.support.submissions import family_answers
 
 NO_KK = "3277010101200051"
 BORN = "2024-11-18"
@@ -44,29 +42,16 @@ def _open(session_factory) -> set[str]:
 def test_an_unmeasured_follow_up_keeps_the_alerts_open_and_a_measured_one_closes_them(
     alert_settings, recipients, kobo_sandbox, session_factory
 ):
-    with session_factory() as s:
-        form = publish_in_sandbox(kobo_sandbox, s, "keluarga_risiko")
-        s.commit()
-    app = create_app(alert_settings)
-    client = app.test_client()
-    process = make_celery(alert_settings).tasks["pantau.process_submissions"]
+    with family_surveys(alert_settings, kobo_sandbox, session_factory) as submit:
+        submit(_pregnant(date(2026, 10, 1), lila=21.0, hb=10.0))  # KEK, anaemia, stunted
+        assert FINDINGS <= _open(session_factory)
 
-    def survey(answers: dict) -> None:
-        post_survey(client, kobo_sandbox, form, answers)
-        with session_factory() as s:
-            newest = s.scalar(select(Submission.id).order_by(Submission.id.desc()))
-        process.apply(args=[[newest]]).get()
+        unmeasured = _pregnant(date(2026, 11, 1))  # no LiLA, no Hb, the child not measured
+        del unmeasured["anak"][0]["anak/tinggi_cm"]
+        submit(unmeasured)
+        assert FINDINGS <= _open(session_factory)
 
-    survey(_pregnant(date(2026, 10, 1), lila=21.0, hb=10.0))  # KEK, anaemia, child stunted
-    assert FINDINGS <= _open(session_factory)
-
-    unmeasured = _pregnant(date(2026, 11, 1))  # no LiLA, no Hb, the child not measured
-    del unmeasured["anak"][0]["anak/tinggi_cm"]
-    survey(unmeasured)
-    assert FINDINGS <= _open(session_factory)
-
-    survey(_pregnant(date(2026, 12, 1), lila=25.0, hb=12.5, height=84.5))  # all clear now
-    app.extensions["pantau.engine"].dispose()
+        submit(_pregnant(date(2026, 12, 1), lila=25.0, hb=12.5, height=84.5))  # all clear
     assert not FINDINGS & _open(session_factory)
     with session_factory() as s:
         closed = {a.kind: a.closed_reason for a in s.scalars(select(Alert))}
