@@ -16,6 +16,8 @@ from tests.integration.publish.conftest import run, settings_at_central
 from tests.support.central_stub import serve_central_stub
 from tests.support.submissions import meeting_answers
 
+LOKASI = "-6.8841 107.5413 712 5"  # ODK's text: latitude longitude altitude accuracy
+
 
 def _pull(settings, *extra: str):
     result = CliRunner().invoke(
@@ -194,3 +196,21 @@ def test_central_pull__since_after_the_stored_mark_leaves_what_lies_between_for_
         assert "fetched 2, new 1, duplicates 1" in _pull(at_stub)
         with session_factory() as s:
             assert len(s.scalars(select(Submission)).all()) == 3
+
+
+# ODK Central answers geopoints as GeoJSON; they must reach us as ODK's text, like Kobo's.
+def test_central_pull__a_geopoint_is_stored_as_odk_text_and_read_as_a_fact(
+    central, central_settings, session_factory
+):
+    run(session_factory, publish_to_central, central, "pertemuan_imp", central_settings)
+    xform = (central_settings.build_dir / "pertemuan_imp.xml").read_text()
+    xml, _ = build_instance_xml(xform, {**meeting_answers(), "pertemuan/lokasi": LOKASI})
+    central.submissions.create("pertemuan_imp", xml)
+
+    assert "new 1" in _pull(central_settings)
+    with session_factory() as s:
+        stored = s.scalars(select(Submission)).one()
+        fact = s.scalars(select(Fact)).one()
+    assert stored.raw["pertemuan/lokasi"] == LOKASI
+    assert not any(k.startswith("pertemuan/lokasi/") for k in stored.raw)
+    assert fact.values["lokasi"] == [-6.8841, 107.5413, 712.0, 5.0]
