@@ -75,9 +75,9 @@ def alert_family(step: Step, event: dict[str, Any]) -> None:
     findings: list[Finding] = []
     unknown: set[str] = set()
     if latest is not None:
-        newly_krs = bool(event.get("newly_krs")) and latest.submission_id == event.get(
-            "submission_id"
-        )
+        newly_krs = (
+            bool(event.get("newly_krs")) and latest.submission_id == event.get("submission_id")
+        ) or _never_alerted_krs(session, latest.details)
         findings = family_findings(latest.details, rules.alerts, newly_krs=newly_krs)
         unknown = undetermined(latest.details)  # not measured this time: stays as it was
     current = {f.key for f in findings}
@@ -99,6 +99,18 @@ def alert_family(step: Step, event: dict[str, Any]) -> None:
         surveyed_on=latest.surveyed_on.isoformat() if latest and latest.surveyed_on else "-",
         fresh=moved,
     )
+
+
+def _never_alerted_krs(session: Session, assessment: dict[str, Any]) -> bool:
+    """A KRS family that never had its krs_baru alert: news, whenever it became KRS.
+
+    A re-score (new thresholds in krs.toml) changes families' KRS without raising alerts, and
+    such a family is no longer "newly" KRS at its next survey: without this it would never be
+    announced.
+    """
+    if not assessment.get("krs"):
+        return False
+    return store.last_alert(session, f"krs_baru:{assessment.get('family') or ''}") is None
 
 
 def _follow(alert: Alert, family: Family, current: set[str], moved: set[str]) -> None:

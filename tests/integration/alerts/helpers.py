@@ -27,19 +27,18 @@ def post_survey(client, sandbox, form, answers, **kw) -> dict:
 
 @contextmanager
 def family_surveys(settings, sandbox, session_factory) -> Iterator[Callable[..., list[int]]]:
-    """`submit(*answers, process=True)`: keluarga_risiko surveys delivered as Kobo would.
+    """`submit(*answers, process=True, rules=None)`: family surveys delivered as Kobo would.
 
     Returns their stored ids; with `process`, the worker's `process_submissions` then runs on
-    them together, as one unit of work.
+    them together, as one unit of work (with `rules`: a worker on those settings' rules).
     """
     with session_factory() as s:
         form = publish_in_sandbox(sandbox, s, "keluarga_risiko")
         s.commit()
     app = create_app(settings)
     client = app.test_client()
-    task = make_celery(settings).tasks["pantau.process_submissions"]
 
-    def submit(*answers: dict, process: bool = True) -> list[int]:
+    def submit(*answers: dict, process: bool = True, rules=None) -> list[int]:
         ids = []
         for one in answers:
             record = submit_and_read(sandbox, form, one)
@@ -47,6 +46,7 @@ def family_surveys(settings, sandbox, session_factory) -> Iterator[Callable[...,
                 assert answer.status_code == 202
                 ids.append(answer.get_json()["submission"])
         if process:
+            task = make_celery(rules or settings).tasks["pantau.process_submissions"]
             task.apply(args=[ids]).get()
         return ids
 
