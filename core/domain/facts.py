@@ -63,6 +63,9 @@ def _integer(name: str, value: str) -> int:
     return number
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+
+
 def _decimal(name: str, value: str) -> float:
     try:
         number = float(value.strip())
@@ -81,9 +84,14 @@ def _date(name: str, value: str) -> date:
     if len(text) > 10 and text[10] in "T ":
         text = text[:10]
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise FactsError(name, value, "not a YYYY-MM-DD date") from None
+    # A birth, a visit or a measurement: years outside these are typos, and date arithmetic
+    # on them (a due date nine months after 9999-12-01) would fail as a bug, not as data.
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise FactsError(name, value, f"year out of range ({FIRST_YEAR}-{LAST_YEAR})")
+    return day
 
 
 def _geopoint(name: str, value: str) -> tuple[float, float, float, float]:

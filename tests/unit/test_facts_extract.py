@@ -69,6 +69,8 @@ def test_extract__select_multiple_geopoint_and_integral_decimal_strings():
         ("keluarga_risiko", {"anak": "l"}, "anak"),
         ("profil_imp", {"periode": "2026-13"}, "periode"),
         ("keluarga_risiko", {"a/hamil": "ya", "b/hamil": "tidak"}, "hamil"),
+        ("keluarga_risiko", {"today": "9999-12-01"}, "today"),  # a due date would overflow
+        ("keluarga_risiko", {"anak": [{"anak/tgl_lahir_anak": "0202-05-01"}]}, "tgl_lahir_anak"),
     ],
 )
 def test_extract__unconvertible_value_raises_facts_error_naming_the_field(form_id, raw, field):

