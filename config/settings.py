@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     central_password: SecretStr = SecretStr("")
     central_project: int = 1
     public_url: str = "http://127.0.0.1:5000"
-    http_timeout: float = 30.0
+    http_timeout: float = Field(default=30.0, gt=0)  # requests refuses 0: every call would fail
 
     # Family identity: key for the keyed hash of KK/NIK numbers, and the keys it replaced
     # (`pantau keys rotate`), comma-separated, oldest first.
@@ -111,14 +111,15 @@ class Settings(BaseSettings):
     alert_retry_max: float = 3600.0
     # Periodic alert jobs, in seconds: due deliveries are picked up (the safety net of the
     # deliver_alert task) and the weekly digest is checked for.
-    alert_sweep_interval: int = 60
+    alert_sweep_interval: int = Field(default=60, ge=1)
 
     # Periodic jobs, in seconds. process_pending is the safety net for stored submissions
     # whose processing message was lost (broker down, worker killed).
-    pull_interval: int = 300
-    process_pending_interval: int = 60
-    sweep_interval: int = 3600
-    broker_cleanup_interval: int = 600
+    # At least a second: at 0 (or below) beat sends a task as fast as it can loop.
+    pull_interval: int = Field(default=300, ge=1)
+    process_pending_interval: int = Field(default=60, ge=1)
+    sweep_interval: int = Field(default=3600, ge=1)
+    broker_cleanup_interval: int = Field(default=600, ge=1)
 
     @field_validator("var_dir", "rules_dir", "forms_dir", "build_dir")
     @classmethod
@@ -199,6 +200,16 @@ class Settings(BaseSettings):
             weak = key_weakness(self.secret_key.get_secret_value())
             if weak:
                 problems.append(f"PANTAU_SECRET_KEY {weak}")
+            # Whoever knows a webhook credential can post submissions: the template's
+            # REPLACE_ME, or anything as guessable, is refused like a weak key. Unset is
+            # allowed (the webhook then refuses every delivery; the pull still works).
+            for name, value in (
+                ("PANTAU_WEBHOOK_TOKEN", self.webhook_token.get_secret_value()),
+                ("PANTAU_WEBHOOK_PASSWORD", self.webhook_password.get_secret_value()),
+            ):
+                weak = key_weakness(value) if value else None
+                if weak:
+                    problems.append(f"{name} {weak}")
         if problems:
             raise ValueError(
                 "; ".join(problems) + " (outside PANTAU_ENV=development; make one with "

@@ -186,4 +186,8 @@ def beat_schedule(settings: Settings) -> dict:
             "schedule": timedelta(seconds=settings.broker_cleanup_interval),
             "options": {"queue": QUEUE_MAINTENANCE},
         }
+    for entry in schedule.values():
+        # A run no worker started within one interval is stale: the next one does its work.
+        # Without this, a worker down for a weekend comes back to thousands of them.
+        entry["options"]["expires"] = entry["schedule"].total_seconds()
     return schedule

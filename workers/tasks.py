@@ -195,21 +195,21 @@ def pull_form(self, server: str, asset_uid: str) -> int:
     settings = settings_of(self.app)
 
     def work() -> int:
-        with client_for(settings, server) as client:
-            return pull(
-                session_factory(settings),
-                client,
-                asset_uid,
-                secret=keyring_for(settings),
-                rules=rules_for(settings),
-                on_new=lambda ids: _enqueue(self.app, ids),
-            ).created
+        try:
+            with client_for(settings, server) as client:
+                return pull(
+                    session_factory(settings),
+                    client,
+                    asset_uid,
+                    secret=keyring_for(settings),
+                    rules=rules_for(settings),
+                    on_new=lambda ids: _enqueue(self.app, ids),
+                ).created
+        except LockBusy:  # retryable for a command, but here the running pull does the work
+            log.info("pull of %s skipped: another pull is running", asset_uid)
+            return 0
 
-    try:
-        return _run(self, work)
-    except LockBusy:
-        log.info("pull of %s skipped: another pull is running", asset_uid)
-        return 0
+    return _run(self, work)
 
 
 @shared_task(bind=True, name="pantau.sweep_form", max_retries=3, ignore_result=True)
@@ -218,21 +218,22 @@ def sweep_form(self, asset_uid: str) -> int:
     settings = settings_of(self.app)
 
     def work() -> int:
-        with client_for(settings, "kobo") as client:
-            report = sweep_kobo(
-                session_factory(settings),
-                client,
-                asset_uid,
-                secret=keyring_for(settings),
-                rules=rules_for(settings),
-                on_new=lambda ids: _enqueue(self.app, ids),
-            )
+        try:
+            with client_for(settings, "kobo") as client:
+                report = sweep_kobo(
+                    session_factory(settings),
+                    client,
+                    asset_uid,
+                    secret=keyring_for(settings),
+                    rules=rules_for(settings),
+                    on_new=lambda ids: _enqueue(self.app, ids),
+                )
+        except LockBusy:  # another sweep of this form is running: it does the work
+            log.info("sweep of %s skipped: another sweep is running", asset_uid)
+            return 0
         return report.edits + report.deleted
 
-    try:
-        return _run(self, work)
-    except LockBusy:
-        return 0
+    return _run(self, work)
 
 
 def _configured(settings: Any, server: str) -> bool:

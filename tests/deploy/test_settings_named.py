@@ -47,6 +47,8 @@ REQUIRED = {
 STRONG = {
     "PANTAU_SECRET_KEY": "app-secret-Yt3Wq8Lm2Xc6Vb0Nz4Kp7Rd5",
     "PANTAU_PSEUDONYM_KEY": "pseudonym-Hj6Tg2Fd9Sa4Qw8Er1Uy5Io3",
+    "PANTAU_WEBHOOK_TOKEN": "hook-token-Pz8Kd3Lq7Wm2Xc5Vb9Nt4Rj6",
+    "PANTAU_WEBHOOK_PASSWORD": "hook-pass-Gh5Tr9Ek2Sw7Qz3Mn8Lb4Vc1",
 }
 
 

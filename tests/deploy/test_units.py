@@ -122,6 +122,12 @@ def test_env_example__is_simple_lines_and_valid_once_the_placeholders_are_filled
         "PANTAU_SECRET_KEY": "app-secret-Yt3Wq8Lm2Xc6Vb0Nz4Kp7Rd5",
         "PANTAU_PSEUDONYM_KEY": "pseudonym-Hj6Tg2Fd9Sa4Qw8Er1Uy5Io3",
     }
+    # Nor does a placeholder webhook credential: anyone who read the template could post.
+    with pytest.raises(Exception, match="PANTAU_WEBHOOK_TOKEN") as refused:
+        load_settings(**_settings_values(filled))
+    assert "PANTAU_WEBHOOK_PASSWORD" in str(refused.value)
+    filled["PANTAU_WEBHOOK_TOKEN"] = "hook-token-Pz8Kd3Lq7Wm2Xc5Vb9Nt4Rj6"
+    filled["PANTAU_WEBHOOK_PASSWORD"] = "hook-pass-Gh5Tr9Ek2Sw7Qz3Mn8Lb4Vc1"
     settings = load_settings(**_settings_values(filled))
     assert settings.env == "production" and not settings.is_sqlite
     assert settings.broker_url.startswith("redis://")

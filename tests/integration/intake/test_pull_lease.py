@@ -97,3 +97,42 @@ def test_pull__killed_with_sigkill_does_not_keep_the_next_pull_out(
     )
     assert second.returncode == 0, second.stdout + second.stderr
     assert "pulled 3 new submissions" in second.stdout
+
+
+def test_pull_task__a_form_whose_pull_is_running_is_skipped_quietly(
+    settings, kobo_sandbox, meeting_form, session_factory
+):
+    # The beat's pull meets a long backfill (or an operator's `pantau pull`) on the same
+    # form: the running pull does the work. No retries, no failure in the audit log.
+    from core.store.models import AuditLog
+    from workers.celery_app import make_celery
+
+    _hold(session_factory, meeting_form.asset_uid, os.getpid())  # alive: the lease is busy
+    tasks = make_celery(_with_kobo(settings, kobo_sandbox)).tasks
+    pulled = tasks["pantau.pull_form"].apply(("kobo", meeting_form.asset_uid))
+    assert (pulled.state, pulled.result) == ("SUCCESS", 0)
+    _hold_sweep = f"sweep:kobo:{meeting_form.asset_uid}"
+    with session_factory() as s:
+        s.add(
+            JobLock(
+                name=_hold_sweep,
+                owner=f"{socket.gethostname()}:{os.getpid()}:deadbeef",
+                expires_at=utcnow() + timedelta(minutes=10),
+            )
+        )
+        s.commit()
+    swept = tasks["pantau.sweep_form"].apply((meeting_form.asset_uid,))
+    assert (swept.state, swept.result) == ("SUCCESS", 0)
+    with session_factory() as s:
+        assert s.scalars(select(AuditLog).where(AuditLog.action == "task.failed")).all() == []
+
+
+def test_beat__every_periodic_run_expires_after_its_own_interval(settings):
+    # Runs no worker started (a worker down for a weekend) are dropped, not replayed by the
+    # thousand: the next run does their work.
+    from workers.celery_app import beat_schedule
+
+    schedule = beat_schedule(settings)
+    assert schedule
+    for name, entry in schedule.items():
+        assert entry["options"]["expires"] == entry["schedule"].total_seconds(), name

@@ -90,6 +90,35 @@ def test_settings__weak_pseudonym_key_is_refused_outside_development(env, key, w
     assert key not in str(err.value)  # the message never quotes a key
 
 
+@pytest.mark.parametrize("name", ["webhook_token", "webhook_password"])
+@pytest.mark.parametrize("value", ["REPLACE_ME", "password", "short-token-123"])
+def test_settings__production_refuses_a_weak_webhook_credential(name, value):
+    keys = {"secret_key": STRONG + "-app", "pseudonym_key": STRONG}
+    with pytest.raises(SettingsError) as err:
+        load_settings(env="production", **keys, **{name: value})
+    assert f"PANTAU_{name.upper()}" in str(err.value) and value not in str(err.value)
+    assert load_settings(env="production", **keys, **{name: STRONG + "-hook"})  # a real one
+    assert load_settings(env="production", **keys, **{name: ""})  # unset: webhook refuses all
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "named"),
+    [
+        ("pull_interval", 0, "PANTAU_PULL_INTERVAL"),
+        ("process_pending_interval", -5, "PANTAU_PROCESS_PENDING_INTERVAL"),
+        ("sweep_interval", 0, "PANTAU_SWEEP_INTERVAL"),
+        ("alert_sweep_interval", 0, "PANTAU_ALERT_SWEEP_INTERVAL"),
+        ("broker_cleanup_interval", 0, "PANTAU_BROKER_CLEANUP_INTERVAL"),
+        ("http_timeout", 0, "PANTAU_HTTP_TIMEOUT"),
+    ],
+)
+def test_settings__an_interval_or_timeout_of_zero_is_refused(field, value, named):
+    # Beat would send a task as fast as it loops; requests refuses a timeout of 0.
+    with pytest.raises(SettingsError) as err:
+        load_settings(**{**TEST_KEYS, field: value})
+    assert named in str(err.value)
+
+
 def test_settings__pseudonym_key_must_differ_from_the_app_secret():
     with pytest.raises(SettingsError, match="differ"):
         load_settings(env="production", secret_key=STRONG, pseudonym_key=STRONG)
