@@ -433,6 +433,17 @@ def test_guide__install_backup_restore_upgrade_and_rotations_as_written(deployme
     assert env["PANTAU_PSEUDONYM_PREVIOUS_KEYS"] == keys["PANTAU_PSEUDONYM_KEY"]
     assert env["PANTAU_PSEUDONYM_KEY"] not in (keys["PANTAU_PSEUDONYM_KEY"], "")
     assert "PANTAU_NEW_PSEUDONYM_KEY" not in env
+    # Interrupted: the shell lost after `keys rotate` committed, before the file said so.
+    # The block, run again as it is, finishes that rotation with the key saved in the file.
+    first, second = env["PANTAU_PSEUDONYM_KEY"], "second-rotation-Hq7Wd2Lx9Pk4Vz6Mc3Nb8"
+    with d.layout.env_file.open("a") as fh:
+        fh.write(f"PANTAU_NEW_PSEUDONYM_KEY={second}\n")
+    assert "re-keyed" in d.cli("keys", "rotate")
+    d.run("rotate-keys")
+    env = units.read_env_file(d.layout.env_file)
+    assert env["PANTAU_PSEUDONYM_KEY"] == second
+    assert env["PANTAU_PSEUDONYM_PREVIOUS_KEYS"] == f"{keys['PANTAU_PSEUDONYM_KEY']},{first}"
+    assert "PANTAU_NEW_PSEUDONYM_KEY" not in env
     d.actions.clear()
     d.run("rotate-keys-restart")
     assert sorted(k for a, k in d.actions if a == "start") == [
