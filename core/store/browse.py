@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, tuple_
+from sqlalchemy import ColumnElement, String, case, func, select, tuple_, type_coerce
 from sqlalchemy.orm import Session
 
 from core.domain.access import Scope
@@ -106,15 +106,33 @@ def imp_codes(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     return dict(rows.all())
 
 
+def period_order(period: Any) -> ColumnElement[str]:
+    """A text that sorts periods (2026-10, 2026-Q4, 2026-S1) by the month they end in.
+
+    As plain text "2026-S1" (January to June) sorts after "2026-12": the latest period of an
+    IMP scored by month and by semester was the semester, hiding the months after it. Of
+    periods ending in the same month, the month comes last (the most recent evidence), then
+    the quarter: `2026` + end month + rank.
+    """
+    kind, n = func.substr(period, 6, 1), func.substr(period, 7, 1)
+    end = case(
+        (kind == "Q", case((n == "1", "03"), (n == "2", "06"), (n == "3", "09"), else_="12")),
+        (kind == "S", case((n == "1", "06"), else_="12")),
+        else_=func.substr(period, 6, 2),
+    )
+    rank = case((kind == "S", "1"), (kind == "Q", "2"), else_="3")
+    return type_coerce(func.substr(period, 1, 4), String) + end + rank
+
+
 def tiers_of(session: Session, codes: Sequence[str]) -> dict[str, list[TierAssessment]]:
-    """Every stored tier of these IMPs, oldest period first."""
+    """Every stored tier of these IMPs, oldest period first (by the month it ends in)."""
     out: dict[str, list[TierAssessment]] = {c: [] for c in codes}
     if not codes:
         return out
     stmt = (
         select(TierAssessment)
         .where(TierAssessment.imp_code.in_(list(codes)))
-        .order_by(TierAssessment.imp_code, TierAssessment.period)
+        .order_by(TierAssessment.imp_code, period_order(TierAssessment.period))
     )
     for row in session.scalars(stmt):
         out[row.imp_code].append(row)
@@ -124,7 +142,7 @@ def tiers_of(session: Session, codes: Sequence[str]) -> dict[str, list[TierAsses
 def current_tiers(session: Session, *, scope: Scope) -> list[tuple[str, str, str | None]]:
     """(code, desa, tier of its latest period or None) of every active IMP inside scope."""
     latest = (
-        select(TierAssessment.imp_code, func.max(TierAssessment.period).label("period"))
+        select(TierAssessment.imp_code, func.max(period_order(TierAssessment.period)).label("key"))
         .group_by(TierAssessment.imp_code)
         .subquery()
     )
@@ -134,7 +152,7 @@ def current_tiers(session: Session, *, scope: Scope) -> list[tuple[str, str, str
         .outerjoin(
             TierAssessment,
             (TierAssessment.imp_code == Institution.code)
-            & (TierAssessment.period == latest.c.period),
+            & (period_order(TierAssessment.period) == latest.c.key),
         )
         .where(Institution.active.is_(True), scoped(Institution.desa_code, scope))
         .order_by(Institution.code)
