@@ -56,10 +56,14 @@ def _require_database(settings) -> None:
     default=None,
     help="Celery node name, e.g. worker1@%h (default: celery@<host>); unique per worker",
 )
-@click.option("--loglevel", default="INFO", show_default=True)
+@click.option("--loglevel", default=None, help="default: PANTAU_LOG_LEVEL (INFO)")
 @click.pass_context
 def worker(
-    ctx: click.Context, concurrency: int, queues: str | None, hostname: str | None, loglevel: str
+    ctx: click.Context,
+    concurrency: int,
+    queues: str | None,
+    hostname: str | None,
+    loglevel: str | None,
 ) -> None:
     """Run a Celery worker consuming Pantau's queues."""
     settings = settings_from(ctx)
@@ -70,7 +74,7 @@ def worker(
     argv = [
         "worker",
         f"--concurrency={concurrency}",
-        f"--loglevel={loglevel}",
+        f"--loglevel={loglevel or settings.log_level}",
         f"--queues={queues or ','.join(QUEUES)}",
         "--without-gossip",
         "--without-mingle",
@@ -82,9 +86,9 @@ def worker(
 
 
 @click.command()
-@click.option("--loglevel", default="INFO", show_default=True)
+@click.option("--loglevel", default=None, help="default: PANTAU_LOG_LEVEL (INFO)")
 @click.pass_context
-def beat(ctx: click.Context, loglevel: str) -> None:
+def beat(ctx: click.Context, loglevel: str | None) -> None:
     """Run the Celery beat scheduler (one per deployment)."""
     settings = settings_from(ctx)
     _require_database(settings)
@@ -94,7 +98,7 @@ def beat(ctx: click.Context, loglevel: str) -> None:
     app = make_celery(settings)
     private_dir(settings.var_dir)
     schedule = settings.var_dir / "celerybeat-schedule"
-    app.start(["beat", f"--loglevel={loglevel}", f"--schedule={schedule}"])
+    app.start(["beat", f"--loglevel={loglevel or settings.log_level}", f"--schedule={schedule}"])
 
 
 @click.group()

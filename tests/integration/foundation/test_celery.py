@@ -44,3 +44,19 @@ def test_task_sent_from_web_runs_in_worker__embedded_broker(settings, session_fa
 def test_task_sent_from_web_runs_in_worker__redis(settings, session_factory, tmp_path, redis_url):
     settings = make_settings(tmp_path, database_url=settings.database_url, broker_url=redis_url)
     _roundtrip(settings, session_factory, tmp_path)
+
+
+def test_worker__logs_at_pantau_log_level_unless_told_otherwise(settings, tmp_path):
+    # PANTAU_LOG_LEVEL sets the worker's level too (its DEBUG lines appear); --loglevel wins.
+    env = {**pantau_env(settings), "PANTAU_LOG_LEVEL": "DEBUG"}
+    debug = Proc(["worker", "--concurrency", "1"], env, tmp_path / "debug.log")
+    try:
+        wait_for(lambda: "DEBUG/MainProcess" in debug.output(), timeout=60, what="DEBUG lines")
+    finally:
+        debug.stop()
+    told = Proc(["worker", "-c", "1", "--loglevel", "INFO"], env, tmp_path / "info.log")
+    try:
+        wait_for(lambda: "INFO/MainProcess" in told.output(), timeout=60, what="INFO lines")
+        assert "DEBUG/" not in told.output()
+    finally:
+        told.stop()
