@@ -82,13 +82,27 @@ def install_access(app: Flask) -> None:
             return None
         principal = _bearer() or (_from_cookie() if rule.page else None)
         if principal is None:
-            if rule.page and request.method == "GET" and request.accept_mimetypes.accept_html:
-                return redirect(url_for("dashboard.login_form", next=request.full_path.rstrip("?")))
+            if rule.page and request.accept_mimetypes.accept_html:
+                if request.method == "GET":
+                    back = request.full_path.rstrip("?")
+                    return redirect(url_for("dashboard.login_form", next=back))
+                # A form posted after the session lapsed (a phone left on the inbox for a
+                # day): sign in again and land back on the page it was posted from. The tap
+                # itself is not replayed: it is made again, knowingly.
+                return redirect(url_for("dashboard.login_form", next=_posted_from()), code=303)
             raise ApiError(401, "sign in, or send Authorization: Bearer TOKEN", "unauthorized")
         if rule.level == ADMIN and not principal.is_admin:
             raise ApiError(403, "only an admin may use this", "forbidden")
         g.principal = principal
         return None
+
+
+def _posted_from() -> str | None:
+    """The path (and query) of this site's page a form was posted from, from its Referer."""
+    came = urlsplit(request.referrer or "")
+    if came.netloc and came.netloc != request.host:
+        return None
+    return (came.path + (f"?{came.query}" if came.query else "")) or None
 
 
 def principal() -> Principal:

@@ -76,6 +76,27 @@ def test_referral_button__needs_the_sessions_csrf_token(district):
     assert ok.status_code == 303 and ok.headers["Location"].endswith(f"/alerts#alert-{alert}")
 
 
+def test_referral_button__after_the_session_lapsed_goes_to_the_login_and_back(district):
+    _, app, world = district
+    alert = world.alerts[MELONG][0]
+    lapsed = app.test_client().post(
+        f"/alerts/{alert}/referral",
+        data={"referral": "dirujuk"},
+        headers={"Accept": "text/html", "Referer": "http://localhost/alerts?status=open"},
+    )
+    assert lapsed.status_code == 303
+    assert lapsed.headers["Location"] == "/login?next=/alerts?status%3Dopen"
+    elsewhere = app.test_client().post(
+        f"/alerts/{alert}/referral",
+        data={"referral": "dirujuk"},
+        headers={"Accept": "text/html", "Referer": "https://evil.example/x"},
+    )
+    assert (elsewhere.status_code, elsewhere.headers["Location"]) == (303, "/login")
+    # A client of the API is still told 401, as before.
+    api = app.test_client().post(f"/alerts/{alert}/referral", data={"referral": "dirujuk"})
+    assert api.status_code == 401
+
+
 def test_login__five_failures_pause_that_user_from_that_address(district):
     settings, app, _ = district
     cli(settings, "users", "add", "tpps-coba", "--role", "tpps", "--wilayah", MELONG)
