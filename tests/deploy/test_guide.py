@@ -444,6 +444,24 @@ def test_guide__install_backup_restore_upgrade_and_rotations_as_written(deployme
     assert env["PANTAU_PSEUDONYM_KEY"] == second
     assert env["PANTAU_PSEUDONYM_PREVIOUS_KEYS"] == f"{keys['PANTAU_PSEUDONYM_KEY']},{first}"
     assert "PANTAU_NEW_PSEUDONYM_KEY" not in env
+    # Interrupted later: between the two lines that save the keys (the previous keys saved,
+    # the current one not yet). Run again, the block finishes without a key listed twice.
+    third = "third-rotation-Tb6Xn1Qe8Ws3Jk5Ry2Uc9"
+    with d.layout.env_file.open("a") as fh:
+        fh.write(f"PANTAU_NEW_PSEUDONYM_KEY={third}\n")
+    assert "re-keyed" in d.cli("keys", "rotate")
+    chain = f"{keys['PANTAU_PSEUDONYM_KEY']},{first},{second}"
+    text = d.layout.env_file.read_text()
+    d.layout.env_file.write_text(
+        text.replace(
+            f"PANTAU_PSEUDONYM_PREVIOUS_KEYS={keys['PANTAU_PSEUDONYM_KEY']},{first}\n",
+            f"PANTAU_PSEUDONYM_PREVIOUS_KEYS={chain}\n",
+        )
+    )
+    d.run("rotate-keys")
+    env = units.read_env_file(d.layout.env_file)
+    assert (env["PANTAU_PSEUDONYM_KEY"], env["PANTAU_PSEUDONYM_PREVIOUS_KEYS"]) == (third, chain)
+    assert "PANTAU_NEW_PSEUDONYM_KEY" not in env
     d.actions.clear()
     d.run("rotate-keys-restart")
     assert sorted(k for a, k in d.actions if a == "start") == [

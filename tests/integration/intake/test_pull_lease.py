@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from cli.intake import EXIT_BUSY
 from cli.main import main
-from core.store.models import JobLock, utcnow
+from core.store.models import JobLock, Submission, utcnow
 from tests.conftest import PANTAU, make_settings, pantau_env
 from tests.support.processes import Proc, wait_for
 from tests.support.submissions import meeting_answers
@@ -107,10 +107,14 @@ def test_pull_task__a_form_whose_pull_is_running_is_skipped_quietly(
     from core.store.models import AuditLog
     from workers.celery_app import make_celery
 
+    xml, _ = meeting_form.instance(meeting_answers())
+    assert kobo_sandbox.submit(xml).status_code == 201  # there is something to pull
     _hold(session_factory, meeting_form.asset_uid, os.getpid())  # alive: the lease is busy
     tasks = make_celery(_with_kobo(settings, kobo_sandbox)).tasks
     pulled = tasks["pantau.pull_form"].apply(("kobo", meeting_form.asset_uid))
     assert (pulled.state, pulled.result) == ("SUCCESS", 0)
+    with session_factory() as s:  # skipped, not pulled: the running pull stores it
+        assert s.scalars(select(Submission)).all() == []
     _hold_sweep = f"sweep:kobo:{meeting_form.asset_uid}"
     with session_factory() as s:
         s.add(

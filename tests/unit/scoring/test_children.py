@@ -212,3 +212,5 @@ def test_a_height_no_under_five_has__is_unscored_as_implausible_not_an_error(hei
         None,
     )
     assert "implausible length/height" in child.note
+    # A child of five or more is over age first, whatever its height (its alert closes).
+    assert assess_child(0, child_at(1900, height), RULES).flag == "over_age"

