@@ -195,21 +195,11 @@ def pull_form(self, server: str, asset_uid: str) -> int:
     settings = settings_of(self.app)
 
     def work() -> int:
-        try:
-            with client_for(settings, server) as client:
-                return pull(
-                    session_factory(settings),
-                    client,
-                    asset_uid,
-                    secret=keyring_for(settings),
-                    rules=rules_for(settings),
-                    on_new=lambda ids: _enqueue(self.app, ids),
-                ).created
-        except LockBusy:  # retryable for a command, but here the running pull does the work
-            log.info("pull of %s skipped: another pull is running", asset_uid)
-            return 0
+        with client_for(settings, server) as client:
+            options = _intake_options(self, settings)
+            return pull(session_factory(settings), client, asset_uid, **options).created
 
-    return _run(self, work)
+    return _run_unless_running(self, work, f"pull of {asset_uid}")
 
 
 @shared_task(bind=True, name="pantau.sweep_form", max_retries=3, ignore_result=True)
@@ -218,22 +208,37 @@ def sweep_form(self, asset_uid: str) -> int:
     settings = settings_of(self.app)
 
     def work() -> int:
-        try:
-            with client_for(settings, "kobo") as client:
-                report = sweep_kobo(
-                    session_factory(settings),
-                    client,
-                    asset_uid,
-                    secret=keyring_for(settings),
-                    rules=rules_for(settings),
-                    on_new=lambda ids: _enqueue(self.app, ids),
-                )
-        except LockBusy:  # another sweep of this form is running: it does the work
-            log.info("sweep of %s skipped: another sweep is running", asset_uid)
-            return 0
+        with client_for(settings, "kobo") as client:
+            options = _intake_options(self, settings)
+            report = sweep_kobo(session_factory(settings), client, asset_uid, **options)
         return report.edits + report.deleted
 
-    return _run(self, work)
+    return _run_unless_running(self, work, f"sweep of {asset_uid}")
+
+
+def _intake_options(task: Any, settings: Any) -> dict[str, Any]:
+    """What a pull and a sweep of one form share: the keys, the rules, enqueueing the new."""
+    return {
+        "secret": keyring_for(settings),
+        "rules": rules_for(settings),
+        "on_new": lambda ids: _enqueue(task.app, ids),
+    }
+
+
+def _run_unless_running(task: Any, work: Callable[[], int], what: str) -> int:
+    """_run, but a form whose pull or sweep is running already is skipped, quietly.
+
+    LockBusy is retryable for a command; here the run that holds the lease does the work.
+    """
+
+    def or_skip() -> int:
+        try:
+            return work()
+        except LockBusy:
+            log.info("%s skipped: another is running", what)
+            return 0
+
+    return _run(task, or_skip)
 
 
 def _configured(settings: Any, server: str) -> bool:
